@@ -1,0 +1,174 @@
+"""Activation functions: element-wise non-linearities and the softmax.
+
+Each activation has a ``forward(Z)`` that maps pre-activations to activations
+and a ``backward(Z, dY)`` that maps the upstream gradient ``dY = dL/dY`` to
+``dL/dZ``. Both accept any shape (``(batch, features)`` for dense layers,
+``(batch, rows, cols, channels)`` for convolutions) and never modify their inputs.
+All of them stay finite and warning-free for inputs of any magnitude.
+"""
+
+import numpy as np
+
+from .utils import check_array, check_same_shape, lookup
+
+
+class Activation:
+    """Base class. Calling an activation is the same as calling ``forward``."""
+
+    def __call__(self, Z):
+        return self.forward(Z)
+
+    def forward(self, Z):
+        """Return the activation of ``Z`` (same shape as ``Z``)."""
+        raise NotImplementedError
+
+    def backward(self, Z, dY):
+        """Return ``dL/dZ`` given the pre-activation ``Z`` and ``dY = dL/dY``."""
+        raise NotImplementedError
+
+    def _check(self, Z, dY=None):
+        where = f"{type(self).__name__}.{'forward' if dY is None else 'backward'}"
+        Z = check_array(Z, "Z", where)
+        if dY is None:
+            return Z
+        dY = check_array(dY, "dY", where)
+        check_same_shape(Z, dY, "Z", "dY", where)
+        return Z, dY
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class Linear(Activation):
+    """The identity: ``f(z) = z``."""
+
+    def forward(self, Z):
+        return self._check(Z).copy()
+
+    def backward(self, Z, dY):
+        Z, dY = self._check(Z, dY)
+        return dY.copy()
+
+
+class Sigmoid(Activation):
+    """The logistic function ``f(z) = 1 / (1 + exp(-z))``; ``f' = f (1 - f)``."""
+
+    def forward(self, Z):
+        Z = self._check(Z)
+        # exp of a non-positive number never overflows: use exp(-|z|) on both sides.
+        e = np.exp(-np.abs(Z))
+        return np.where(Z >= 0, 1 / (1 + e), e / (1 + e))
+
+    def backward(self, Z, dY):
+        Z, dY = self._check(Z, dY)
+        s = self.forward(Z)
+        return dY * s * (1 - s)
+
+
+class TanH(Activation):
+    """The hyperbolic tangent; ``f' = 1 - f**2``."""
+
+    def forward(self, Z):
+        return np.tanh(self._check(Z))
+
+    def backward(self, Z, dY):
+        Z, dY = self._check(Z, dY)
+        t = np.tanh(Z)
+        return dY * (1 - t * t)
+
+
+class ArcTan(Activation):
+    """The inverse tangent; ``f' = 1 / (1 + z**2)``."""
+
+    def forward(self, Z):
+        return np.arctan(self._check(Z))
+
+    def backward(self, Z, dY):
+        Z, dY = self._check(Z, dY)
+        # For |z| > 1e154, z**2 overflows to inf and 1 / (1 + inf) = 0, which is
+        # the correctly rounded value: the overflow is expected, not an error.
+        with np.errstate(over="ignore"):
+            return dY / (1 + Z * Z)
+
+
+class ReLU(Activation):
+    """The rectifier ``f(z) = max(z, 0)``. By the course's convention f'(0) = 1."""
+
+    def forward(self, Z):
+        return np.maximum(self._check(Z), 0)
+
+    def backward(self, Z, dY):
+        Z, dY = self._check(Z, dY)
+        return np.where(Z >= 0, dY, 0)
+
+
+class LeakyReLU(Activation):
+    """``f(z) = z`` for ``z >= 0`` and ``slope * z`` otherwise (slope 0.01)."""
+
+    def __init__(self, slope=0.01):
+        self.slope = float(slope)
+
+    def forward(self, Z):
+        Z = self._check(Z)
+        return np.where(Z >= 0, Z, self.slope * Z)
+
+    def backward(self, Z, dY):
+        Z, dY = self._check(Z, dY)
+        return np.where(Z >= 0, dY, self.slope * dY)
+
+    def __repr__(self):
+        return f"LeakyReLU(slope={self.slope})"
+
+
+class ELU(Activation):
+    """``f(z) = z`` for ``z >= 0`` and ``alpha * (exp(z) - 1)`` otherwise (alpha 1)."""
+
+    def __init__(self, alpha=1.0):
+        self.alpha = float(alpha)
+
+    def forward(self, Z):
+        Z = self._check(Z)
+        return np.where(Z >= 0, Z, self.alpha * np.expm1(np.minimum(Z, 0)))
+
+    def backward(self, Z, dY):
+        Z, dY = self._check(Z, dY)
+        return np.where(Z >= 0, dY, dY * self.alpha * np.exp(np.minimum(Z, 0)))
+
+    def __repr__(self):
+        return f"ELU(alpha={self.alpha})"
+
+
+class SoftMax(Activation):
+    """``softmax(z)_i = exp(z_i) / sum_j exp(z_j)`` over the last axis.
+
+    The row maximum is subtracted first, so no exponent is ever positive.
+    ``backward`` is the Jacobian-vector product ``s * (dY - sum(dY * s))``
+    per row, with ``s = softmax(Z)``: one expression, no loop over the batch.
+    """
+
+    def forward(self, Z):
+        Z = self._check(Z)
+        e = np.exp(Z - Z.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+
+    def backward(self, Z, dY):
+        Z, dY = self._check(Z, dY)
+        s = self.forward(Z)
+        return s * (dY - np.sum(dY * s, axis=-1, keepdims=True))
+
+
+ACTIVATIONS = {
+    "linear": Linear,
+    "sigmoid": Sigmoid,
+    "tanh": TanH,
+    "arctan": ArcTan,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "elu": ELU,
+    "softmax": SoftMax,
+}
+
+
+def initialize_activation(name):
+    """Build an activation from its name (see ``ACTIVATIONS`` for the names)."""
+    return lookup(ACTIVATIONS, name, "activation")()

@@ -1,0 +1,610 @@
+"""Layers: forward and backward passes over a mini-batch.
+
+Every layer maps an input ``X`` to an output ``Y`` in ``forward`` and, in
+``backward``, maps ``dL/dY`` to ``dL/dX`` while filling ``gradients`` with
+``dL/dparameter`` (summed over the batch: the loss already holds the ``1/m``).
+Parameters are created lazily, on the first ``forward``, once the input size
+is known. Dense data is ``(batch, features)``; images are
+``(batch, rows, cols, channels)``; kernels are
+``(kernel_rows, kernel_cols, in_channels, out_channels)``.
+"""
+
+import numpy as np
+
+from .activations import ACTIVATIONS, Activation, initialize_activation
+from .utils import (
+    check_array,
+    check_int,
+    check_pair,
+    describe,
+    lookup,
+    make_rng,
+)
+from .weights import initialize_weights
+
+
+class Layer:
+    """Base class of all layers.
+
+    Attributes
+    ----------
+    activation : Activation or None
+    n_in, n_out : int or None
+        Input and output features (channels for images); ``n_in`` is None
+        until the first ``forward``.
+    parameters, gradients : dict of str to ndarray
+        The learnable arrays and ``dL/d`` each of them, under the same keys.
+    cache : dict
+        What ``forward`` keeps for ``backward``; each forward overwrites it.
+    """
+
+    def __init__(self):
+        self.activation = None
+        self.n_in = None
+        self.n_out = None
+        self.parameters = {}
+        self.gradients = {}
+        self.cache = {}
+
+    def __call__(self, X):
+        return self.forward(X)
+
+    def forward(self, X):
+        raise NotImplementedError
+
+    def backward(self, dLdY):
+        raise NotImplementedError
+
+    def _init_parameters(self, X_shape):
+        """Create the parameters for inputs of shape ``X_shape``."""
+        raise NotImplementedError
+
+    def clear_gradients(self):
+        """Reset every gradient to zeros of its parameter's shape."""
+        self.gradients = {k: np.zeros_like(v) for k, v in self.parameters.items()}
+
+    def forward_with_param(self, param_name, X):
+        """Return ``f(value)`` that sets ``parameters[param_name] = value`` and
+        runs ``forward(X)`` on this fixed ``X``; the gradient checker uses it."""
+        X = self._check_input(X, "forward_with_param")
+        if self.n_in is None and self._has_parameters():
+            self._init_parameters(X.shape)
+        if param_name not in self.parameters:
+            raise ValueError(
+                f"{self._name()}.forward_with_param: unknown param_name {param_name!r}; "
+                f"this layer has {sorted(self.parameters)}"
+            )
+
+        def inner_forward(value):
+            self.parameters[param_name] = value
+            return self.forward(X)
+
+        return inner_forward
+
+    def _get_parameters(self):
+        return list(self.parameters.values())
+
+    def _get_cache(self):
+        return list(self.cache.values())
+
+    def _get_gradients(self):
+        return list(self.gradients.values())
+
+    # -- shared checks ----------------------------------------------------------
+
+    def _has_parameters(self):
+        return True
+
+    def _name(self):
+        return type(self).__name__
+
+    def _check_input(self, X, method="forward"):
+        return check_array(X, "X", f"{self._name()}.{method}", ndim=self._input_ndim)
+
+    def _check_upstream(self, dLdY):
+        """Check ``dLdY`` against the last forward's output shape."""
+        where = f"{self._name()}.backward"
+        if "out_shape" not in self.cache:
+            raise ValueError(f"{where}: backward was called before forward")
+        dLdY = check_array(dLdY, "dLdY", where)
+        if dLdY.shape != self.cache["out_shape"]:
+            raise ValueError(
+                f"{where}: dLdY must have the shape of the last output "
+                f"{self.cache['out_shape']}; got {dLdY.shape}"
+            )
+        return dLdY
+
+    def _set_activation(self, activation):
+        if isinstance(activation, Activation):
+            return activation
+        return initialize_activation("linear" if activation is None else activation)
+
+
+class FullyConnected(Layer):
+    """A dense layer ``Y = activation(X @ W + b)``.
+
+    Parameters
+    ----------
+    n_out : int
+        Output features.
+    activation : str or Activation
+        A name from ``activations.ACTIVATIONS``.
+    weight_init : str
+        A name from ``weights.initialize_weights``.
+    seed : int or numpy.random.Generator, optional
+        Draws the initial weights.
+
+    Shape: ``X`` is ``(batch, n_in)``, ``Y`` is ``(batch, n_out)``;
+    ``W`` is ``(n_in, n_out)`` and ``b`` is ``(1, n_out)``.
+    """
+
+    _input_ndim = 2
+
+    def __init__(self, n_out, activation="linear", weight_init="xavier_uniform", seed=None):
+        super().__init__()
+        self.n_out = check_int(n_out, "n_out", "FullyConnected")
+        self.activation = self._set_activation(activation)
+        self.weight_init = weight_init
+        self.init_weights = initialize_weights(weight_init, activation=_activation_name(self.activation))
+        self.rng = make_rng(seed)
+
+    def _init_parameters(self, X_shape):
+        self.n_in = X_shape[1]
+        W = self.init_weights((self.n_in, self.n_out), self.rng)
+        self.parameters = {"W": W, "b": np.zeros((1, self.n_out))}
+        self.cache = {}
+        self.clear_gradients()
+
+    def forward(self, X):
+        """``(batch, n_in) -> (batch, n_out)``; caches ``X`` and ``Z``."""
+        X = self._check_input(X)
+        if self.n_in is None:
+            self._init_parameters(X.shape)
+            self._match_dtype(X.dtype)
+        elif X.shape[1] != self.n_in:
+            raise ValueError(
+                f"FullyConnected.forward: X has {X.shape[1]} features but the layer "
+                f"was built for n_in={self.n_in}; got shape {X.shape}"
+            )
+        Z = X @ self.parameters["W"]
+        Z += self.parameters["b"]
+        Y = self.activation.forward(Z)
+        self.cache = {"X": X, "Z": Z, "out_shape": Y.shape}
+        return Y
+
+    def backward(self, dLdY):
+        """``dL/dY (batch, n_out) -> dL/dX (batch, n_in)``; fills ``gradients``."""
+        dLdY = self._check_upstream(dLdY)
+        dZ = self.activation.backward(self.cache["Z"], dLdY)
+        return self._backward_affine(dZ)
+
+    def _backward_affine(self, dZ):
+        """Backward through ``X @ W + b`` given ``dL/dZ`` (skips the activation;
+        the model uses it for a fused softmax and cross-entropy)."""
+        X = self.cache["X"]
+        self.gradients = {"W": X.T @ dZ, "b": dZ.sum(axis=0, keepdims=True)}
+        return dZ @ self.parameters["W"].T
+
+    def _match_dtype(self, dtype):
+        """Store fresh parameters in the input's precision (float32 or float64)."""
+        for key, value in self.parameters.items():
+            self.parameters[key] = value.astype(dtype, copy=False)
+        self.clear_gradients()
+
+    def __repr__(self):
+        return (f"FullyConnected(n_out={self.n_out}, activation={self.activation!r}, "
+                f"weight_init={self.weight_init!r}, n_in={self.n_in})")
+
+
+def _activation_name(activation):
+    """The registry name of an activation (it sets the initializer's gain)."""
+    for name, cls in ACTIVATIONS.items():
+        if type(activation) is cls:
+            return name
+    return None
+
+
+def _padding(pad, kernel_shape, where, allow_same=True):
+    """``((top, bottom), (left, right))`` for "same", "valid" or an int."""
+    if isinstance(pad, str):
+        if pad == "valid":
+            return ((0, 0), (0, 0))
+        if pad == "same" and allow_same:
+            return tuple(((k - 1) // 2, k - 1 - (k - 1) // 2) for k in kernel_shape)
+        raise ValueError(f"{where}: pad must be 'same', 'valid' or an int >= 0; got {pad!r}")
+    p = check_int(pad, "pad", where, minimum=0)
+    return ((p, p), (p, p))
+
+
+def _output_size(size, pads, kernel, stride):
+    return (size + pads[0] + pads[1] - kernel) // stride + 1
+
+
+class _Windowed(Layer):
+    """What Conv2D and Pool2D share: kernel, stride, padding and the
+    input checks for ``(batch, rows, cols, channels)`` images."""
+
+    _input_ndim = 4
+
+    def _setup_windows(self, kernel_shape, stride, pad):
+        where = self._name()
+        self.kernel_shape = check_pair(kernel_shape, "kernel_shape", where)
+        self.stride = check_pair(stride, "stride", where)
+        self.pad = pad
+        self.pads = _padding(pad, self.kernel_shape, where)
+
+    def _check_image(self, X, method="forward"):
+        X = self._check_input(X, method)
+        where = f"{self._name()}.{method}"
+        if self.n_in is not None and X.shape[3] != self.n_in:
+            raise ValueError(
+                f"{where}: X has {X.shape[3]} channels but the layer was built for "
+                f"n_in={self.n_in}; got shape {X.shape}"
+            )
+        for axis, name in ((1, "rows"), (2, "cols")):
+            padded = X.shape[axis] + sum(self.pads[axis - 1])
+            k = self.kernel_shape[axis - 1]
+            if padded < k:
+                raise ValueError(
+                    f"{where}: the kernel ({k} {name}) is larger than the padded input "
+                    f"({padded} {name}, from X of shape {X.shape} and pad={self.pad!r})"
+                )
+        return X
+
+    def _geometry(self, X_shape):
+        """``(out_rows, out_cols)`` by ``floor((in + pad_before + pad_after - k) / stride) + 1``."""
+        return tuple(
+            _output_size(X_shape[axis + 1], self.pads[axis], self.kernel_shape[axis], self.stride[axis])
+            for axis in range(2)
+        )
+
+    def _pad(self, X, value=0.0):
+        (top, bottom), (left, right) = self.pads
+        if top == bottom == left == right == 0:
+            return X
+        return np.pad(X, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=value)
+
+    def _offsets(self, out_rows, out_cols):
+        """For each kernel offset ``(i, j)``, the slices of the padded input
+        that the offset touches in every window: one strided view per offset."""
+        kh, kw = self.kernel_shape
+        sh, sw = self.stride
+        for i in range(kh):
+            for j in range(kw):
+                yield i, j, (
+                    slice(None),
+                    slice(i, i + sh * (out_rows - 1) + 1, sh),
+                    slice(j, j + sw * (out_cols - 1) + 1, sw),
+                )
+
+    def _unpad(self, dXp, X_shape):
+        (top, _), (left, _) = self.pads
+        return dXp[:, top:top + X_shape[1], left:left + X_shape[2], :]
+
+    def _windows_overlap(self):
+        return any(s < k for s, k in zip(self.stride, self.kernel_shape))
+
+
+class Conv2D(_Windowed):
+    """A 2-D convolution (cross-correlation, the kernel is not flipped).
+
+    ``Z[n, r, c, o] = b[o] + sum_{i, j, ch} Xp[n, r*s + i, c*s + j, ch] * W[i, j, ch, o]``
+    with ``Xp`` the zero-padded input, then ``Y = activation(Z)``.
+
+    Parameters
+    ----------
+    n_out : int
+        Output channels.
+    kernel_shape : int or (int, int)
+        ``(kernel_rows, kernel_cols)``; odd, even and non-square all work.
+    activation : str or Activation
+    stride : int or (int, int)
+    pad : "same", "valid" or int
+        "same" pads ``(k-1)//2`` before and ``k-1-(k-1)//2`` after on each
+        spatial axis; an int pads that much on every side.
+    weight_init : str
+    seed : int or numpy.random.Generator, optional
+
+    Shape: ``X`` ``(batch, rows, cols, in_channels)`` ->
+    ``Y`` ``(batch, out_rows, out_cols, n_out)`` with
+    ``out_rows = floor((rows + pad_top + pad_bottom - kernel_rows) / stride) + 1``
+    (likewise for cols); ``W`` is ``(kernel_rows, kernel_cols, in_channels, n_out)``
+    and ``b`` is ``(1, n_out)``.
+
+    The sum is one matrix product: the windows are gathered into a
+    ``(batch * out_rows * out_cols, kernel_rows * kernel_cols * in_channels)``
+    matrix (im2col), one strided copy per kernel offset.
+    """
+
+    def __init__(self, n_out, kernel_shape, activation="linear", stride=1, pad="same",
+                 weight_init="xavier_uniform", seed=None):
+        super().__init__()
+        self.n_out = check_int(n_out, "n_out", "Conv2D")
+        self._setup_windows(kernel_shape, stride, pad)
+        self.activation = self._set_activation(activation)
+        self.weight_init = weight_init
+        self.init_weights = initialize_weights(weight_init, activation=_activation_name(self.activation))
+        self.rng = make_rng(seed)
+        self._cols = None
+
+    def _init_parameters(self, X_shape):
+        self.n_in = X_shape[3]
+        kh, kw = self.kernel_shape
+        W = self.init_weights((kh, kw, self.n_in, self.n_out), self.rng)
+        self.parameters = {"W": W, "b": np.zeros((1, self.n_out))}
+        self.cache = {}
+        self.clear_gradients()
+
+    _match_dtype = FullyConnected._match_dtype
+
+    def _im2col(self, Xp, out_rows, out_cols):
+        """Gather every window into ``(batch, out_rows, out_cols, kh, kw, channels)``,
+        reusing the previous batch's buffer when the shape is the same."""
+        kh, kw = self.kernel_shape
+        shape = (Xp.shape[0], out_rows, out_cols, kh, kw, Xp.shape[3])
+        if self._cols is None or self._cols.shape != shape or self._cols.dtype != Xp.dtype:
+            self._cols = np.empty(shape, dtype=Xp.dtype)
+        cols = self._cols
+        for i, j, window in self._offsets(out_rows, out_cols):
+            cols[:, :, :, i, j, :] = Xp[window]
+        return cols
+
+    def forward(self, X):
+        """``(batch, rows, cols, in_channels) -> (batch, out_rows, out_cols, n_out)``."""
+        X = self._check_image(X)
+        if self.n_in is None:
+            self._init_parameters(X.shape)
+            self._match_dtype(X.dtype)
+        W = self.parameters["W"]
+        if W.ndim != 4 or W.shape[:3] != (*self.kernel_shape, self.n_in):
+            raise ValueError(
+                f"Conv2D.forward: parameters['W'] must have shape "
+                f"{(*self.kernel_shape, self.n_in, self.n_out)}; got {W.shape}"
+            )
+        out_rows, out_cols = self._geometry(X.shape)
+        cols = self._im2col(self._pad(X), out_rows, out_cols)
+        batch = X.shape[0]
+        Z = cols.reshape(batch * out_rows * out_cols, -1) @ W.reshape(-1, W.shape[3])
+        Z += self.parameters["b"]
+        Z = Z.reshape(batch, out_rows, out_cols, W.shape[3])
+        Y = self.activation.forward(Z)
+        self.cache = {"X": X, "Z": Z, "out_shape": Y.shape}
+        return Y
+
+    def backward(self, dLdY):
+        """``dL/dY (batch, out_rows, out_cols, n_out) -> dL/dX (batch, rows, cols, in_channels)``."""
+        dLdY = self._check_upstream(dLdY)
+        dZ = self.activation.backward(self.cache["Z"], dLdY)
+        X = self.cache["X"]
+        W = self.parameters["W"]
+        batch, out_rows, out_cols, n_out = dZ.shape
+        dZ2 = dZ.reshape(-1, n_out)
+        cols2 = self._cols.reshape(dZ2.shape[0], -1)
+        self.gradients = {
+            "W": (cols2.T @ dZ2).reshape(W.shape),
+            "b": dZ2.sum(axis=0, keepdims=True),
+        }
+        dcols = (dZ2 @ W.reshape(-1, n_out).T).reshape(self._cols.shape)
+        # col2im: send each window's gradient back to the input cells it came from.
+        (top, bottom), (left, right) = self.pads
+        dXp = np.zeros((batch, X.shape[1] + top + bottom, X.shape[2] + left + right, X.shape[3]),
+                       dtype=dcols.dtype)
+        overlap = self._windows_overlap()
+        for i, j, window in self._offsets(out_rows, out_cols):
+            if overlap:
+                dXp[window] += dcols[:, :, :, i, j, :]
+            else:
+                dXp[window] = dcols[:, :, :, i, j, :]
+        return self._unpad(dXp, X.shape)
+
+    def __repr__(self):
+        return (f"Conv2D(n_out={self.n_out}, kernel_shape={self.kernel_shape}, "
+                f"activation={self.activation!r}, stride={self.stride}, pad={self.pad!r}, "
+                f"weight_init={self.weight_init!r}, n_in={self.n_in})")
+
+
+class Pool2D(_Windowed):
+    """Max or average pooling over ``kernel_shape`` windows of each channel.
+
+    Parameters
+    ----------
+    kernel_shape : int or (int, int)
+        An int means a square window.
+    mode : {"max", "average"}
+    stride : int or (int, int)
+    pad : "same", "valid" or int
+        Padded like Conv2D. Max pooling never picks a padded cell; average
+        pooling divides by the full window size, padded zeros included.
+        An int pad must be smaller than the kernel (else a window could hold
+        padding only).
+
+    Shape: ``(batch, rows, cols, channels) -> (batch, out_rows, out_cols, channels)``
+    with ``out_rows = floor((rows + pad_top + pad_bottom - kernel_rows) / stride) + 1``.
+
+    In the backward pass of max pooling each window sends its gradient to
+    exactly one cell, the first maximum in row-major order, even when several
+    cells tie; overlapping windows add up their contributions.
+    """
+
+    MODES = ("max", "average")
+
+    def __init__(self, kernel_shape, mode="max", stride=1, pad=0):
+        super().__init__()
+        self._setup_windows(kernel_shape, stride, pad)
+        if mode not in self.MODES:
+            raise ValueError(f"Pool2D: mode must be one of {list(self.MODES)}; got {describe(mode)}")
+        self.mode = mode
+        for k, (before, after), axis in zip(self.kernel_shape, self.pads, ("rows", "cols")):
+            if max(before, after) >= k:
+                raise ValueError(
+                    f"Pool2D: pad must be smaller than the kernel ({k} {axis}); got pad={pad!r}"
+                )
+
+    def _has_parameters(self):
+        return False
+
+    def _init_parameters(self, X_shape):
+        self.n_in = self.n_out = X_shape[3]
+
+    def forward(self, X):
+        """``(batch, rows, cols, channels) -> (batch, out_rows, out_cols, channels)``."""
+        X = self._check_image(X)
+        if self.n_in is None:
+            self._init_parameters(X.shape)
+        out_rows, out_cols = self._geometry(X.shape)
+        if self.mode == "max":
+            Y, argmax = self._max_forward(X, out_rows, out_cols)
+        else:
+            Y, argmax = self._average_forward(X, out_rows, out_cols), None
+        self.cache = {"X_shape": X.shape, "argmax": argmax, "out_shape": Y.shape}
+        return Y
+
+    def _max_forward(self, X, out_rows, out_cols):
+        Xp = self._pad(X, -np.inf)
+        offsets = self._offsets(out_rows, out_cols)
+        _, _, first = next(offsets)
+        Y = Xp[first].copy()
+        n_offsets = self.kernel_shape[0] * self.kernel_shape[1]
+        argmax = np.zeros(Y.shape, dtype=np.uint8 if n_offsets <= 256 else np.int32)
+        better = np.empty(Y.shape, dtype=bool)
+        for k, (_, _, window) in enumerate(offsets, start=1):
+            # Strictly greater: on a tie the earlier offset keeps the gradient.
+            np.greater(Xp[window], Y, out=better)
+            np.copyto(Y, Xp[window], where=better)
+            np.copyto(argmax, k, where=better)
+        return Y, argmax
+
+    def _average_forward(self, X, out_rows, out_cols):
+        Xp = self._pad(X)
+        offsets = self._offsets(out_rows, out_cols)
+        _, _, first = next(offsets)
+        Y = Xp[first].copy()
+        for _, _, window in offsets:
+            Y += Xp[window]
+        Y /= self.kernel_shape[0] * self.kernel_shape[1]
+        return Y
+
+    def backward(self, dLdY):
+        """``dL/dY (batch, out_rows, out_cols, channels) -> dL/dX (batch, rows, cols, channels)``."""
+        dLdY = self._check_upstream(dLdY)
+        X_shape = self.cache["X_shape"]
+        out_rows, out_cols = dLdY.shape[1:3]
+        (top, bottom), (left, right) = self.pads
+        dXp = np.zeros((X_shape[0], X_shape[1] + top + bottom, X_shape[2] + left + right, X_shape[3]),
+                       dtype=dLdY.dtype)
+        overlap = self._windows_overlap()
+        argmax = self.cache["argmax"]
+        if argmax is None:
+            share = dLdY / (self.kernel_shape[0] * self.kernel_shape[1])
+        for k, (_, _, window) in enumerate(self._offsets(out_rows, out_cols)):
+            if argmax is None:
+                contribution = share
+            else:
+                contribution = np.where(argmax == k, dLdY, 0)
+            if overlap:
+                dXp[window] += contribution
+            else:
+                dXp[window] = contribution
+        return self._unpad(dXp, X_shape)
+
+    def __repr__(self):
+        return (f"Pool2D(kernel_shape={self.kernel_shape}, mode={self.mode!r}, "
+                f"stride={self.stride}, pad={self.pad!r})")
+
+
+class Flatten(Layer):
+    """Reshape ``(batch, d1, d2, ...)`` to ``(batch, d1 * d2 * ...)`` and back.
+
+    ``keep_dim="first"`` keeps the first (batch) axis; ``"last"`` keeps the
+    last axis instead, giving ``(batch * d1 * ..., d_last)``.
+    """
+
+    KEEP_DIMS = ("first", "last")
+
+    def __init__(self, keep_dim="first"):
+        super().__init__()
+        if keep_dim not in self.KEEP_DIMS:
+            raise ValueError(
+                f"Flatten: keep_dim must be one of {list(self.KEEP_DIMS)}; got {describe(keep_dim)}"
+            )
+        self.keep_dim = keep_dim
+
+    _input_ndim = None
+
+    def _has_parameters(self):
+        return False
+
+    def _init_parameters(self, X_shape):
+        self.n_in = int(np.prod(X_shape[1:]))
+        self.n_out = self.n_in if self.keep_dim == "first" else X_shape[-1]
+
+    def forward(self, X):
+        X = self._check_input(X)
+        if X.ndim < 2:
+            raise ValueError(f"Flatten.forward: X must have at least 2 dimensions; got shape {X.shape}")
+        if self.n_in is None:
+            self._init_parameters(X.shape)
+        shape = (X.shape[0], -1) if self.keep_dim == "first" else (-1, X.shape[-1])
+        Y = X.reshape(shape)
+        self.cache = {"in_shape": X.shape, "out_shape": Y.shape}
+        return Y
+
+    def backward(self, dLdY):
+        dLdY = self._check_upstream(dLdY)
+        return dLdY.reshape(self.cache["in_shape"])
+
+    def __repr__(self):
+        return f"Flatten(keep_dim={self.keep_dim!r})"
+
+
+LAYERS = {
+    "fully_connected": FullyConnected,
+    "conv2d": Conv2D,
+    "pool2d": Pool2D,
+    "flatten": Flatten,
+}
+
+
+def initialize_layer(
+    name,
+    activation=None,
+    weight_init=None,
+    n_out=None,
+    kernel_shape=None,
+    stride=None,
+    pad=None,
+    mode=None,
+    keep_dim="first",
+    seed=None,
+):
+    """Build a layer by name; an argument left as None takes the class default.
+
+    Arguments that the named layer does not take are ignored, so one dict of
+    arguments per layer (as in ``layer_args``) can describe any of them.
+    """
+    cls = lookup(LAYERS, name, "layer")
+    given = {
+        "activation": activation,
+        "weight_init": weight_init,
+        "stride": stride,
+        "pad": pad,
+        "mode": mode,
+        "keep_dim": keep_dim,
+        "seed": seed,
+    }
+    accepted = {
+        FullyConnected: ("activation", "weight_init", "seed"),
+        Conv2D: ("activation", "weight_init", "stride", "pad", "seed"),
+        Pool2D: ("stride", "pad", "mode"),
+        Flatten: ("keep_dim",),
+    }[cls]
+    kwargs = {key: given[key] for key in accepted if given[key] is not None}
+    if cls in (FullyConnected, Conv2D):
+        if n_out is None:
+            raise ValueError(f"initialize_layer: {name!r} needs n_out; got None")
+        kwargs["n_out"] = n_out
+    if cls in (Conv2D, Pool2D):
+        if kernel_shape is None:
+            raise ValueError(f"initialize_layer: {name!r} needs kernel_shape; got None")
+        kwargs["kernel_shape"] = kernel_shape
+    return cls(**kwargs)

@@ -1,0 +1,117 @@
+"""Learning-rate schedules: small callables ``lr = schedule(epoch)``.
+
+``epoch`` counts finished epochs from 0 (the first epoch trains with
+``schedule(0)``). A schedule holds no state, so the same epoch always gives the
+same rate and a resumed run continues on the same curve.
+"""
+
+import math
+
+from .utils import check_int, check_number, describe, lookup
+
+
+class Scheduler:
+    """Base class: ``scheduler(epoch)`` returns the learning rate for ``epoch``."""
+
+    def __init__(self, lr):
+        self.lr = check_number(lr, "lr", type(self).__name__, minimum=0, strict=True)
+
+    def __call__(self, epoch):
+        if isinstance(epoch, bool) or not isinstance(epoch, (int, float)) or epoch < 0:
+            raise ValueError(
+                f"{type(self).__name__}: epoch must be a number >= 0; got {describe(epoch)}"
+            )
+        return self.rate(epoch)
+
+    def rate(self, epoch):
+        raise NotImplementedError
+
+    def __repr__(self):
+        fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({fields})"
+
+
+class Constant(Scheduler):
+    """``lr`` at every epoch."""
+
+    def rate(self, epoch):
+        return self.lr
+
+
+class Exponential(Scheduler):
+    """``lr * decay ** (epoch / stage_length)``.
+
+    With ``staircase`` the exponent is floored, so the rate drops once every
+    ``stage_length`` epochs instead of a little every epoch.
+    """
+
+    def __init__(self, lr, decay=0.99, stage_length=1, staircase=False):
+        super().__init__(lr)
+        self.decay = check_number(decay, "decay", "Exponential", minimum=0, maximum=1, strict=False)
+        if self.decay == 0:
+            raise ValueError("Exponential: decay must be > 0; got 0.0")
+        self.stage_length = check_int(stage_length, "stage_length", "Exponential")
+        self.staircase = bool(staircase)
+
+    def rate(self, epoch):
+        exponent = epoch / self.stage_length
+        if self.staircase:
+            exponent = math.floor(exponent)
+        return self.lr * self.decay**exponent
+
+
+class Step(Scheduler):
+    """``lr * gamma ** floor(epoch / step_size)``: divide by ``1/gamma`` every ``step_size`` epochs."""
+
+    def __init__(self, lr, step_size=10, gamma=0.1):
+        super().__init__(lr)
+        self.step_size = check_int(step_size, "step_size", "Step")
+        self.gamma = check_number(gamma, "gamma", "Step", minimum=0, maximum=1, strict=True)
+
+    def rate(self, epoch):
+        return self.lr * self.gamma ** math.floor(epoch / self.step_size)
+
+
+class Cosine(Scheduler):
+    """Cosine annealing from ``lr`` down to ``min_lr`` over ``total_epochs``.
+
+    ``min_lr + (lr - min_lr) * (1 + cos(pi * t / total_epochs)) / 2`` with
+    ``t = min(epoch, total_epochs)`` (Loshchilov & Hutter 2017, without restarts).
+    """
+
+    def __init__(self, lr, total_epochs=100, min_lr=0.0):
+        super().__init__(lr)
+        self.total_epochs = check_int(total_epochs, "total_epochs", "Cosine")
+        self.min_lr = check_number(min_lr, "min_lr", "Cosine", minimum=0, maximum=self.lr)
+
+    def rate(self, epoch):
+        t = min(epoch, self.total_epochs)
+        return self.min_lr + (self.lr - self.min_lr) * (1 + math.cos(math.pi * t / self.total_epochs)) / 2
+
+
+SCHEDULERS = {"constant": Constant, "exponential": Exponential, "step": Step, "cosine": Cosine}
+
+
+def initialize_scheduler(
+    name,
+    lr,
+    decay=None,
+    stage_length=None,
+    staircase=None,
+    step_size=None,
+    gamma=None,
+    total_epochs=None,
+    min_lr=None,
+):
+    """Build a schedule by name; an argument left as None keeps its default.
+
+    Arguments that the named schedule does not use are ignored, so the same
+    call can build any of them.
+    """
+    cls = lookup(SCHEDULERS, name, "scheduler")
+    options = {
+        Exponential: {"decay": decay, "stage_length": stage_length, "staircase": staircase},
+        Step: {"step_size": step_size, "gamma": gamma},
+        Cosine: {"total_epochs": total_epochs, "min_lr": min_lr},
+    }.get(cls, {})
+    return cls(lr, **{k: v for k, v in options.items() if v is not None})

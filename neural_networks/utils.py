@@ -1,0 +1,338 @@
+"""Small helpers shared by the whole package.
+
+* data helpers: :class:`AttrDict`, :func:`integers_to_one_hot`, :func:`center`,
+  :func:`normalize`, :func:`standardize`;
+* the one numerical gradient checker, :func:`check_gradients`;
+* argument checks that raise clear ``ValueError``/``TypeError`` messages;
+* atomic file writes, so that a crash never leaves half a file behind.
+"""
+
+import contextlib
+import numbers
+import os
+import tempfile
+
+import numpy as np
+
+
+class AttrDict(dict):
+    """A dict whose keys can also be read and written as attributes.
+
+    >>> d = AttrDict(lr=0.1)
+    >>> d.lr
+    0.1
+    """
+
+    def __getattr__(self, key):
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __setattr__(self, key, value):
+        self[key] = value
+
+    def __delattr__(self, key):
+        try:
+            del self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+
+# ----------------------------------------------------------------------------
+# Argument checks
+# ----------------------------------------------------------------------------
+
+
+def describe(value):
+    """A short description of ``value`` for error messages."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} ({type(value).__name__})"
+
+
+def lookup(registry, name, what):
+    """Return ``registry[name.lower()]`` or raise a ``ValueError`` listing the names.
+
+    ``what`` names the argument in the message, e.g. ``"activation"``.
+    """
+    if not isinstance(name, str):
+        raise TypeError(
+            f"{what} must be a string, one of {sorted(registry)}; got {describe(name)}"
+        )
+    key = name.lower()
+    if key not in registry:
+        raise ValueError(
+            f"unknown {what} {name!r}; valid names are {sorted(registry)}"
+        )
+    return registry[key]
+
+
+def check_int(value, name, where, minimum=1):
+    """Return ``value`` as an int, or raise if it is not an integer >= ``minimum``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{where}: {name} must be an integer; got {describe(value)}")
+    if value < minimum:
+        raise ValueError(f"{where}: {name} must be >= {minimum}; got {value}")
+    return int(value)
+
+
+def check_number(value, name, where, minimum=None, maximum=None, strict=False):
+    """Return ``value`` as a finite float inside the given bounds, or raise.
+
+    With ``strict`` the bounds are exclusive.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{where}: {name} must be a number; got {describe(value)}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{where}: {name} must be finite; got {value}")
+    if minimum is not None and (value <= minimum if strict else value < minimum):
+        relation = ">" if strict else ">="
+        raise ValueError(f"{where}: {name} must be {relation} {minimum}; got {value}")
+    if maximum is not None and (value >= maximum if strict else value > maximum):
+        relation = "<" if strict else "<="
+        raise ValueError(f"{where}: {name} must be {relation} {maximum}; got {value}")
+    return value
+
+
+def check_pair(value, name, where):
+    """Turn an int or a pair of ints into a pair of positive ints, or raise."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(
+                f"{where}: {name} must be an int or a pair of ints; got {value!r}"
+            )
+        return tuple(check_int(v, name, where) for v in value)
+    size = check_int(value, name, where)
+    return (size, size)
+
+
+def check_array(x, name, where, ndim=None):
+    """Check that ``x`` is a real-valued ndarray (of rank ``ndim`` if given).
+
+    Integer and boolean arrays are accepted and converted to float64; floating
+    arrays are returned as they are (never copied).
+    """
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{where}: {name} must be a numpy array; got {describe(x)}")
+    if x.dtype.kind in "biu":
+        x = x.astype(np.float64)
+    elif x.dtype.kind != "f":
+        raise TypeError(
+            f"{where}: {name} must hold real numbers; got dtype {x.dtype}"
+        )
+    if ndim is not None and x.ndim != ndim:
+        raise ValueError(
+            f"{where}: {name} must have {ndim} dimensions; got shape {x.shape}"
+        )
+    return x
+
+
+def check_same_shape(a, b, name_a, name_b, where):
+    """Raise a ``ValueError`` unless arrays ``a`` and ``b`` have the same shape."""
+    if a.shape != b.shape:
+        raise ValueError(
+            f"{where}: {name_a} and {name_b} must have the same shape; "
+            f"got {a.shape} and {b.shape}"
+        )
+
+
+def make_rng(seed=None):
+    """A ``numpy.random.Generator`` from a seed, a generator, or ``None``."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is not None and (
+        isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral)
+        or seed < 0
+    ):
+        raise TypeError(f"seed must be a non-negative integer or None; got {describe(seed)}")
+    return np.random.default_rng(seed)
+
+
+# ----------------------------------------------------------------------------
+# Data helpers
+# ----------------------------------------------------------------------------
+
+
+def integers_to_one_hot(integer_vector, max_val=None):
+    """One-hot encode a vector of class indices.
+
+    Parameters
+    ----------
+    integer_vector : array of int, shape (batch,)
+    max_val : int, optional
+        The largest class index; by default the largest value present.
+
+    Returns
+    -------
+    ndarray of float64, shape (batch, max_val + 1)
+    """
+    labels = np.asarray(integer_vector)
+    if labels.ndim != 1 or (labels.size and labels.dtype.kind not in "iu"):
+        raise ValueError(
+            "integers_to_one_hot: integer_vector must be a 1-D array of integers; "
+            f"got {describe(labels)}"
+        )
+    if labels.size and labels.min() < 0:
+        raise ValueError("integers_to_one_hot: integer_vector must not hold negative values")
+    if max_val is None:
+        max_val = int(labels.max()) if labels.size else 0
+    if labels.size and labels.max() > max_val:
+        raise ValueError(
+            f"integers_to_one_hot: max_val is {max_val} but the vector holds {labels.max()}"
+        )
+    one_hot = np.zeros((labels.shape[0], max_val + 1))
+    one_hot[np.arange(labels.shape[0]), labels] = 1.0
+    return one_hot
+
+
+def center(X, axis=0):
+    """Subtract the mean along ``axis``. Returns a new array."""
+    X = np.asarray(X, dtype=np.float64)
+    return X - X.mean(axis=axis, keepdims=True)
+
+
+def normalize(X, axis=0, max_val=None):
+    """Rescale to ``[0, 1]`` along ``axis`` (min-max). Returns a new array.
+
+    With ``max_val`` the data is shifted by its minimum and divided by ``max_val``
+    instead of by its range. A constant column maps to 0.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    shifted = X - X.min(axis=axis, keepdims=True)
+    scale = shifted.max(axis=axis, keepdims=True) if max_val is None else max_val
+    scale = np.where(scale == 0, 1.0, scale)
+    return shifted / scale
+
+
+def standardize(X, axis=0, mean=None, std=None):
+    """Zero mean and unit variance along ``axis``. Returns a new array.
+
+    Pass ``mean`` and ``std`` (for example those of a training split) to apply
+    given statistics instead of the data's own. A constant column maps to 0.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if mean is None:
+        mean = X.mean(axis=axis, keepdims=True)
+    if std is None:
+        std = X.std(axis=axis, keepdims=True)
+    std = np.where(std == 0, 1.0, std)
+    return (X - mean) / std
+
+
+# ----------------------------------------------------------------------------
+# Gradient checking
+# ----------------------------------------------------------------------------
+
+
+def numerical_gradient(fn, x, dLdf, h=1e-6):
+    """Central-difference estimate of ``d(sum(dLdf * fn(x))) / dx``.
+
+    ``x`` is perturbed in place one entry at a time and restored exactly.
+    """
+    x = np.asarray(x)
+    grad = np.zeros(x.shape, dtype=np.float64)
+    for index in np.ndindex(x.shape):
+        original = x[index]
+        try:
+            x[index] = original + h
+            f_plus = np.sum(fn(x) * dLdf)
+            x[index] = original - h
+            f_minus = np.sum(fn(x) * dLdf)
+        finally:
+            x[index] = original
+        grad[index] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+def relative_error(a, b):
+    """``||a - b|| / (||a|| + ||b||)``, 0 when both are zero."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    denominator = np.linalg.norm(a) + np.linalg.norm(b)
+    if denominator == 0:
+        return 0.0
+    return float(np.linalg.norm(a - b) / denominator)
+
+
+def check_gradients(fn, grad, x, dLdf, h=1e-6):
+    """Compare an analytic gradient with central differences.
+
+    Parameters
+    ----------
+    fn : callable
+        ``fn(x)`` returns an array ``f`` (for example a layer's output given a
+        parameter value, see ``Layer.forward_with_param``).
+    grad : ndarray, same shape as ``x``
+        The analytic gradient of ``L = sum(dLdf * f(x))`` with respect to ``x``.
+    x : ndarray of float64
+        The point to check at. It is perturbed in place during the check and left
+        exactly as it was found, even if ``fn`` raises.
+    dLdf : ndarray, same shape as ``fn(x)``
+        The upstream gradient that weights the outputs.
+    h : float
+        The finite-difference step.
+
+    Returns
+    -------
+    float
+        ``||numeric - grad|| / (||numeric|| + ||grad||)``: below about 1e-7 in
+        float64 when ``grad`` is right.
+    """
+    x = check_array(x, "x", "check_gradients")
+    if x.dtype != np.float64:
+        raise TypeError(
+            f"check_gradients: x must be float64 (finite differences are too coarse "
+            f"in lower precision); got dtype {x.dtype}"
+        )
+    grad = np.asarray(grad)
+    if grad.shape != x.shape:
+        raise ValueError(
+            f"check_gradients: grad must have the shape of x {x.shape}; got {grad.shape}"
+        )
+    h = check_number(h, "h", "check_gradients", minimum=0, strict=True)
+    numeric = numerical_gradient(fn, x, dLdf, h)
+    return relative_error(numeric, grad)
+
+
+# ----------------------------------------------------------------------------
+# Atomic writes
+# ----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def atomic_open(path, mode="wb"):
+    """Open a temporary file next to ``path`` and move it into place on success.
+
+    Readers see either the old file or the complete new one, never a partial
+    write: the data is flushed to disk and then renamed over ``path`` (an atomic
+    operation on POSIX and Windows). If the block raises, ``path`` is untouched.
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"atomic_open: mode must be 'w' or 'wb'; got {mode!r}")
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp_path = tempfile.mkstemp(
+        dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(fd, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_path, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp_path)
+        raise
+
+
+def atomic_write_text(path, text):
+    """Write ``text`` to ``path`` atomically (see :func:`atomic_open`)."""
+    with atomic_open(path, "w") as f:
+        f.write(text)
