@@ -452,60 +452,56 @@ class Pool2D(_Windowed):
         if self.n_in is None:
             self._init_parameters(X.shape)
         out_rows, out_cols = self._geometry(X.shape)
-        if self.mode == "max":
-            Y, argmax = self._max_forward(X, out_rows, out_cols)
-        else:
-            Y, argmax = self._average_forward(X, out_rows, out_cols), None
-        self.cache = {"X_shape": X.shape, "argmax": argmax, "out_shape": Y.shape}
-        return Y
-
-    def _max_forward(self, X, out_rows, out_cols):
-        Xp = self._pad(X, -np.inf)
-        offsets = self._offsets(out_rows, out_cols)
-        _, _, first = next(offsets)
-        Y = Xp[first].copy()
-        n_offsets = self.kernel_shape[0] * self.kernel_shape[1]
-        argmax = np.zeros(Y.shape, dtype=np.uint8 if n_offsets <= 256 else np.int32)
-        better = np.empty(Y.shape, dtype=bool)
-        for k, (_, _, window) in enumerate(offsets, start=1):
-            # Strictly greater: on a tie the earlier offset keeps the gradient.
-            np.greater(Xp[window], Y, out=better)
-            np.copyto(Y, Xp[window], where=better)
-            np.copyto(argmax, k, where=better)
-        return Y, argmax
-
-    def _average_forward(self, X, out_rows, out_cols):
-        Xp = self._pad(X)
+        # Max pooling pads with -inf, so a padded cell never wins a window.
+        Xp = self._pad(X, -np.inf if self.mode == "max" else 0.0)
         offsets = self._offsets(out_rows, out_cols)
         _, _, first = next(offsets)
         Y = Xp[first].copy()
         for _, _, window in offsets:
-            Y += Xp[window]
-        Y /= self.kernel_shape[0] * self.kernel_shape[1]
+            if self.mode == "max":
+                np.maximum(Y, Xp[window], out=Y)
+            else:
+                Y += Xp[window]
+        if self.mode == "average":
+            Y /= self.kernel_shape[0] * self.kernel_shape[1]
+        self.cache = {"X_shape": X.shape, "Xp": Xp, "Y": Y, "out_shape": Y.shape}
         return Y
 
     def backward(self, dLdY):
         """``dL/dY (batch, out_rows, out_cols, channels) -> dL/dX (batch, rows, cols, channels)``."""
         dLdY = self._check_upstream(dLdY)
-        X_shape = self.cache["X_shape"]
+        Xp = self.cache["Xp"]
         out_rows, out_cols = dLdY.shape[1:3]
-        (top, bottom), (left, right) = self.pads
-        dXp = np.zeros((X_shape[0], X_shape[1] + top + bottom, X_shape[2] + left + right, X_shape[3]),
-                       dtype=dLdY.dtype)
         overlap = self._windows_overlap()
-        argmax = self.cache["argmax"]
-        if argmax is None:
+        dtype = np.result_type(dLdY, Xp)
+        # Windows that tile the input exactly write every cell: no zero fill needed.
+        tiled = self.stride == self.kernel_shape and all(
+            n * k == size for n, k, size in zip((out_rows, out_cols), self.kernel_shape, Xp.shape[1:3])
+        )
+        dXp = np.empty(Xp.shape, dtype=dtype) if tiled else np.zeros(Xp.shape, dtype=dtype)
+        if self.mode == "max":
+            # Walk the offsets in row-major order: the first cell equal to its
+            # window's maximum takes the window's gradient, so on a tie exactly
+            # one cell gets it.
+            Y = self.cache["Y"]
+            unclaimed = np.ones(Y.shape, dtype=bool)
+            hit = np.empty(Y.shape, dtype=bool)
+            for _, _, window in self._offsets(out_rows, out_cols):
+                np.equal(Xp[window], Y, out=hit)
+                hit &= unclaimed
+                unclaimed ^= hit
+                if overlap:
+                    dXp[window] += dLdY * hit
+                else:
+                    np.multiply(dLdY, hit, out=dXp[window])
+        else:
             share = dLdY / (self.kernel_shape[0] * self.kernel_shape[1])
-        for k, (_, _, window) in enumerate(self._offsets(out_rows, out_cols)):
-            if argmax is None:
-                contribution = share
-            else:
-                contribution = np.where(argmax == k, dLdY, 0)
-            if overlap:
-                dXp[window] += contribution
-            else:
-                dXp[window] = contribution
-        return self._unpad(dXp, X_shape)
+            for _, _, window in self._offsets(out_rows, out_cols):
+                if overlap:
+                    dXp[window] += share
+                else:
+                    dXp[window] = share
+        return self._unpad(dXp, self.cache["X_shape"])
 
     def __repr__(self):
         return (f"Pool2D(kernel_shape={self.kernel_shape}, mode={self.mode!r}, "
