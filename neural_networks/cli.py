@@ -1,0 +1,288 @@
+"""What the training scripts share: command-line options, one run, a sweep.
+
+``train_ffnn.py`` and ``train_cnn.py`` keep their hyperparameters as plain
+dicts at the top and hand them to :func:`main`, which
+
+* applies command-line overrides (``--lr``, ``--epochs``, ...),
+* builds the dataset, the Logger and the model, trains, tests, and prints the
+  course's final ``Test Loss: <x> Test Accuracy: <y>`` line,
+* or, with ``--sweep``, trains every combination of learning rates and
+  hidden sizes and prints a Markdown table of the results,
+* turns a bad option or argument into one line on stderr and exit status 2,
+  a diverged run into exit status 1, and Ctrl-C into exit status 130, with
+  everything finished so far kept on disk.
+"""
+
+import argparse
+import copy
+import itertools
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .datasets import initialize_dataset
+from .logs import Logger
+from .models import TrainingDiverged, initialize_model
+
+EXIT_DIVERGED = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+class Config:
+    """The hyperparameters of one run, as the course's plain dicts.
+
+    ``hidden_layer`` names the index in ``layer_args`` whose ``n_out`` the
+    ``--hidden`` option sets (None: the option is not offered).
+    """
+
+    def __init__(self, data_args, layer_args, optimizer_args, model_args, log_args,
+                 epochs, hidden_layer=None):
+        self.data_args = copy.deepcopy(data_args)
+        self.layer_args = copy.deepcopy(layer_args)
+        self.optimizer_args = copy.deepcopy(optimizer_args)
+        self.model_args = copy.deepcopy(model_args)
+        self.log_args = copy.deepcopy(log_args)
+        self.epochs = epochs
+        self.hidden_layer = hidden_layer
+
+    @property
+    def hidden(self):
+        if self.hidden_layer is None:
+            return None
+        return self.layer_args[self.hidden_layer]["n_out"]
+
+    def with_overrides(self, lr=None, hidden=None):
+        """A copy with another learning rate and/or hidden size."""
+        new = copy.deepcopy(self)
+        if lr is not None:
+            new.optimizer_args["lr"] = lr
+        if hidden is not None:
+            new.layer_args[new.hidden_layer]["n_out"] = hidden
+        return new
+
+
+def build_parser(description, config, sweep_defaults):
+    """The command line shared by the training scripts (defaults from ``config``)."""
+    parser = argparse.ArgumentParser(
+        description=description,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--dataset", default=config.data_args["name"],
+                        help="iris, digits or fashion_mnist")
+    parser.add_argument("--lr", type=float, default=config.optimizer_args["lr"], help="learning rate")
+    parser.add_argument("--momentum", type=float, default=config.optimizer_args.get("momentum"),
+                        help="SGD momentum")
+    parser.add_argument("--optimizer", default=config.optimizer_args["name"], help="SGD or adam")
+    if config.hidden_layer is not None:
+        parser.add_argument("--hidden", type=int, default=config.hidden,
+                            help="units of the hidden layer")
+    parser.add_argument("--batch-size", type=int, default=config.data_args["batch_size"])
+    parser.add_argument("--epochs", type=int, default=config.epochs)
+    parser.add_argument("--seed", type=int, default=config.model_args["seed"])
+    parser.add_argument("--dtype", choices=["float64", "float32"], default="float64",
+                        help="float64 (exact, for gradient checks) or float32 (faster)")
+    parser.add_argument("--model-name", default=None,
+                        help="run folder name under --save-dir (default: the course's name "
+                             "built from the hyperparameters)")
+    parser.add_argument("--save-dir", default=config.log_args["save_dir"])
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an earlier run of the same name")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue a stopped run from its checkpoint.npz")
+    parser.add_argument("--no-plot", action="store_true", help="do not draw plots")
+    parser.add_argument("--quiet", action="store_true", help="no per-epoch lines or progress bar")
+    parser.add_argument("--sweep", action="store_true",
+                        help="train every combination of --sweep-lr and --sweep-hidden")
+    parser.add_argument("--sweep-lr", type=float, nargs="+", default=sweep_defaults["lr"])
+    if config.hidden_layer is not None:
+        parser.add_argument("--sweep-hidden", type=int, nargs="+", default=sweep_defaults["hidden"])
+    return parser
+
+
+def config_from_args(config, args):
+    """Apply the parsed command-line options to a copy of ``config``."""
+    new = config.with_overrides(lr=args.lr, hidden=getattr(args, "hidden", None))
+    new.data_args["name"] = args.dataset
+    new.data_args["batch_size"] = args.batch_size
+    new.optimizer_args["name"] = args.optimizer
+    if args.optimizer.lower() == "sgd":
+        new.optimizer_args["momentum"] = 0.0 if args.momentum is None else args.momentum
+    else:
+        new.optimizer_args.pop("momentum", None)
+    new.model_args["seed"] = args.seed
+    new.epochs = args.epochs
+    new.data_args["dtype"] = args.dtype
+    new.log_args["save_dir"] = args.save_dir
+    if args.no_plot:
+        new.log_args["plot"] = False
+    return new
+
+
+def _validate(args):
+    for name in ("batch_size", "epochs"):
+        value = getattr(args, name)
+        if value < (0 if name == "epochs" else 1):
+            raise ValueError(f"--{name.replace('_', '-')} must be positive; got {value}")
+    for name in ("lr",):
+        value = getattr(args, name)
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError(f"--lr must be a positive number; got {value}")
+    if args.momentum is not None and not 0 <= args.momentum < 1:
+        raise ValueError(f"--momentum must be in [0, 1); got {args.momentum}")
+    if args.seed is not None and args.seed < 0:
+        raise ValueError(f"--seed must be >= 0; got {args.seed}")
+    if getattr(args, "hidden", None) is not None and args.hidden < 1:
+        raise ValueError(f"--hidden must be >= 1; got {args.hidden}")
+    if args.sweep and args.resume:
+        raise ValueError("--sweep and --resume cannot be combined")
+
+
+def load_dataset(config, flatten):
+    args = dict(config.data_args)
+    dtype = np.float32 if args.pop("dtype", "float64") == "float32" else np.float64
+    return initialize_dataset(args.pop("name"), batch_size=args.pop("batch_size"),
+                              seed=config.model_args["seed"], flatten=flatten, dtype=dtype, **args)
+
+
+def run(config, model_name, name_fn, flatten, overwrite=False, resume=False, verbose=True,
+        dataset=None):
+    """Train and test one configuration; returns a summary dict."""
+    if model_name is None:
+        model_name = name_fn(config)
+    if dataset is None:
+        dataset = load_dataset(config, flatten)
+    run_dir = Path(config.log_args["save_dir"]) / model_name
+    checkpoint = run_dir / "checkpoint.npz"
+    if resume and not checkpoint.is_file():
+        raise FileNotFoundError(f"--resume: no checkpoint to resume from at {checkpoint}")
+    logger = Logger(
+        model_name,
+        model_args={**config.model_args, "layer_args": config.layer_args,
+                    "optimizer_args": config.optimizer_args, "epochs": config.epochs},
+        data_args=config.data_args,
+        save=config.log_args["save"],
+        plot=config.log_args["plot"],
+        save_dir=config.log_args["save_dir"],
+        overwrite=overwrite,
+        resume=resume,
+    )
+    model = initialize_model(
+        config.model_args["name"], loss=config.model_args["loss"], layer_args=config.layer_args,
+        optimizer_args=config.optimizer_args, logger=logger, seed=config.model_args["seed"],
+    )
+    if resume:
+        model.load(checkpoint, dataset)
+        logger.truncate(model.epoch)
+        print(f"Resuming {model_name} after epoch {model.epoch} of {config.epochs}.")
+    start = time.perf_counter()
+    model.train(dataset, max(config.epochs - model.epoch, 0), verbose=verbose)
+    seconds = time.perf_counter() - start
+    results = model.test(dataset, save_predictions=True)
+    sizes = [len(p) for p in results["prediction"]]
+    test_error = float(np.average(results["error"], weights=sizes))
+    validate = model.history["error"]["validate"]
+    return {
+        "model_name": model_name,
+        "run_dir": str(run_dir),
+        "lr": config.optimizer_args["lr"],
+        "hidden": config.hidden,
+        "best_validate_error": min(validate) if validate else float("nan"),
+        "test_error": test_error,
+        "seconds": seconds,
+        "history": model.history,
+    }
+
+
+def sweep(config, lrs, hiddens, name_fn, flatten, overwrite, verbose):
+    """Train every (lr, hidden) combination; print and save a Markdown table."""
+    dataset = load_dataset(config, flatten)
+    finished = []
+    combos = list(itertools.product(lrs, hiddens))
+    try:
+        for lr, hidden in combos:
+            run_config = config.with_overrides(lr=lr, hidden=hidden)
+            print(f"\n== lr={lr} hidden={hidden} ==")
+            finished.append(run(run_config, None, name_fn, flatten, overwrite=overwrite,
+                                verbose=verbose, dataset=dataset))
+            dataset.train.reset()
+    finally:
+        if finished:
+            _report_sweep(config, finished, len(combos))
+    return finished
+
+
+def _report_sweep(config, finished, total):
+    lines = [
+        "| lr | hidden | best validation error | test error | time (s) |",
+        "| ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in finished:
+        lines.append(f"| {r['lr']:g} | {r['hidden']} | {r['best_validate_error']:.4f} | "
+                     f"{r['test_error']:.4f} | {r['seconds']:.1f} |")
+    best = min(finished, key=lambda r: r["best_validate_error"])
+    lines.append("")
+    lines.append(f"Best by validation error: lr={best['lr']:g}, hidden={best['hidden']} "
+                 f"({best['model_name']}).")
+    if len(finished) < total:
+        lines.append(f"Only {len(finished)} of {total} combinations finished.")
+    table = "\n".join(lines)
+    print("\n" + table)
+    save_dir = Path(config.log_args["save_dir"])
+    from .utils import atomic_write_text
+
+    atomic_write_text(save_dir / "sweep.md", table + "\n")
+    _plot_best(best, save_dir / "sweep_best_loss.png")
+    print(f"Table saved to {save_dir / 'sweep.md'}, best run's loss curves to "
+          f"{save_dir / 'sweep_best_loss.png'}.")
+
+
+def _plot_best(best, path):
+    from matplotlib.figure import Figure
+
+    from .utils import atomic_open
+
+    fig = Figure(figsize=(6, 4), dpi=100)
+    ax = fig.add_subplot()
+    loss = best["history"]["loss"]
+    epochs = range(1, len(loss["train"]) + 1)
+    ax.plot(epochs, loss["train"], label="train")
+    if loss["validate"]:
+        ax.plot(epochs, loss["validate"], label="validation")
+    ax.set_title(f"Best of the sweep: lr={best['lr']:g}, hidden={best['hidden']}")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.legend()
+    with atomic_open(path, "wb") as f:
+        fig.savefig(f, format="png")
+
+
+def main(description, config, name_fn, sweep_defaults, flatten, argv=None):
+    """Parse the command line and run; returns the process exit status.
+
+    ``flatten`` turns images into feature vectors (for fully connected networks).
+    """
+    parser = build_parser(description, config, sweep_defaults)
+    args = parser.parse_args(argv)
+    try:
+        _validate(args)
+        run_config = config_from_args(config, args)
+        if args.sweep:
+            sweep(run_config, args.sweep_lr, getattr(args, "sweep_hidden", [None]), name_fn,
+                  flatten, args.overwrite, not args.quiet)
+        else:
+            run(run_config, args.model_name, name_fn, flatten, overwrite=args.overwrite,
+                resume=args.resume, verbose=not args.quiet)
+    except KeyboardInterrupt:
+        print("Stopped by Ctrl-C.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except TrainingDiverged as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_DIVERGED
+    except (ValueError, TypeError, FileExistsError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0

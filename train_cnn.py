@@ -1,0 +1,87 @@
+"""Train a LeNet-style convolutional network (Fashion-MNIST by default).
+
+Conv2D -> ReLU -> Pool2D -> Conv2D -> ReLU -> Pool2D -> Flatten -> FullyConnected softmax.
+Edit the hyperparameters below, or override them on the command line:
+
+    python train_cnn.py                       # Fashion-MNIST, the default network
+    python train_cnn.py --dataset digits --epochs 10     # a quick run (seconds)
+    python train_cnn.py --dtype float32       # faster, for training (not for gradient checks)
+    python train_cnn.py --help
+
+Curves, the history, a checkpoint and predictions.csv go to
+experiments/<model name>/.
+"""
+
+import sys
+
+from neural_networks.cli import Config, main
+
+# ---- hyperparameters: edit these --------------------------------------------------------
+
+SEED = 0
+EPOCHS = 8
+
+data_args = {
+    "name": "fashion_mnist",  # "fashion_mnist" or "digits"
+    "batch_size": 64,
+}
+
+layer_args = [
+    {"name": "conv2d", "n_out": 16, "kernel_shape": 3, "stride": 1, "pad": "same",
+     "activation": "relu", "weight_init": "he_uniform"},
+    {"name": "pool2d", "kernel_shape": 2, "stride": 2, "mode": "max"},
+    {"name": "conv2d", "n_out": 32, "kernel_shape": 3, "stride": 1, "pad": "same",
+     "activation": "relu", "weight_init": "he_uniform"},
+    {"name": "pool2d", "kernel_shape": 2, "stride": 2, "mode": "max"},
+    {"name": "flatten"},
+    # The output layer: n_out None means "as many as the dataset has classes".
+    {"name": "fully_connected", "activation": "softmax", "weight_init": "xavier_uniform", "n_out": None},
+]
+
+optimizer_args = {
+    "name": "adam",
+    "lr": 0.001,
+    "lr_scheduler": "constant",
+    "clip_norm": None,
+}
+
+model_args = {
+    "name": "cnn",
+    "loss": "cross_entropy",
+    "seed": SEED,
+}
+
+log_args = {
+    "save": True,
+    "plot": True,
+    "save_dir": "experiments/",
+}
+
+# --sweep trains each of these learning rates.
+sweep_args = {
+    "lr": [0.003, 0.001, 0.0003],
+    "hidden": [None],
+}
+
+# ---------------------------------------------------------------------------------------------
+
+
+def model_name(config):
+    """A run name from the hyperparameters, e.g. cnn_16-32-lr0.001_adam_fashion_mnist_seed0."""
+    channels = "-".join(str(a["n_out"]) for a in config.layer_args if a["name"] == "conv2d")
+    optimizer = config.optimizer_args
+    name = f"{config.model_args['name']}_{channels}-lr{optimizer['lr']:g}"
+    if optimizer["name"].lower() == "sgd":
+        name += f"_mom{optimizer.get('momentum') or 0:g}"
+    else:
+        name += f"_{optimizer['name'].lower()}"
+    name += f"_{config.data_args['name']}"
+    if config.data_args.get("dtype", "float64") != "float64":
+        name += f"_{config.data_args['dtype']}"
+    return name + f"_seed{config.model_args['seed']}"
+
+
+CONFIG = Config(data_args, layer_args, optimizer_args, model_args, log_args, EPOCHS)
+
+if __name__ == "__main__":
+    sys.exit(main(__doc__.split("\n")[0], CONFIG, model_name, sweep_args, flatten=False))
