@@ -45,6 +45,7 @@ class Layer:
         self.parameters = {}
         self.gradients = {}
         self.cache = {}
+        self._out_shape = None  # shape of the last forward's output, checked by backward
 
     def __call__(self, X):
         return self.forward(X)
@@ -59,6 +60,13 @@ class Layer:
         """Create the parameters for inputs of shape ``X_shape``."""
         raise NotImplementedError
 
+    def _build(self, X):
+        """Create the parameters for ``X``, in its precision (float32 or float64)."""
+        self._init_parameters(X.shape)
+        for key, value in self.parameters.items():
+            self.parameters[key] = value.astype(X.dtype, copy=False)
+        self.clear_gradients()
+
     def clear_gradients(self):
         """Reset every gradient to zeros of its parameter's shape."""
         self.gradients = {k: np.zeros_like(v) for k, v in self.parameters.items()}
@@ -68,7 +76,7 @@ class Layer:
         runs ``forward(X)`` on this fixed ``X``; the gradient checker uses it."""
         X = self._check_input(X, "forward_with_param")
         if self.n_in is None and self._has_parameters():
-            self._init_parameters(X.shape)
+            self._build(X)
         if param_name not in self.parameters:
             raise ValueError(
                 f"{self._name()}.forward_with_param: unknown param_name {param_name!r}; "
@@ -104,13 +112,13 @@ class Layer:
     def _check_upstream(self, dLdY):
         """Check ``dLdY`` against the last forward's output shape."""
         where = f"{self._name()}.backward"
-        if "out_shape" not in self.cache:
+        if self._out_shape is None:
             raise ValueError(f"{where}: backward was called before forward")
         dLdY = check_array(dLdY, "dLdY", where)
-        if dLdY.shape != self.cache["out_shape"]:
+        if dLdY.shape != self._out_shape:
             raise ValueError(
                 f"{where}: dLdY must have the shape of the last output "
-                f"{self.cache['out_shape']}; got {dLdY.shape}"
+                f"{self._out_shape}; got {dLdY.shape}"
             )
         return dLdY
 
@@ -159,8 +167,7 @@ class FullyConnected(Layer):
         """``(batch, n_in) -> (batch, n_out)``; caches ``X`` and ``Z``."""
         X = self._check_input(X)
         if self.n_in is None:
-            self._init_parameters(X.shape)
-            self._match_dtype(X.dtype)
+            self._build(X)
         elif X.shape[1] != self.n_in:
             raise ValueError(
                 f"FullyConnected.forward: X has {X.shape[1]} features but the layer "
@@ -169,7 +176,8 @@ class FullyConnected(Layer):
         Z = X @ self.parameters["W"]
         Z += self.parameters["b"]
         Y = self.activation.forward(Z)
-        self.cache = {"X": X, "Z": Z, "out_shape": Y.shape}
+        self.cache = {"X": X, "Z": Z}
+        self._out_shape = Y.shape
         return Y
 
     def backward(self, dLdY):
@@ -184,12 +192,6 @@ class FullyConnected(Layer):
         X = self.cache["X"]
         self.gradients = {"W": X.T @ dZ, "b": dZ.sum(axis=0, keepdims=True)}
         return dZ @ self.parameters["W"].T
-
-    def _match_dtype(self, dtype):
-        """Store fresh parameters in the input's precision (float32 or float64)."""
-        for key, value in self.parameters.items():
-            self.parameters[key] = value.astype(dtype, copy=False)
-        self.clear_gradients()
 
     def __repr__(self):
         return (f"FullyConnected(n_out={self.n_out}, activation={self.activation!r}, "
@@ -335,8 +337,6 @@ class Conv2D(_Windowed):
         self.cache = {}
         self.clear_gradients()
 
-    _match_dtype = FullyConnected._match_dtype
-
     def _im2col(self, Xp, out_rows, out_cols):
         """Gather every window into ``(batch, out_rows, out_cols, kh, kw, channels)``,
         reusing the previous batch's buffer when the shape is the same."""
@@ -353,8 +353,7 @@ class Conv2D(_Windowed):
         """``(batch, rows, cols, in_channels) -> (batch, out_rows, out_cols, n_out)``."""
         X = self._check_image(X)
         if self.n_in is None:
-            self._init_parameters(X.shape)
-            self._match_dtype(X.dtype)
+            self._build(X)
         W = self.parameters["W"]
         if W.ndim != 4 or W.shape[:3] != (*self.kernel_shape, self.n_in):
             raise ValueError(
@@ -368,7 +367,8 @@ class Conv2D(_Windowed):
         Z += self.parameters["b"]
         Z = Z.reshape(batch, out_rows, out_cols, W.shape[3])
         Y = self.activation.forward(Z)
-        self.cache = {"X": X, "Z": Z, "out_shape": Y.shape}
+        self.cache = {"X": X, "Z": Z}
+        self._out_shape = Y.shape
         return Y
 
     def backward(self, dLdY):
@@ -454,53 +454,60 @@ class Pool2D(_Windowed):
         out_rows, out_cols = self._geometry(X.shape)
         # Max pooling pads with -inf, so a padded cell never wins a window.
         Xp = self._pad(X, -np.inf if self.mode == "max" else 0.0)
-        offsets = self._offsets(out_rows, out_cols)
-        _, _, first = next(offsets)
-        Y = Xp[first].copy()
-        for _, _, window in offsets:
+        windows = [window for _, _, window in self._offsets(out_rows, out_cols)]
+        Y = Xp[windows[0]].copy()
+        for window in windows[1:]:
             if self.mode == "max":
                 np.maximum(Y, Xp[window], out=Y)
             else:
                 Y += Xp[window]
-        if self.mode == "average":
-            Y /= self.kernel_shape[0] * self.kernel_shape[1]
-        self.cache = {"X_shape": X.shape, "Xp": Xp, "Y": Y, "out_shape": Y.shape}
+        winners = None
+        if self.mode == "max":
+            winners = self._first_maxima(Xp, Y, windows)
+        else:
+            Y /= len(windows)
+        self.cache = {"X_shape": X.shape, "padded_shape": Xp.shape, "winners": winners}
+        self._out_shape = Y.shape
         return Y
+
+    @staticmethod
+    def _first_maxima(Xp, Y, windows):
+        """One boolean mask per kernel offset, of the output's shape: True where
+        that offset holds its window's maximum and no earlier offset (in
+        row-major order) does. On a tie exactly one cell of the window wins."""
+        winners = np.empty((len(windows),) + Y.shape, dtype=bool)
+        unclaimed = np.ones(Y.shape, dtype=bool)
+        for k, window in enumerate(windows):
+            hit = winners[k]
+            np.equal(Xp[window], Y, out=hit)
+            hit &= unclaimed
+            unclaimed ^= hit
+        return winners
 
     def backward(self, dLdY):
         """``dL/dY (batch, out_rows, out_cols, channels) -> dL/dX (batch, rows, cols, channels)``."""
         dLdY = self._check_upstream(dLdY)
-        Xp = self.cache["Xp"]
+        padded_shape = self.cache["padded_shape"]
         out_rows, out_cols = dLdY.shape[1:3]
+        windows = [window for _, _, window in self._offsets(out_rows, out_cols)]
         overlap = self._windows_overlap()
-        dtype = np.result_type(dLdY, Xp)
         # Windows that tile the input exactly write every cell: no zero fill needed.
         tiled = self.stride == self.kernel_shape and all(
-            n * k == size for n, k, size in zip((out_rows, out_cols), self.kernel_shape, Xp.shape[1:3])
+            n * k == size for n, k, size in zip((out_rows, out_cols), self.kernel_shape, padded_shape[1:3])
         )
-        dXp = np.empty(Xp.shape, dtype=dtype) if tiled else np.zeros(Xp.shape, dtype=dtype)
-        if self.mode == "max":
-            # Walk the offsets in row-major order: the first cell equal to its
-            # window's maximum takes the window's gradient, so on a tie exactly
-            # one cell gets it.
-            Y = self.cache["Y"]
-            unclaimed = np.ones(Y.shape, dtype=bool)
-            hit = np.empty(Y.shape, dtype=bool)
-            for _, _, window in self._offsets(out_rows, out_cols):
-                np.equal(Xp[window], Y, out=hit)
-                hit &= unclaimed
-                unclaimed ^= hit
+        dXp = (np.empty if tiled else np.zeros)(padded_shape, dtype=dLdY.dtype)
+        winners = self.cache["winners"]
+        share = None if winners is not None else dLdY / len(windows)
+        for k, window in enumerate(windows):
+            if winners is not None:
                 if overlap:
-                    dXp[window] += dLdY * hit
+                    dXp[window] += dLdY * winners[k]
                 else:
-                    np.multiply(dLdY, hit, out=dXp[window])
-        else:
-            share = dLdY / (self.kernel_shape[0] * self.kernel_shape[1])
-            for _, _, window in self._offsets(out_rows, out_cols):
-                if overlap:
-                    dXp[window] += share
-                else:
-                    dXp[window] = share
+                    np.multiply(dLdY, winners[k], out=dXp[window])
+            elif overlap:
+                dXp[window] += share
+            else:
+                dXp[window] = share
         return self._unpad(dXp, self.cache["X_shape"])
 
     def __repr__(self):
@@ -542,7 +549,8 @@ class Flatten(Layer):
             self._init_parameters(X.shape)
         shape = (X.shape[0], -1) if self.keep_dim == "first" else (-1, X.shape[-1])
         Y = X.reshape(shape)
-        self.cache = {"in_shape": X.shape, "out_shape": Y.shape}
+        self.cache = {"in_shape": X.shape}
+        self._out_shape = Y.shape
         return Y
 
     def backward(self, dLdY):

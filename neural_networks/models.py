@@ -90,8 +90,11 @@ class NeuralNetwork:
                 raise TypeError(f"NeuralNetwork: layer_args[{index}]: {error}") from None
             raise
 
-    def _ensure_output_layer(self, out_dim):
-        if len(self.layers) == len(self.layer_args):
+    def build(self, out_dim):
+        """Create the output layer now, with ``out_dim`` units, when its ``n_out``
+        was left as None (``train`` does this from ``dataset.out_dim``)."""
+        out_dim = check_int(out_dim, "out_dim", "NeuralNetwork.build")
+        if self.built:
             return
         args = dict(self.layer_args[-1], n_out=out_dim)
         self.layers.append(self._build_layer(len(self.layer_args) - 1, args))
@@ -190,7 +193,7 @@ class NeuralNetwork:
                 )
         train = dataset.train
         if not self.built:
-            self._ensure_output_layer(int(dataset.out_dim))
+            self.build(int(dataset.out_dim))
         if self.seed is not None and not getattr(self, "_data_rng_attached", False):
             train.rng = self._data_rng
             self._data_rng_attached = True
@@ -428,7 +431,7 @@ class NeuralNetwork:
             last = meta["layer_args"][-1]
             out_key = f"W{len(self.layer_args) - 1}"
             if out_key in stored:
-                self._ensure_output_layer(int(stored[out_key].shape[-1]) if last.get("n_out") is None else last["n_out"])
+                self.build(int(stored[out_key].shape[-1]) if last.get("n_out") is None else last["n_out"])
         optimizer_state = {k[len("optimizer."):]: v for k, v in stored.items() if k.startswith("optimizer.")}
         params = {k: v for k, v in stored.items() if not k.startswith("optimizer.")}
         self._restore_parameters(params, path)
@@ -444,11 +447,11 @@ class NeuralNetwork:
 
     def _restore_parameters(self, params, path):
         for i, layer in enumerate(self.layers):
-            if layer.parameters == {} and any(k.endswith(str(i)) for k in params):
-                # A layer whose parameters are created lazily: build them from the stored shapes.
-                W = params.get(f"W{i}")
-                if W is not None:
-                    layer._init_parameters(_input_shape_for(layer, W))
+            W = params.get(f"W{i}")
+            if not layer.parameters and W is not None:
+                # Parameters are created on the first forward; a network loaded
+                # before any forward builds them from the stored kernel's shape.
+                layer._init_parameters(_input_shape_for(W))
         expected = set(self.parameters())
         missing = sorted(expected - set(params))
         unexpected = sorted(set(params) - expected)
@@ -465,7 +468,7 @@ class NeuralNetwork:
                         f"NeuralNetwork.load: {name}{i} has shape {value.shape} in {path} "
                         f"but {current.shape} in this network"
                     )
-                layer.parameters[name] = value.astype(current.dtype, copy=True)
+                layer.parameters[name] = value.copy()
             layer.clear_gradients()
 
     def _checkpoint(self, dataset):
@@ -533,7 +536,9 @@ def _check_optimizer_args(optimizer_args):
     return dict(optimizer_args)
 
 
-def _input_shape_for(layer, W):
+def _input_shape_for(W):
+    """An input shape that makes a layer create parameters of ``W``'s shape:
+    ``(1, n_in)`` for dense weights, ``(1, rows, cols, in_channels)`` for a kernel."""
     if W.ndim == 2:
         return (1, W.shape[0])
     return (1, W.shape[0], W.shape[1], W.shape[2])

@@ -6,6 +6,9 @@ same rate and a resumed run continues on the same curve.
 """
 
 import math
+import numbers
+
+import numpy as np
 
 from .utils import check_int, check_number, describe, lookup
 
@@ -17,7 +20,7 @@ class Scheduler:
         self.lr = check_number(lr, "lr", type(self).__name__, minimum=0, strict=True)
 
     def __call__(self, epoch):
-        if isinstance(epoch, bool) or not isinstance(epoch, (int, float)) or epoch < 0:
+        if isinstance(epoch, (bool, np.bool_)) or not isinstance(epoch, numbers.Real) or not epoch >= 0:
             raise ValueError(
                 f"{type(self).__name__}: epoch must be a number >= 0; got {describe(epoch)}"
             )
