@@ -65,9 +65,16 @@ class Config:
         return new
 
 
+class _OneLineErrorParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr (no usage dump)."""
+
+    def error(self, message):
+        self.exit(EXIT_BAD_INPUT, f"error: {message} (see --help)\n")
+
+
 def build_parser(description, config, sweep_defaults):
     """The command line shared by the training scripts (defaults from ``config``)."""
-    parser = argparse.ArgumentParser(
+    parser = _OneLineErrorParser(
         description=description,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -159,7 +166,16 @@ def run(config, model_name, name_fn, flatten, overwrite=False, resume=False, ver
     checkpoint = run_dir / "checkpoint.npz"
     if resume and not checkpoint.is_file():
         raise FileNotFoundError(f"--resume: no checkpoint to resume from at {checkpoint}")
-    logger = Logger(
+    # The model first: its arguments are checked before the Logger writes a file.
+    model = initialize_model(
+        config.model_args["name"], loss=config.model_args["loss"], layer_args=config.layer_args,
+        optimizer_args=config.optimizer_args, seed=config.model_args["seed"],
+    )
+    # One example through the network: a layer that does not fit the data
+    # fails here, before the Logger writes a file.
+    model.build(dataset.out_dim)
+    model.forward(dataset.train.data[:1])
+    model.logger = Logger(
         model_name,
         model_args={**config.model_args, "layer_args": config.layer_args,
                     "optimizer_args": config.optimizer_args, "epochs": config.epochs},
@@ -170,13 +186,9 @@ def run(config, model_name, name_fn, flatten, overwrite=False, resume=False, ver
         overwrite=overwrite,
         resume=resume,
     )
-    model = initialize_model(
-        config.model_args["name"], loss=config.model_args["loss"], layer_args=config.layer_args,
-        optimizer_args=config.optimizer_args, logger=logger, seed=config.model_args["seed"],
-    )
     if resume:
         model.load(checkpoint, dataset)
-        logger.truncate(model.epoch)
+        model.logger.truncate(model.epoch)
         print(f"Resuming {model_name} after epoch {model.epoch} of {config.epochs}.")
     start = time.perf_counter()
     model.train(dataset, max(config.epochs - model.epoch, 0), verbose=verbose)

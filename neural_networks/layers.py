@@ -122,6 +122,18 @@ class Layer:
             )
         return dLdY
 
+    def _activate(self, X, Z):
+        """Apply the activation to ``Z`` and cache ``X`` and ``Z`` for backward."""
+        Y = self.activation.forward(Z)
+        self.cache = {"X": X, "Z": Z}
+        self._out_shape = Y.shape
+        return Y
+
+    def _preactivation_gradient(self, dLdY):
+        """``dL/dZ`` from ``dL/dY`` through the activation (after checking ``dLdY``)."""
+        dLdY = self._check_upstream(dLdY)
+        return self.activation.backward(self.cache["Z"], dLdY)
+
     def _set_activation(self, activation):
         if isinstance(activation, Activation):
             return activation
@@ -175,16 +187,11 @@ class FullyConnected(Layer):
             )
         Z = X @ self.parameters["W"]
         Z += self.parameters["b"]
-        Y = self.activation.forward(Z)
-        self.cache = {"X": X, "Z": Z}
-        self._out_shape = Y.shape
-        return Y
+        return self._activate(X, Z)
 
     def backward(self, dLdY):
         """``dL/dY (batch, n_out) -> dL/dX (batch, n_in)``; fills ``gradients``."""
-        dLdY = self._check_upstream(dLdY)
-        dZ = self.activation.backward(self.cache["Z"], dLdY)
-        return self._backward_affine(dZ)
+        return self._backward_affine(self._preactivation_gradient(dLdY))
 
     def _backward_affine(self, dZ):
         """Backward through ``X @ W + b`` given ``dL/dZ`` (skips the activation;
@@ -365,16 +372,11 @@ class Conv2D(_Windowed):
         batch = X.shape[0]
         Z = cols.reshape(batch * out_rows * out_cols, -1) @ W.reshape(-1, W.shape[3])
         Z += self.parameters["b"]
-        Z = Z.reshape(batch, out_rows, out_cols, W.shape[3])
-        Y = self.activation.forward(Z)
-        self.cache = {"X": X, "Z": Z}
-        self._out_shape = Y.shape
-        return Y
+        return self._activate(X, Z.reshape(batch, out_rows, out_cols, W.shape[3]))
 
     def backward(self, dLdY):
         """``dL/dY (batch, out_rows, out_cols, n_out) -> dL/dX (batch, rows, cols, in_channels)``."""
-        dLdY = self._check_upstream(dLdY)
-        dZ = self.activation.backward(self.cache["Z"], dLdY)
+        dZ = self._preactivation_gradient(dLdY)
         X = self.cache["X"]
         W = self.parameters["W"]
         batch, out_rows, out_cols, n_out = dZ.shape
