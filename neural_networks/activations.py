@@ -26,11 +26,14 @@ class Activation:
         """Return ``dL/dZ`` given the pre-activation ``Z`` and ``dY = dL/dY``."""
         raise NotImplementedError
 
-    def _check(self, Z, dY=None):
-        where = f"{type(self).__name__}.{'forward' if dY is None else 'backward'}"
+    def _check(self, Z):
+        """Check the input of ``forward``."""
+        return check_array(Z, "Z", f"{type(self).__name__}.forward")
+
+    def _check_pair(self, Z, dY):
+        """Check the inputs of ``backward``: two real arrays of one shape."""
+        where = f"{type(self).__name__}.backward"
         Z = check_array(Z, "Z", where)
-        if dY is None:
-            return Z
         dY = check_array(dY, "dY", where)
         check_same_shape(Z, dY, "Z", "dY", where)
         return Z, dY
@@ -46,7 +49,7 @@ class Linear(Activation):
         return self._check(Z).copy()
 
     def backward(self, Z, dY):
-        Z, dY = self._check(Z, dY)
+        Z, dY = self._check_pair(Z, dY)
         return dY.copy()
 
 
@@ -60,7 +63,7 @@ class Sigmoid(Activation):
         return np.where(Z >= 0, 1 / (1 + e), e / (1 + e))
 
     def backward(self, Z, dY):
-        Z, dY = self._check(Z, dY)
+        Z, dY = self._check_pair(Z, dY)
         s = self.forward(Z)
         return dY * s * (1 - s)
 
@@ -72,7 +75,7 @@ class TanH(Activation):
         return np.tanh(self._check(Z))
 
     def backward(self, Z, dY):
-        Z, dY = self._check(Z, dY)
+        Z, dY = self._check_pair(Z, dY)
         t = np.tanh(Z)
         return dY * (1 - t * t)
 
@@ -84,7 +87,7 @@ class ArcTan(Activation):
         return np.arctan(self._check(Z))
 
     def backward(self, Z, dY):
-        Z, dY = self._check(Z, dY)
+        Z, dY = self._check_pair(Z, dY)
         # For |z| > 1e154, z**2 overflows to inf and 1 / (1 + inf) = 0, which is
         # the correctly rounded value: the overflow is expected, not an error.
         with np.errstate(over="ignore"):
@@ -98,7 +101,7 @@ class ReLU(Activation):
         return np.maximum(self._check(Z), 0)
 
     def backward(self, Z, dY):
-        Z, dY = self._check(Z, dY)
+        Z, dY = self._check_pair(Z, dY)
         return np.where(Z >= 0, dY, 0)
 
 
@@ -113,7 +116,7 @@ class LeakyReLU(Activation):
         return np.where(Z >= 0, Z, self.slope * Z)
 
     def backward(self, Z, dY):
-        Z, dY = self._check(Z, dY)
+        Z, dY = self._check_pair(Z, dY)
         return np.where(Z >= 0, dY, self.slope * dY)
 
     def __repr__(self):
@@ -131,7 +134,7 @@ class ELU(Activation):
         return np.where(Z >= 0, Z, self.alpha * np.expm1(np.minimum(Z, 0)))
 
     def backward(self, Z, dY):
-        Z, dY = self._check(Z, dY)
+        Z, dY = self._check_pair(Z, dY)
         return np.where(Z >= 0, dY, dY * self.alpha * np.exp(np.minimum(Z, 0)))
 
     def __repr__(self):
@@ -146,15 +149,30 @@ class SoftMax(Activation):
     per row, with ``s = softmax(Z)``: one expression, no loop over the batch.
     """
 
+    def _check(self, Z):
+        return _check_classes(super()._check(Z), "forward")
+
+    def _check_pair(self, Z, dY):
+        Z, dY = super()._check_pair(Z, dY)
+        return _check_classes(Z, "backward"), dY
+
     def forward(self, Z):
         Z = self._check(Z)
         e = np.exp(Z - Z.max(axis=-1, keepdims=True))
         return e / e.sum(axis=-1, keepdims=True)
 
     def backward(self, Z, dY):
-        Z, dY = self._check(Z, dY)
+        Z, dY = self._check_pair(Z, dY)
         s = self.forward(Z)
         return s * (dY - np.sum(dY * s, axis=-1, keepdims=True))
+
+
+def _check_classes(Z, method):
+    if Z.ndim == 0 or Z.shape[-1] == 0:
+        raise ValueError(
+            f"SoftMax.{method}: Z needs at least one class on its last axis; got shape {Z.shape}"
+        )
+    return Z
 
 
 ACTIVATIONS = {

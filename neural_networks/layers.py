@@ -107,7 +107,12 @@ class Layer:
         return type(self).__name__
 
     def _check_input(self, X, method="forward"):
-        return check_array(X, "X", f"{self._name()}.{method}", ndim=self._input_ndim)
+        where = f"{self._name()}.{method}"
+        X = check_array(X, "X", where, ndim=self._input_ndim)
+        # An empty batch is fine; an example with no features or channels is not.
+        if X.ndim >= 2 and 0 in X.shape[1:]:
+            raise ValueError(f"{where}: every axis of X but the batch must be non-empty; got shape {X.shape}")
+        return X
 
     def _check_upstream(self, dLdY):
         """Check ``dLdY`` against the last forward's output shape."""
@@ -370,7 +375,7 @@ class Conv2D(_Windowed):
         out_rows, out_cols = self._geometry(X.shape)
         cols = self._im2col(self._pad(X), out_rows, out_cols)
         batch = X.shape[0]
-        Z = cols.reshape(batch * out_rows * out_cols, -1) @ W.reshape(-1, W.shape[3])
+        Z = cols.reshape(batch * out_rows * out_cols, W[..., 0].size) @ W.reshape(-1, W.shape[3])
         Z += self.parameters["b"]
         return self._activate(X, Z.reshape(batch, out_rows, out_cols, W.shape[3]))
 
@@ -549,7 +554,10 @@ class Flatten(Layer):
             raise ValueError(f"Flatten.forward: X must have at least 2 dimensions; got shape {X.shape}")
         if self.n_in is None:
             self._init_parameters(X.shape)
-        shape = (X.shape[0], -1) if self.keep_dim == "first" else (-1, X.shape[-1])
+        if self.keep_dim == "first":
+            shape = (X.shape[0], int(np.prod(X.shape[1:])))
+        else:
+            shape = (int(np.prod(X.shape[:-1])), X.shape[-1])
         Y = X.reshape(shape)
         self.cache = {"in_shape": X.shape}
         self._out_shape = Y.shape

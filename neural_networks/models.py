@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import time
+import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -226,10 +227,18 @@ class NeuralNetwork:
                 flush()
 
     def _train_one_epoch(self, dataset, verbose):
+        # A diverging run overflows somewhere before its loss stops being
+        # finite; that is reported once, as TrainingDiverged, not as a stream
+        # of NumPy warnings (or as a warning turned into an error).
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._run_epoch(dataset, verbose)
+
+    def _run_epoch(self, dataset, verbose):
         train = dataset.train
         total_loss = total_error = 0.0
         seen = 0
-        progress = _progress_bar(train.samples_per_epoch, self.epoch + 1, verbose)
+        with _sigint_deferred():  # a half-built progress bar complains at exit
+            progress = _progress_bar(train.samples_per_epoch, self.epoch + 1, verbose)
         try:
             for batch in range(train.samples_per_epoch):
                 X, Y = train.sample()
@@ -252,6 +261,9 @@ class NeuralNetwork:
         record = {"loss": {"train": total_loss / seen}, "error": {"train": total_error / seen}}
         if dataset.validate is not None:
             val_loss, val_error = self.evaluate(dataset.validate)
+            if not math.isfinite(val_loss):
+                raise TrainingDiverged(self._diverged_message(
+                    train.samples_per_epoch - 1, val_loss, where="the validation loss"))
             record["loss"]["validate"] = val_loss
             record["error"]["validate"] = val_error
         record["params"] = {
@@ -343,14 +355,14 @@ class NeuralNetwork:
                 return f"the output of layer {i} ({type(layer).__name__})"
         return None
 
-    def _diverged_message(self, batch, value):
-        culprit = self._first_non_finite() or "the loss itself"
+    def _diverged_message(self, batch, value, where="the loss"):
+        culprit = self._first_non_finite() or where
         lr = self.optimizer.lr_scheduler(self.epoch)
         advice = "lower the learning rate"
         if getattr(self.optimizer, "clip_norm", None) is None:
             advice += " or set clip_norm in optimizer_args to clip large gradients"
         return (
-            f"training diverged in epoch {self.epoch + 1}, batch {batch + 1}: the loss is "
+            f"training diverged in epoch {self.epoch + 1}, batch {batch + 1}: {where} is "
             f"{value}; first non-finite: {culprit}. The learning rate is {lr:g}: {advice}."
         )
 
@@ -394,6 +406,7 @@ class NeuralNetwork:
             "history": self.history,
             "layer_args": self.layer_args,
             "loss": self.loss.name,
+            "optimizer": type(self.optimizer).__name__,
             "data_state": None if dataset is None else dataset.train.get_state(),
         }
         state["meta"] = np.array(json.dumps(meta))
@@ -410,8 +423,11 @@ class NeuralNetwork:
         """Restore parameters, optimizer state, epoch count and history from ``path``.
 
         With ``dataset``, the training order is restored too, so training goes
-        on exactly as if it had never stopped. Missing or unexpected keys and
-        shape mismatches raise ``ValueError`` naming them.
+        on exactly as if it had never stopped. Everything is checked before
+        anything changes: a checkpoint that does not fit (another network or
+        optimizer, missing or unexpected keys, other shapes, a dataset of
+        another size) raises ``ValueError`` naming the problem and leaves the
+        model and the dataset as they were.
         """
         path = Path(path)
         if not path.is_file():
@@ -420,32 +436,56 @@ class NeuralNetwork:
             with np.load(path, allow_pickle=False) as archive:
                 stored = {k: archive[k] for k in archive.files}
             meta = json.loads(str(stored.pop("meta")))
-        except (ValueError, KeyError, OSError, json.JSONDecodeError) as error:
-            raise ValueError(f"NeuralNetwork.load: {path} is not a readable checkpoint ({error})") from None
+            epoch, history = int(meta["epoch"]), meta["history"]
+        except (ValueError, KeyError, TypeError, OSError, EOFError, zipfile.BadZipFile,
+                json.JSONDecodeError) as error:
+            raise ValueError(
+                f"NeuralNetwork.load: {path} is not a readable checkpoint ({type(error).__name__}: {error})"
+            ) from None
         if meta.get("layer_args") != json.loads(json.dumps(self.layer_args)):
             raise ValueError(
                 f"NeuralNetwork.load: {path} was saved from a network with layer_args "
                 f"{meta.get('layer_args')}, not {self.layer_args}"
             )
-        if not self.built:
-            last = meta["layer_args"][-1]
-            out_key = f"W{len(self.layer_args) - 1}"
-            if out_key in stored:
-                self.build(int(stored[out_key].shape[-1]) if last.get("n_out") is None else last["n_out"])
+        optimizer_name = type(self.optimizer).__name__
+        if meta.get("optimizer", optimizer_name) != optimizer_name:
+            raise ValueError(
+                f"NeuralNetwork.load: {path} holds the state of a {meta['optimizer']} optimizer; "
+                f"this network uses {optimizer_name}"
+            )
         optimizer_state = {k[len("optimizer."):]: v for k, v in stored.items() if k.startswith("optimizer.")}
         params = {k: v for k, v in stored.items() if not k.startswith("optimizer.")}
-        self._restore_parameters(params, path)
+        if not self.built:
+            out_key = f"W{len(self.layer_args) - 1}"
+            if out_key in params:
+                self.build(int(params[out_key].shape[-1]))
+        self._check_stored_parameters(params, path)
+        data_state = meta.get("data_state") if dataset is not None else None
+        if data_state is not None:
+            previous = dataset.train.get_state()
+            try:
+                dataset.train.set_state(data_state)
+            except (ValueError, TypeError) as error:
+                raise ValueError(
+                    f"NeuralNetwork.load: the data order saved in {path} does not fit this "
+                    f"dataset's training split ({error})"
+                ) from None
+            dataset.train.set_state(previous)
+        # Every check passed: now change the model (and the dataset).
+        for i, layer in enumerate(self.layers):
+            for name in layer.parameters:
+                layer.parameters[name] = params[f"{name}{i}"].copy()
+            layer.clear_gradients()
         self.optimizer.load_state_dict(optimizer_state)
-        self.epoch = int(meta["epoch"])
-        self.history = meta["history"]
-        if dataset is not None and meta.get("data_state") is not None:
+        self.epoch, self.history = epoch, history
+        if data_state is not None:
             if self.seed is not None:
                 dataset.train.rng = self._data_rng
                 self._data_rng_attached = True
-            dataset.train.set_state(meta["data_state"])
+            dataset.train.set_state(data_state)
         return self
 
-    def _restore_parameters(self, params, path):
+    def _check_stored_parameters(self, params, path):
         for i, layer in enumerate(self.layers):
             W = params.get(f"W{i}")
             if not layer.parameters and W is not None:
@@ -460,16 +500,12 @@ class NeuralNetwork:
                 f"NeuralNetwork.load: {path} does not match this network: missing {missing}, "
                 f"unexpected {unexpected}"
             )
-        for i, layer in enumerate(self.layers):
-            for name, current in layer.parameters.items():
-                value = params[f"{name}{i}"]
-                if value.shape != current.shape:
-                    raise ValueError(
-                        f"NeuralNetwork.load: {name}{i} has shape {value.shape} in {path} "
-                        f"but {current.shape} in this network"
-                    )
-                layer.parameters[name] = value.copy()
-            layer.clear_gradients()
+        for name, current in self.parameters().items():
+            if params[name].shape != current.shape:
+                raise ValueError(
+                    f"NeuralNetwork.load: {name} has shape {params[name].shape} in {path} "
+                    f"but {current.shape} in this network"
+                )
 
     def _checkpoint(self, dataset):
         run_dir = self._run_dir()
