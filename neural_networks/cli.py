@@ -130,10 +130,10 @@ def config_from_args(config, args):
 
 
 def _validate(args):
-    for name in ("batch_size", "epochs"):
-        value = getattr(args, name)
-        if value < (0 if name == "epochs" else 1):
-            raise ValueError(f"--{name.replace('_', '-')} must be positive; got {value}")
+    if args.batch_size < 1:
+        raise ValueError(f"--batch-size must be >= 1; got {args.batch_size}")
+    if args.epochs < 0:
+        raise ValueError(f"--epochs must be >= 0; got {args.epochs}")
     for name in ("lr",):
         value = getattr(args, name)
         if not math.isfinite(value) or value <= 0:

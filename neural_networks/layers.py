@@ -386,7 +386,7 @@ class Conv2D(_Windowed):
         W = self.parameters["W"]
         batch, out_rows, out_cols, n_out = dZ.shape
         dZ2 = dZ.reshape(-1, n_out)
-        cols2 = self._cols.reshape(dZ2.shape[0], -1)
+        cols2 = self._cols.reshape(dZ2.shape[0], W[..., 0].size)
         self.gradients = {
             "W": (cols2.T @ dZ2).reshape(W.shape),
             "b": dZ2.sum(axis=0, keepdims=True),

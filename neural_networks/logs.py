@@ -187,6 +187,10 @@ class Logger:
                 ) + "\n"
 
         existing = _existing_logger_files(self.save_dir)
+        if resume or (overwrite and existing):
+            # Temporary files of writes that a crash or kill cut short.
+            for stale in self.save_dir.glob(".*.tmp"):
+                stale.unlink(missing_ok=True)
         if resume:
             if not (self.save_dir / "log").is_file():
                 raise FileNotFoundError(

@@ -453,24 +453,36 @@ class NeuralNetwork:
                 f"NeuralNetwork.load: {path} holds the state of a {meta['optimizer']} optimizer; "
                 f"this network uses {optimizer_name}"
             )
+        if meta.get("loss", self.loss.name) != self.loss.name:
+            raise ValueError(
+                f"NeuralNetwork.load: {path} was trained with the {meta['loss']!r} loss; "
+                f"this network uses {self.loss.name!r}"
+            )
         optimizer_state = {k[len("optimizer."):]: v for k, v in stored.items() if k.startswith("optimizer.")}
         params = {k: v for k, v in stored.items() if not k.startswith("optimizer.")}
-        if not self.built:
-            out_key = f"W{len(self.layer_args) - 1}"
-            if out_key in params:
-                self.build(int(params[out_key].shape[-1]))
-        self._check_stored_parameters(params, path)
         data_state = meta.get("data_state") if dataset is not None else None
-        if data_state is not None:
-            previous = dataset.train.get_state()
-            try:
-                dataset.train.set_state(data_state)
-            except (ValueError, TypeError) as error:
-                raise ValueError(
-                    f"NeuralNetwork.load: the data order saved in {path} does not fit this "
-                    f"dataset's training split ({error})"
-                ) from None
-            dataset.train.set_state(previous)
+        # Checking may create the parameters of a network that has not run
+        # yet; if a check fails, the network is put back as it was.
+        snapshot = self._layer_snapshot()
+        try:
+            if not self.built:
+                out_key = f"W{len(self.layer_args) - 1}"
+                if out_key in params:
+                    self.build(int(params[out_key].shape[-1]))
+            self._check_stored_parameters(params, path)
+            if data_state is not None:
+                previous = dataset.train.get_state()
+                try:
+                    dataset.train.set_state(data_state)
+                except (ValueError, TypeError) as error:
+                    raise ValueError(
+                        f"NeuralNetwork.load: the data order saved in {path} does not fit this "
+                        f"dataset's training split ({error})"
+                    ) from None
+                dataset.train.set_state(previous)
+        except BaseException:
+            self._restore_layer_snapshot(snapshot)
+            raise
         # Every check passed: now change the model (and the dataset).
         for i, layer in enumerate(self.layers):
             for name in layer.parameters:
@@ -484,6 +496,20 @@ class NeuralNetwork:
                 self._data_rng_attached = True
             dataset.train.set_state(data_state)
         return self
+
+    def _layer_snapshot(self):
+        return list(self.layers), [rng.bit_generator.state for rng in self._layer_rngs], [
+            (layer.n_in, dict(layer.parameters), dict(layer.gradients), layer.cache)
+            for layer in self.layers
+        ]
+
+    def _restore_layer_snapshot(self, snapshot):
+        layers, rng_states, states = snapshot
+        self.layers = layers
+        for rng, state in zip(self._layer_rngs, rng_states):
+            rng.bit_generator.state = state
+        for layer, (n_in, parameters, gradients, cache) in zip(layers, states):
+            layer.n_in, layer.parameters, layer.gradients, layer.cache = n_in, parameters, gradients, cache
 
     def _check_stored_parameters(self, params, path):
         for i, layer in enumerate(self.layers):
