@@ -19,7 +19,7 @@ from neural_networks.cli import Config, main
 # ---- hyperparameters: edit these --------------------------------------------------------
 
 SEED = 0
-EPOCHS = 8
+EPOCHS = 10
 
 data_args = {
     "name": "fashion_mnist",  # "fashion_mnist" or "digits"
@@ -27,10 +27,10 @@ data_args = {
 }
 
 layer_args = [
-    {"name": "conv2d", "n_out": 16, "kernel_shape": 3, "stride": 1, "pad": "same",
+    {"name": "conv2d", "n_out": 32, "kernel_shape": 3, "stride": 1, "pad": "same",
      "activation": "relu", "weight_init": "he_uniform"},
     {"name": "pool2d", "kernel_shape": 2, "stride": 2, "mode": "max"},
-    {"name": "conv2d", "n_out": 32, "kernel_shape": 3, "stride": 1, "pad": "same",
+    {"name": "conv2d", "n_out": 64, "kernel_shape": 3, "stride": 1, "pad": "same",
      "activation": "relu", "weight_init": "he_uniform"},
     {"name": "pool2d", "kernel_shape": 2, "stride": 2, "mode": "max"},
     {"name": "flatten"},
@@ -41,7 +41,9 @@ layer_args = [
 optimizer_args = {
     "name": "adam",
     "lr": 0.001,
-    "lr_scheduler": "constant",
+    "lr_scheduler": "exponential",  # lr * lr_decay ** epoch
+    "lr_decay": 0.8,
+    "stage_length": 1,
     "clip_norm": None,
 }
 
@@ -67,7 +69,7 @@ sweep_args = {
 
 
 def model_name(config):
-    """A run name from the hyperparameters, e.g. cnn_16-32-lr0.001_adam_fashion_mnist_seed0."""
+    """A run name from the hyperparameters, e.g. cnn_32-64-lr0.001_adam_fashion_mnist_seed0."""
     channels = "-".join(str(a["n_out"]) for a in config.layer_args if a["name"] == "conv2d")
     optimizer = config.optimizer_args
     name = f"{config.model_args['name']}_{channels}-lr{optimizer['lr']:g}"

@@ -17,13 +17,15 @@ Each time is the best of several repeats (the least disturbed by other work).
 """
 
 import argparse
+import importlib.util
 import os
 import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+sys.path.insert(0, ROOT)
 
 from neural_networks.layers import Conv2D, FullyConnected, Pool2D  # noqa: E402
 from neural_networks.models import NeuralNetwork  # noqa: E402
@@ -90,16 +92,15 @@ def layer_benchmarks(dtype, peak, repeats):
 # -- whole training steps ----------------------------------------------------------------
 
 
-CNN_LAYERS = [
-    {"name": "conv2d", "n_out": 16, "kernel_shape": 3, "pad": "same", "activation": "relu",
-     "weight_init": "he_uniform"},
-    {"name": "pool2d", "kernel_shape": 2, "stride": 2, "mode": "max"},
-    {"name": "conv2d", "n_out": 32, "kernel_shape": 3, "pad": "same", "activation": "relu",
-     "weight_init": "he_uniform"},
-    {"name": "pool2d", "kernel_shape": 2, "stride": 2, "mode": "max"},
-    {"name": "flatten"},
-    {"name": "fully_connected", "n_out": 10, "activation": "softmax"},
-]
+def default_cnn_layers():
+    """The network train_cnn.py trains (its layer_args), with 10 outputs."""
+    spec = importlib.util.spec_from_file_location("train_cnn", os.path.join(ROOT, "train_cnn.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    layers = [dict(args) for args in module.layer_args]
+    layers[-1]["n_out"] = 10
+    return layers
+
 
 MLP_LAYERS = [
     {"name": "fully_connected", "n_out": 256, "activation": "relu"},
@@ -162,9 +163,11 @@ def step_benchmarks(dtype, peak, repeats):
 
     X = rng.standard_normal((64, 28, 28, 1)).astype(dtype)
     Y = eye[rng.integers(0, 10, 64)]
-    t, model = step_time(CNN_LAYERS, X, Y, optimizer, repeats)
+    layers = default_cnn_layers()
+    t, model = step_time(layers, X, Y, optimizer, repeats)
     gemm_total, flops = time_gemms(gemm_shapes(model), dtype, repeats)
-    results["cnn"] = (64 / t, flops / t / 1e9 / peak, t * 1e3, t / gemm_total)
+    channels = "-".join(str(a["n_out"]) for a in layers if a["name"] == "conv2d")
+    results["cnn"] = (64 / t, flops / t / 1e9 / peak, t * 1e3, t / gemm_total, channels)
     return results
 
 
@@ -188,8 +191,8 @@ def main():
         ex, share, ms = steps["mlp"]
         print(f"MLP 784-256-256-10 training step, batch 128: {ms:.2f} ms, {ex:,.0f} examples/s, "
               f"{share:.0%} of peak")
-        ex, share, ms, gemm_ratio = steps["cnn"]
-        print(f"CNN (conv16-pool-conv32-pool-fc10) step, batch 64: {ms:.2f} ms, {ex:,.0f} examples/s, "
+        ex, share, ms, gemm_ratio, channels = steps["cnn"]
+        print(f"train_cnn.py's CNN (conv {channels}) step, batch 64: {ms:.2f} ms, {ex:,.0f} examples/s, "
               f"{share:.0%} of peak, {gemm_ratio:.2f}x the sum of its GEMMs alone")
         print(f"Targets: Conv2D 32->64 >= 25% of peak: {conv_share:.0%}; "
               f"max pool <= 4x copy: {ratio:.1f}x"

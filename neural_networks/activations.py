@@ -102,7 +102,8 @@ class ReLU(Activation):
 
     def backward(self, Z, dY):
         Z, dY = self._check_pair(Z, dY)
-        return np.where(Z >= 0, dY, 0)
+        # A product with the 0/1 mask: several times faster than np.where.
+        return dY * (Z >= 0)
 
 
 class LeakyReLU(Activation):

@@ -87,15 +87,19 @@ def build_parser(description, config, sweep_defaults):
     if config.hidden_layer is not None:
         parser.add_argument("--hidden", type=int, default=config.hidden,
                             help="units of the hidden layer")
-    parser.add_argument("--batch-size", type=int, default=config.data_args["batch_size"])
-    parser.add_argument("--epochs", type=int, default=config.epochs)
-    parser.add_argument("--seed", type=int, default=config.model_args["seed"])
+    parser.add_argument("--batch-size", type=int, default=config.data_args["batch_size"],
+                        help="examples per mini-batch")
+    parser.add_argument("--epochs", type=int, default=config.epochs,
+                        help="passes over the training set")
+    parser.add_argument("--seed", type=int, default=config.model_args["seed"],
+                        help="seeds the initial weights and the order of the examples")
     parser.add_argument("--dtype", choices=["float64", "float32"], default="float64",
                         help="float64 (exact, for gradient checks) or float32 (faster)")
     parser.add_argument("--model-name", default=None,
-                        help="run folder name under --save-dir (default: the course's name "
-                             "built from the hyperparameters)")
-    parser.add_argument("--save-dir", default=config.log_args["save_dir"])
+                        help="run folder name under --save-dir; None: a name built from the "
+                             "hyperparameters")
+    parser.add_argument("--save-dir", default=config.log_args["save_dir"],
+                        help="folder that holds the run folders")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an earlier run of the same name")
     parser.add_argument("--resume", action="store_true",
@@ -104,9 +108,11 @@ def build_parser(description, config, sweep_defaults):
     parser.add_argument("--quiet", action="store_true", help="no per-epoch lines or progress bar")
     parser.add_argument("--sweep", action="store_true",
                         help="train every combination of --sweep-lr and --sweep-hidden")
-    parser.add_argument("--sweep-lr", type=float, nargs="+", default=sweep_defaults["lr"])
+    parser.add_argument("--sweep-lr", type=float, nargs="+", default=sweep_defaults["lr"],
+                        help="learning rates of the sweep")
     if config.hidden_layer is not None:
-        parser.add_argument("--sweep-hidden", type=int, nargs="+", default=sweep_defaults["hidden"])
+        parser.add_argument("--sweep-hidden", type=int, nargs="+", default=sweep_defaults["hidden"],
+                            help="hidden sizes of the sweep")
     return parser
 
 
@@ -144,6 +150,12 @@ def _validate(args):
         raise ValueError(f"--seed must be >= 0; got {args.seed}")
     if getattr(args, "hidden", None) is not None and args.hidden < 1:
         raise ValueError(f"--hidden must be >= 1; got {args.hidden}")
+    for lr in args.sweep_lr:
+        if not math.isfinite(lr) or lr <= 0:
+            raise ValueError(f"--sweep-lr values must be positive numbers; got {lr}")
+    for hidden in getattr(args, "sweep_hidden", None) or []:
+        if hidden is not None and hidden < 1:
+            raise ValueError(f"--sweep-hidden values must be >= 1; got {hidden}")
     if args.sweep and args.resume:
         raise ValueError("--sweep and --resume cannot be combined")
 

@@ -139,8 +139,14 @@ class NeuralNetwork:
         else:
             dLdX = self.loss.backward(target, out)
             layers = self.layers
-        for layer in reversed(layers):
-            dLdX = layer.backward(dLdX)
+        # Nothing needs dL/dX of the input data, so the first layer skips it.
+        first = self.layers[0]
+        first.input_gradient = False
+        try:
+            for layer in reversed(layers):
+                dLdX = layer.backward(dLdX)
+        finally:
+            first.input_gradient = True
         return L
 
     def update(self, epoch):
@@ -238,7 +244,7 @@ class NeuralNetwork:
         total_loss = total_error = 0.0
         seen = 0
         with _sigint_deferred():  # a half-built progress bar complains at exit
-            progress = _progress_bar(train.samples_per_epoch, self.epoch + 1, verbose)
+            progress = _progress_bar(train.n_samples, train.samples_per_epoch, self.epoch + 1, verbose)
         try:
             for batch in range(train.samples_per_epoch):
                 X, Y = train.sample()
@@ -252,7 +258,7 @@ class NeuralNetwork:
                 total_loss += loss * n
                 total_error += self.error(Y, out) * n
                 if progress is not None:
-                    progress.update(1)
+                    progress.update(n)
                     progress.set_postfix(loss=f"{total_loss / seen:.4f}", refresh=False)
         finally:
             if progress is not None:
@@ -606,14 +612,15 @@ def _input_shape_for(W):
     return (1, W.shape[0], W.shape[1], W.shape[2])
 
 
-def _progress_bar(total, epoch, verbose):
-    if not verbose or total < 2:
+def _progress_bar(n_samples, n_batches, epoch, verbose):
+    """A bar over the epoch's examples (examples per second, running loss)."""
+    if not verbose or n_batches < 2:
         return None
     from tqdm.auto import tqdm
 
     # Shown only if the epoch lasts more than a second; gone when it ends.
-    return tqdm(total=total, desc=f"epoch {epoch}", unit="batch", leave=False,
-                delay=1.0, file=sys.stderr, dynamic_ncols=True)
+    return tqdm(total=n_samples, desc=f"epoch {epoch}", unit="ex", unit_scale=True,
+                leave=False, delay=1.0, file=sys.stderr, dynamic_ncols=True)
 
 
 def _epoch_line(epoch, record, loss, seconds):
