@@ -24,7 +24,7 @@ from .activations import SoftMax
 from .layers import FullyConnected, Layer, initialize_layer
 from .losses import CrossEntropy, Loss, initialize_loss
 from .optimizers import Optimizer, initialize_optimizer
-from .utils import atomic_open, atomic_write_text, check_array, check_int, describe
+from .utils import atomic_open, atomic_write_text, check_int, describe
 
 CHECKPOINT_FORMAT = 1
 
@@ -70,6 +70,7 @@ class NeuralNetwork:
         streams = np.random.SeedSequence(seed).spawn(len(self.layer_args) + 1)
         self._layer_rngs = [np.random.default_rng(s) for s in streams[:-1]]
         self._data_rng = np.random.default_rng(streams[-1])
+        self._data_rng_attached = False  # train() hands _data_rng to the dataset once
         self.layers = []
         for i, args in enumerate(self.layer_args):
             last = i == len(self.layer_args) - 1
@@ -186,6 +187,9 @@ class NeuralNetwork:
         when the logger saves, write ``checkpoint.npz`` to the run folder so the
         run can be resumed with :meth:`load`.
 
+        With a ``seed``, the model also sets the order of the training
+        examples: it hands its own generator to ``dataset.train``.
+
         Ctrl-C abandons the current epoch: the finished epochs stay logged and
         checkpointed, and ``KeyboardInterrupt`` is raised again for the caller.
         A loss that stops being finite raises :class:`TrainingDiverged`.
@@ -201,7 +205,7 @@ class NeuralNetwork:
         train = dataset.train
         if not self.built:
             self.build(int(dataset.out_dim))
-        if self.seed is not None and not getattr(self, "_data_rng_attached", False):
+        if self.seed is not None and not self._data_rng_attached:
             train.rng = self._data_rng
             self._data_rng_attached = True
         try:
@@ -222,8 +226,10 @@ class NeuralNetwork:
             self._flush_logger()
             self._report_interrupt()
             raise
-        finally:
+        except BaseException:
             self._flush_logger()
+            raise
+        self._flush_logger()
         return self.history
 
     def _flush_logger(self):

@@ -117,7 +117,11 @@ def test_train_cnn_runs_on_digits(tmp_path):
     assert result.returncode == 0, result.stderr
     loss, accuracy = final_line(result.stdout)
     assert accuracy > 0.7  # three epochs of Adam on digits (chance is 0.1)
-    folder = tmp_path / "cnn_16-32-lr0.001_adam_digits_seed0"
+    # The name follows train_cnn.py's channels, learning rate and optimizer.
+    folders = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert len(folders) == 1
+    folder = folders[0]
+    assert folder.name.startswith("cnn_") and folder.name.endswith("_adam_digits_seed0")
     assert checkpoint_epoch(folder / "checkpoint.npz") == 3
     for name in ("loss", "W0", "W2", "W5"):
         assert_png(folder / f"{name}.png")
