@@ -14,7 +14,7 @@ experiments/<model name>/.
 
 import sys
 
-from neural_networks.cli import Config, main
+from neural_networks.cli import Config, main, name_suffix
 
 # ---- hyperparameters: edit these --------------------------------------------------------
 
@@ -71,16 +71,7 @@ sweep_args = {
 def model_name(config):
     """A run name from the hyperparameters, e.g. cnn_32-64-lr0.001_adam_fashion_mnist_seed0."""
     channels = "-".join(str(a["n_out"]) for a in config.layer_args if a["name"] == "conv2d")
-    optimizer = config.optimizer_args
-    name = f"{config.model_args['name']}_{channels}-lr{optimizer['lr']:g}"
-    if optimizer["name"].lower() == "sgd":
-        name += f"_mom{optimizer.get('momentum') or 0:g}"
-    else:
-        name += f"_{optimizer['name'].lower()}"
-    name += f"_{config.data_args['name']}"
-    if config.data_args.get("dtype", "float64") != "float64":
-        name += f"_{config.data_args['dtype']}"
-    return name + f"_seed{config.model_args['seed']}"
+    return f"{config.model_args['name']}_{channels}" + name_suffix(config)
 
 
 CONFIG = Config(data_args, layer_args, optimizer_args, model_args, log_args, EPOCHS)

@@ -14,7 +14,7 @@ experiments/<model name>/.
 
 import sys
 
-from neural_networks.cli import Config, main
+from neural_networks.cli import Config, main, name_suffix
 
 # ---- hyperparameters: edit these --------------------------------------------------------
 
@@ -64,15 +64,8 @@ sweep_args = {
 def model_name(config):
     """The course's run name, e.g. feed_forward_2layers_25-lr0.01_mom0.9_seed0."""
     hidden = "-".join(str(args["n_out"]) for args in config.layer_args[:-1])
-    optimizer = config.optimizer_args
-    name = f"{config.model_args['name']}_{len(config.layer_args)}layers_{hidden}-lr{optimizer['lr']:g}"
-    if optimizer["name"].lower() == "sgd":
-        name += f"_mom{optimizer.get('momentum') or 0:g}"
-    else:
-        name += f"_{optimizer['name'].lower()}"
-    if config.data_args["name"] != "iris":
-        name += f"_{config.data_args['name']}"
-    return name + f"_seed{config.model_args['seed']}"
+    layers = f"{config.model_args['name']}_{len(config.layer_args)}layers_{hidden}"
+    return layers + name_suffix(config, default_dataset="iris")
 
 
 CONFIG = Config(data_args, layer_args, optimizer_args, model_args, log_args, EPOCHS, hidden_layer=0)

@@ -72,6 +72,23 @@ class _OneLineErrorParser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"error: {message} (see --help)\n")
 
 
+def name_suffix(config, default_dataset=None):
+    """The end of a run name: ``-lr<lr>``, the momentum (SGD) or the optimizer's
+    name, the dataset unless it is ``default_dataset``, the dtype unless float64,
+    and the seed, e.g. ``-lr0.01_mom0.9_seed0``."""
+    optimizer = config.optimizer_args
+    suffix = f"-lr{optimizer['lr']:g}"
+    if optimizer["name"].lower() == "sgd":
+        suffix += f"_mom{optimizer.get('momentum') or 0:g}"
+    else:
+        suffix += f"_{optimizer['name'].lower()}"
+    if config.data_args["name"] != default_dataset:
+        suffix += f"_{config.data_args['name']}"
+    if config.data_args.get("dtype", "float64") != "float64":
+        suffix += f"_{config.data_args['dtype']}"
+    return suffix + f"_seed{config.model_args['seed']}"
+
+
 def build_parser(description, config, sweep_defaults):
     """The command line shared by the training scripts (defaults from ``config``)."""
     parser = _OneLineErrorParser(
