@@ -72,7 +72,8 @@ class Layer:
 
     def clear_gradients(self):
         """Reset every gradient to zeros of its parameter's shape."""
-        self.gradients = {k: np.zeros_like(v) for k, v in self.parameters.items()}
+        for name, value in self.parameters.items():
+            self.gradients[name] = np.zeros_like(value)
 
     def forward_with_param(self, param_name, X):
         """Return ``f(value)`` that sets ``parameters[param_name] = value`` and
@@ -130,6 +131,18 @@ class Layer:
             )
         return dLdY
 
+    def _check_parameter_shapes(self):
+        """Parameters set by hand must keep the shapes the layer was built with."""
+        expected = {"W": self._weight_shape(), "b": (1, self.n_out)}
+        for name, shape in expected.items():
+            value = self.parameters.get(name)
+            if not isinstance(value, np.ndarray) or value.shape != shape:
+                got = value.shape if isinstance(value, np.ndarray) else describe(value)
+                raise ValueError(
+                    f"{self._name()}.forward: parameters[{name!r}] must be an array of shape "
+                    f"{shape}; got {got}"
+                )
+
     def _activate(self, X, Z):
         """Apply the activation to ``Z`` and cache ``X`` and ``Z`` for backward."""
         Y = self.activation.forward(Z)
@@ -176,9 +189,12 @@ class FullyConnected(Layer):
         self.init_weights = initialize_weights(weight_init, activation=_activation_name(self.activation))
         self.rng = make_rng(seed)
 
+    def _weight_shape(self):
+        return (self.n_in, self.n_out)
+
     def _init_parameters(self, X_shape):
         self.n_in = X_shape[1]
-        W = self.init_weights((self.n_in, self.n_out), self.rng)
+        W = self.init_weights(self._weight_shape(), self.rng)
         self.parameters = {"W": W, "b": np.zeros((1, self.n_out))}
         self.cache = {}
         self.clear_gradients()
@@ -193,6 +209,7 @@ class FullyConnected(Layer):
                 f"FullyConnected.forward: X has {X.shape[1]} features but the layer "
                 f"was built for n_in={self.n_in}; got shape {X.shape}"
             )
+        self._check_parameter_shapes()
         Z = X @ self.parameters["W"]
         Z += self.parameters["b"]
         return self._activate(X, Z)
@@ -205,7 +222,8 @@ class FullyConnected(Layer):
         """Backward through ``X @ W + b`` given ``dL/dZ`` (skips the activation;
         the model uses it for a fused softmax and cross-entropy)."""
         X = self.cache["X"]
-        self.gradients = {"W": X.T @ dZ, "b": _column_sums(dZ)}
+        self.gradients["W"] = X.T @ dZ
+        self.gradients["b"] = _column_sums(dZ)
         if not self.input_gradient:
             return None
         return dZ @ self.parameters["W"].T
@@ -350,12 +368,15 @@ class Conv2D(_Windowed):
         self.weight_init = weight_init
         self.init_weights = initialize_weights(weight_init, activation=_activation_name(self.activation))
         self.rng = make_rng(seed)
-        self._cols = None
+        self._cols = None  # the im2col matrix of the last forward, reused by backward
+        self._cols_source = None  # the input it was gathered from
+
+    def _weight_shape(self):
+        return (*self.kernel_shape, self.n_in, self.n_out)
 
     def _init_parameters(self, X_shape):
         self.n_in = X_shape[3]
-        kh, kw = self.kernel_shape
-        W = self.init_weights((kh, kw, self.n_in, self.n_out), self.rng)
+        W = self.init_weights(self._weight_shape(), self.rng)
         self.parameters = {"W": W, "b": np.zeros((1, self.n_out))}
         self.cache = {}
         self.clear_gradients()
@@ -377,14 +398,11 @@ class Conv2D(_Windowed):
         X = self._check_image(X)
         if self.n_in is None:
             self._build(X)
+        self._check_parameter_shapes()
         W = self.parameters["W"]
-        if W.ndim != 4 or W.shape[:3] != (*self.kernel_shape, self.n_in):
-            raise ValueError(
-                f"Conv2D.forward: parameters['W'] must have shape "
-                f"{(*self.kernel_shape, self.n_in, self.n_out)}; got {W.shape}"
-            )
         out_rows, out_cols = self._geometry(X.shape)
         cols = self._im2col(self._pad(X), out_rows, out_cols)
+        self._cols_source = X
         batch = X.shape[0]
         Z = cols.reshape(batch * out_rows * out_cols, W[..., 0].size) @ W.reshape(-1, W.shape[3])
         Z += self.parameters["b"]
@@ -397,11 +415,13 @@ class Conv2D(_Windowed):
         W = self.parameters["W"]
         batch, out_rows, out_cols, n_out = dZ.shape
         dZ2 = dZ.reshape(-1, n_out)
+        if self._cols_source is not X:
+            # The cache was replaced since the last forward: gather its windows.
+            self._im2col(self._pad(X), out_rows, out_cols)
+            self._cols_source = X
         cols2 = self._cols.reshape(dZ2.shape[0], W[..., 0].size)
-        self.gradients = {
-            "W": (cols2.T @ dZ2).reshape(W.shape),
-            "b": _column_sums(dZ2),
-        }
+        self.gradients["W"] = (cols2.T @ dZ2).reshape(W.shape)
+        self.gradients["b"] = _column_sums(dZ2)
         if not self.input_gradient:
             return None
         # col2im: each kernel offset (i, j) sends dZ @ W[i, j].T back to the input

@@ -29,8 +29,11 @@ class Loss:
 
     def _check(self, Y, Y_hat, method):
         where = f"{type(self).__name__}.{method}"
+        integer_targets = isinstance(Y, np.ndarray) and Y.dtype.kind in "biu"
         Y = check_array(Y, "Y", where)
         Y_hat = check_array(Y_hat, "Y_hat", where)
+        if integer_targets:
+            Y = Y.astype(Y_hat.dtype)  # 0/1 targets take the predictions' precision
         check_same_shape(Y, Y_hat, "Y", "Y_hat", where)
         if Y.ndim == 0 or Y.shape[0] == 0:
             raise ValueError(f"{where}: Y must hold at least one example; got shape {Y.shape}")
@@ -48,9 +51,9 @@ class CrossEntropy(Loss):
     Shape: ``Y`` and ``Y_hat`` are ``(batch, classes)``; each row of ``Y_hat``
     holds probabilities (the output of a softmax).
 
-    Probabilities are clipped to ``[tiny, 1]`` (``tiny`` the smallest normal
-    number of their dtype) before the log and in the division of ``backward``,
-    so a probability that underflowed to 0 gives a large finite loss, not inf.
+    Probabilities are raised to at least ``tiny`` (the smallest normal number
+    of their dtype) before the log and in the division of ``backward``, so a
+    probability that underflowed to 0 gives a large finite loss, not inf.
     """
 
     def __init__(self, name="cross_entropy"):
@@ -58,7 +61,7 @@ class CrossEntropy(Loss):
 
     @staticmethod
     def _clip(Y_hat):
-        return np.clip(Y_hat, np.finfo(Y_hat.dtype).tiny, 1)
+        return np.maximum(Y_hat, np.finfo(Y_hat.dtype).tiny)
 
     def forward(self, Y, Y_hat):
         Y, Y_hat = self._check(Y, Y_hat, "forward")

@@ -24,7 +24,7 @@ from .activations import SoftMax
 from .layers import FullyConnected, Layer, initialize_layer
 from .losses import CrossEntropy, Loss, initialize_loss
 from .optimizers import Optimizer, initialize_optimizer
-from .utils import atomic_open, atomic_write_text, check_int, describe
+from .utils import atomic_open, atomic_write_text, check_array, check_int, check_same_shape, describe
 
 CHECKPOINT_FORMAT = 1
 
@@ -57,10 +57,13 @@ class NeuralNetwork:
         self.loss = loss if isinstance(loss, Loss) else initialize_loss(loss)
         self.layer_args = _check_layer_args(layer_args)
         self.optimizer_args = _check_optimizer_args(optimizer_args)
-        self.optimizer = (
-            optimizer_args if isinstance(optimizer_args, Optimizer)
-            else initialize_optimizer(**self.optimizer_args)
-        )
+        if isinstance(optimizer_args, Optimizer):
+            self.optimizer = optimizer_args
+        else:
+            try:
+                self.optimizer = initialize_optimizer(**self.optimizer_args)
+            except TypeError as error:
+                raise TypeError(f"NeuralNetwork: optimizer_args: {error}") from None
         if seed is not None:
             seed = check_int(seed, "seed", "NeuralNetwork", minimum=0)
         self.seed = seed
@@ -168,6 +171,9 @@ class NeuralNetwork:
 
     def error(self, target, out):
         """1 - accuracy for cross-entropy, the mean squared error for L2."""
+        target = check_array(target, "target", "NeuralNetwork.error")
+        out = check_array(out, "out", "NeuralNetwork.error")
+        check_same_shape(target, out, "target", "out", "NeuralNetwork.error")
         if isinstance(self.loss, CrossEntropy):
             return float(np.mean(np.argmax(out, axis=-1) != np.argmax(target, axis=-1)))
         return float(np.mean((target - out) ** 2))
@@ -203,6 +209,8 @@ class NeuralNetwork:
                     f"NeuralNetwork.train: dataset must have .train and .validate; got {describe(dataset)}"
                 )
         train = dataset.train
+        if train.labels is None:
+            raise ValueError("NeuralNetwork.train: dataset.train has no labels to learn from")
         if not self.built:
             self.build(int(dataset.out_dim))
         if self.seed is not None and not self._data_rng_attached:
@@ -308,8 +316,8 @@ class NeuralNetwork:
         "prediction", the network's outputs, when ``save_predictions``), and
         prints ``Test Loss: <x> Test Accuracy: <y>`` (means over examples).
         With ``save_predictions`` it also writes ``predictions.csv`` (one row
-        per test example, in dataset order) to ``predictions_path``, by default
-        the logger's run folder, else the working directory.
+        per test example, in dataset order) to ``predictions_path`` or, when
+        that is None, into the logger's run folder (no file without either).
         """
         data = getattr(dataset, "test", None)
         if data is None:
@@ -330,9 +338,11 @@ class NeuralNetwork:
         mean_error = float(np.dot(weights, log["error"]))
         print(f"Test Loss: {mean_loss} Test Accuracy: {1 - mean_error}")
         if save_predictions:
-            path = predictions_path or (self._run_dir() or Path(".")) / "predictions.csv"
-            self._write_predictions(path, np.concatenate(log["prediction"]), data)
-            log["predictions_path"] = str(path)
+            path = predictions_path
+            if path is None and self._run_dir() is not None:
+                path = self._run_dir() / "predictions.csv"
+            if path is not None:
+                self._write_predictions(path, np.concatenate(log["prediction"]), data)
         return log
 
     def _write_predictions(self, path, outputs, data):

@@ -20,7 +20,11 @@ class Scheduler:
         self.lr = check_number(lr, "lr", type(self).__name__, minimum=0, strict=True)
 
     def __call__(self, epoch):
-        if isinstance(epoch, (bool, np.bool_)) or not isinstance(epoch, numbers.Real) or not epoch >= 0:
+        if isinstance(epoch, (bool, np.bool_)) or not isinstance(epoch, numbers.Real):
+            raise TypeError(
+                f"{type(self).__name__}: epoch must be a number >= 0; got {describe(epoch)}"
+            )
+        if not epoch >= 0:
             raise ValueError(
                 f"{type(self).__name__}: epoch must be a number >= 0; got {describe(epoch)}"
             )

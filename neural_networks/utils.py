@@ -295,6 +295,18 @@ def check_gradients(fn, grad, x, dLdf, h=1e-6):
             f"check_gradients: grad must have the shape of x {x.shape}; got {grad.shape}"
         )
     h = check_number(h, "h", "check_gradients", minimum=0, strict=True)
+    if not x.flags.writeable:
+        raise ValueError(
+            "check_gradients: x must be writeable (it is nudged in place and restored); "
+            "pass a copy, e.g. x.copy()"
+        )
+    out = np.asarray(fn(x))
+    dLdf = np.asarray(dLdf)
+    if dLdf.ndim != 0 and dLdf.shape != out.shape:
+        raise ValueError(
+            f"check_gradients: dLdf must be a scalar or have the shape of fn(x) {out.shape}; "
+            f"got {dLdf.shape}"
+        )
     numeric = numerical_gradient(fn, x, dLdf, h)
     return relative_error(numeric, grad)
 

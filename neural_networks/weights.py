@@ -57,6 +57,8 @@ def fans(shape):
 
 
 def _check_shape(shape):
+    if isinstance(shape, list):
+        shape = tuple(shape)
     if (
         not isinstance(shape, tuple)
         or not all(isinstance(s, (int, np.integer)) and s > 0 for s in shape)

@@ -137,7 +137,10 @@ def test_constructor_errors(build, exc, match):
         build()
 
 
-@pytest.mark.parametrize("epoch", [-1, -0.5, "3", None, True])
-def test_bad_epoch(epoch):
-    with pytest.raises(ValueError, match="epoch must be a number >= 0"):
+@pytest.mark.parametrize("epoch, exc", [
+    (-1, ValueError), (-0.5, ValueError), (float("nan"), ValueError),
+    ("3", TypeError), (None, TypeError), (True, TypeError),
+])
+def test_bad_epoch(epoch, exc):
+    with pytest.raises(exc, match="epoch must be a number >= 0"):
         Constant(0.1)(epoch)

@@ -221,7 +221,12 @@ def test_bad_mode():
         initialize_weights("he_normal", mode="fan_avg")
 
 
-@pytest.mark.parametrize("shape", [(0, 3), (3, -1), [3, 4], (2.0, 3)])
+def test_list_shape_is_accepted_like_a_tuple():
+    init = initialize_weights("xavier_uniform")
+    np.testing.assert_array_equal(init([3, 4], rng=0), init((3, 4), rng=0))
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (3, -1), [3, 0], (2.0, 3)])
 def test_bad_shape(shape):
     with pytest.raises(ValueError, match="shape must be a tuple of positive ints"):
         initialize_weights("xavier_uniform")(shape)
