@@ -13,7 +13,7 @@ meant to be ``\\input{}`` into a document that loads the ``listings`` package.
 
 ``--bundle DIR`` copies the files the autograder takes into DIR, side by side
 (no folders): README.md, train_ffnn.py, every neural_networks/*.py,
-check_gradients.ipynb and, when there is one, predictions.csv.
+check_gradients.ipynb and the default run's predictions.csv when it exists.
 """
 
 import argparse
@@ -339,17 +339,21 @@ def render(fmt="markdown", heading_level=1, implementations=None):
 # ---- the upload bundle --------------------------------------------------------------------
 
 
-def newest_predictions(root=ROOT):
-    """The most recently written ``experiments/*/predictions.csv``, or None."""
-    candidates = [p for p in Path(root).glob(f"experiments/*/{PREDICTIONS_NAME}") if p.is_file()]
-    return max(candidates, key=lambda p: p.stat().st_mtime, default=None)
+# The run that train_ffnn.py makes with its defaults: the course's homework run.
+DEFAULT_RUN = "feed_forward_2layers_25-lr0.01_mom0.9_seed0"
+
+
+def default_predictions(root=ROOT):
+    """``experiments/<DEFAULT_RUN>/predictions.csv`` if that run exists, else None."""
+    path = Path(root) / "experiments" / DEFAULT_RUN / PREDICTIONS_NAME
+    return path if path.is_file() else None
 
 
 def upload_files(root=ROOT, predictions=None):
     """``[(name in the upload, source path), ...]``: the flat set the autograder takes.
 
-    ``predictions`` is a path, None for the newest ``experiments/*/predictions.csv``
-    (if any), or False for none.
+    ``predictions`` is a path, None for the default ``train_ffnn.py`` run's
+    ``experiments/<DEFAULT_RUN>/predictions.csv`` (if it exists), or False for none.
     """
     root = Path(root)
     files = []
@@ -363,7 +367,7 @@ def upload_files(root=ROOT, predictions=None):
         raise SubmissionError(f"no {PACKAGE}/*.py files in {root}")
     files += [(path.name, path) for path in modules]
     if predictions is None:
-        predictions = newest_predictions(root)
+        predictions = default_predictions(root)
     if predictions:
         predictions = Path(predictions)
         if not predictions.is_file():
@@ -453,8 +457,8 @@ def build_parser():
                         help="with --bundle: replace an earlier bundle in a non-empty DIR")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--predictions", metavar="PATH",
-                       help="with --bundle: the predictions.csv to include (default: the "
-                            "newest experiments/*/predictions.csv, if any)")
+                       help="with --bundle: the predictions.csv to include (default: "
+                            f"experiments/{DEFAULT_RUN}/predictions.csv, if it exists)")
     group.add_argument("--no-predictions", action="store_true",
                        help="with --bundle: leave predictions.csv out")
     return parser
@@ -479,6 +483,8 @@ def main(argv=None):
             predictions = False if args.no_predictions else args.predictions
             written = bundle(args.bundle, args.overwrite, predictions)
             _print_bundle(args.bundle, written)
+            source = dict(upload_files(ROOT, predictions)).get(PREDICTIONS_NAME)
+            print(f"predictions.csv: {source if source else 'none (pass --predictions PATH to add one)'}")
         if args.bundle is None or args.output:
             text = render(args.format, args.heading_level)
             if args.output:

@@ -321,8 +321,8 @@ def fake_root(tmp_path):
 
 
 def add_runs(root):
-    """Two runs with predictions; the second is the newer one."""
-    for i, run in enumerate(("run_old", "run_new")):
+    """The default train_ffnn.py run with predictions, and a newer other run."""
+    for i, run in enumerate((gs.DEFAULT_RUN, "cnn_run_newer")):
         path = root / "experiments" / run / "predictions.csv"
         path.parent.mkdir(parents=True)
         path.write_text(f"index,predicted\n0,{i}\n")
@@ -345,7 +345,7 @@ def test_bundle_writes_exactly_the_flat_upload_set(tmp_path):
     assert (dest / "predictions.csv").read_bytes() == predictions.read_bytes()
 
 
-def test_bundle_picks_the_newest_predictions_and_skips_the_rest(fake_root, tmp_path):
+def test_bundle_picks_the_default_runs_predictions_not_the_newest(fake_root, tmp_path):
     add_runs(fake_root)
     dest = tmp_path / "out"
     gs.bundle(dest, root=fake_root)
@@ -353,7 +353,7 @@ def test_bundle_picks_the_newest_predictions_and_skips_the_rest(fake_root, tmp_p
         ["README.md", "train_ffnn.py", "check_gradients.ipynb", "__init__.py", "layers.py",
          "predictions.csv"]
     )
-    assert (dest / "predictions.csv").read_text().endswith("0,1\n")
+    assert (dest / "predictions.csv").read_text().endswith("0,0\n")
 
 
 def test_bundle_without_predictions(fake_root, tmp_path):
