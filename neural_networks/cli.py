@@ -16,6 +16,7 @@ dicts at the top and hand them to :func:`main`, which
 import argparse
 import copy
 import itertools
+import json
 import math
 import sys
 import time
@@ -26,6 +27,7 @@ import numpy as np
 from .datasets import initialize_dataset
 from .logs import Logger
 from .models import TrainingDiverged, initialize_model
+from .utils import atomic_open, atomic_write_text
 
 EXIT_DIVERGED = 1
 EXIT_BAD_INPUT = 2
@@ -195,6 +197,10 @@ def run(config, model_name, name_fn, flatten, overwrite=False, resume=False, ver
     checkpoint = run_dir / "checkpoint.npz"
     if resume and not checkpoint.is_file():
         raise FileNotFoundError(f"--resume: no checkpoint to resume from at {checkpoint}")
+    model_args = {**config.model_args, "layer_args": config.layer_args,
+                  "optimizer_args": config.optimizer_args, "epochs": config.epochs}
+    if resume:
+        _check_same_run(run_dir, model_args, config.data_args)
     # The model first: its arguments are checked before the Logger writes a file.
     model = initialize_model(
         config.model_args["name"], loss=config.model_args["loss"], layer_args=config.layer_args,
@@ -206,8 +212,7 @@ def run(config, model_name, name_fn, flatten, overwrite=False, resume=False, ver
     model.forward(dataset.train.data[:1])
     model.logger = Logger(
         model_name,
-        model_args={**config.model_args, "layer_args": config.layer_args,
-                    "optimizer_args": config.optimizer_args, "epochs": config.epochs},
+        model_args=model_args,
         data_args=config.data_args,
         save=config.log_args["save"],
         plot=config.log_args["plot"],
@@ -218,7 +223,11 @@ def run(config, model_name, name_fn, flatten, overwrite=False, resume=False, ver
     if resume:
         model.load(checkpoint, dataset)
         model.logger.truncate(model.epoch)
-        print(f"Resuming {model_name} after epoch {model.epoch} of {config.epochs}.")
+        if model.epoch >= config.epochs:
+            print(f"{model_name} has {model.epoch} finished epochs already (--epochs {config.epochs}): "
+                  f"nothing left to train.")
+        else:
+            print(f"Resuming {model_name} after epoch {model.epoch} of {config.epochs}.")
     start = time.perf_counter()
     model.train(dataset, max(config.epochs - model.epoch, 0), verbose=verbose)
     seconds = time.perf_counter() - start
@@ -238,25 +247,63 @@ def run(config, model_name, name_fn, flatten, overwrite=False, resume=False, ver
     }
 
 
+def _check_same_run(run_dir, model_args, data_args):
+    """``--resume`` continues a run only with the options it was started with
+    (``--epochs`` may change): anything else would mix two runs in one history."""
+    for name, current in (("model_args", model_args), ("data_args", data_args)):
+        path = run_dir / f"{name}.json"
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise ValueError(f"--resume: cannot read {path} ({error})") from None
+        now = json.loads(json.dumps(current, default=repr))
+        if name == "model_args":
+            saved.pop("epochs", None)
+            now.pop("epochs", None)
+        changed = sorted(key for key in saved.keys() | now.keys() if saved.get(key) != now.get(key))
+        if changed:
+            details = "; ".join(f"{key} was {saved.get(key)!r}, now {now.get(key)!r}" for key in changed)
+            raise ValueError(
+                f"--resume: the options differ from the run in {run_dir} ({details}); "
+                f"resume with the original options, or start a new run"
+            )
+
+
 def sweep(config, lrs, hiddens, name_fn, flatten, overwrite, verbose):
-    """Train every (lr, hidden) combination; print and save a Markdown table."""
+    """Train every (lr, hidden) combination; print and save a Markdown table.
+
+    The runs go to ``<save_dir>/sweep/``, apart from single runs, and every
+    run folder is checked before the first one trains.
+    """
+    combos = list(itertools.product(lrs, hiddens))
+    sweep_config = copy.deepcopy(config)
+    sweep_config.log_args["save_dir"] = str(Path(config.log_args["save_dir"]) / "sweep")
+    configs = [sweep_config.with_overrides(lr=lr, hidden=hidden) for lr, hidden in combos]
+    names = [name_fn(c) for c in configs]
+    if len(set(names)) < len(names):
+        raise ValueError("--sweep: the grid repeats a combination; list each value once")
+    taken = [n for n in names if (Path(sweep_config.log_args["save_dir"]) / n / "log").exists()]
+    if taken and not overwrite:
+        raise FileExistsError(
+            f"--sweep: {len(taken)} of the {len(names)} runs already exist in "
+            f"{sweep_config.log_args['save_dir']} ({', '.join(taken)}); pass --overwrite to "
+            f"train them again"
+        )
     dataset = load_dataset(config, flatten)
     finished = []
-    combos = list(itertools.product(lrs, hiddens))
     try:
-        for lr, hidden in combos:
-            run_config = config.with_overrides(lr=lr, hidden=hidden)
+        for (lr, hidden), run_config, name in zip(combos, configs, names):
             print(f"\n== lr={lr} hidden={hidden} ==")
-            finished.append(run(run_config, None, name_fn, flatten, overwrite=overwrite,
+            finished.append(run(run_config, name, name_fn, flatten, overwrite=overwrite,
                                 verbose=verbose, dataset=dataset))
             dataset.train.reset()
     finally:
         if finished:
-            _report_sweep(config, finished, len(combos))
+            _report_sweep(sweep_config, finished, len(combos), lrs, hiddens)
     return finished
 
 
-def _report_sweep(config, finished, total):
+def _report_sweep(config, finished, total, lrs, hiddens):
     lines = [
         "| lr | hidden | best validation error | test error | time (s) |",
         "| ---: | ---: | ---: | ---: | ---: |",
@@ -273,18 +320,19 @@ def _report_sweep(config, finished, total):
     table = "\n".join(lines)
     print("\n" + table)
     save_dir = Path(config.log_args["save_dir"])
-    from .utils import atomic_write_text
-
-    atomic_write_text(save_dir / "sweep.md", table + "\n")
-    _plot_best(best, save_dir / "sweep_best_loss.png")
-    print(f"Table saved to {save_dir / 'sweep.md'}, best run's loss curves to "
-          f"{save_dir / 'sweep_best_loss.png'}.")
+    # Named after the grid, so that another sweep does not replace this table.
+    grid = "lr" + "-".join(f"{lr:g}" for lr in lrs)
+    if any(h is not None for h in hiddens):
+        grid += "_hidden" + "-".join(str(h) for h in hiddens)
+    table_path = save_dir / f"sweep_{grid}.md"
+    plot_path = save_dir / f"sweep_{grid}_best_loss.png"
+    atomic_write_text(table_path, table + "\n")
+    _plot_best(best, plot_path)
+    print(f"Table saved to {table_path}, the best run's loss curves to {plot_path}.")
 
 
 def _plot_best(best, path):
     from matplotlib.figure import Figure
-
-    from .utils import atomic_open
 
     fig = Figure(figsize=(6, 4), dpi=100)
     ax = fig.add_subplot()

@@ -234,13 +234,44 @@ def test_sweep_prints_a_markdown_table_and_saves_it(tmp_path):
     combos = {(float(r.split("|")[1]), int(r.split("|")[2])) for r in rows}
     assert combos == {(0.01, 5), (0.01, 10), (0.1, 5), (0.1, 10)}
     assert "Best by validation error" in result.stdout
-    saved = (tmp_path / "sweep.md").read_text()
+    saved = (tmp_path / "sweep" / "sweep_lr0.01-0.1_hidden5-10.md").read_text()
     assert table_rows(saved) == rows
-    assert_png(tmp_path / "sweep_best_loss.png")
+    assert_png(tmp_path / "sweep" / "sweep_lr0.01-0.1_hidden5-10_best_loss.png")
     assert len(FINAL_LINE.findall(result.stdout)) == 4
     for lr, hidden in combos:
-        folder = tmp_path / f"feed_forward_2layers_{hidden}-lr{lr:g}_mom0.9_seed0"
+        folder = tmp_path / "sweep" / f"feed_forward_2layers_{hidden}-lr{lr:g}_mom0.9_seed0"
         assert checkpoint_epoch(folder / "checkpoint.npz") == 3
+
+
+def test_sweep_next_to_a_single_run_and_a_repeated_sweep(tmp_path):
+    """A sweep does not collide with the default run; repeating it stops before any
+    training, unless --overwrite."""
+    single = run(FFNN, "--save-dir", tmp_path, "--epochs", 2, "--no-plot")
+    assert single.returncode == 0, single.stderr
+    options = ("--save-dir", tmp_path, "--sweep", "--sweep-lr", 0.01, "--sweep-hidden", 25,
+               "--epochs", 2, "--no-plot")
+    first = run(FFNN, *options)
+    assert first.returncode == 0, first.stderr
+    table = tmp_path / "sweep" / "sweep_lr0.01_hidden25.md"
+    before = table.read_bytes()
+    again = run(FFNN, *options)
+    assert again.returncode == 2
+    assert "already exist" in again.stderr and "--overwrite" in again.stderr
+    assert "epoch" not in again.stdout  # nothing was trained
+    assert table.read_bytes() == before
+    assert run(FFNN, *options, "--overwrite").returncode == 0
+
+
+def test_resume_refuses_changed_options(tmp_path):
+    first = run(FFNN, "--save-dir", tmp_path, "--epochs", 2, "--no-plot", "--model-name", "r")
+    assert first.returncode == 0, first.stderr
+    changed = run(FFNN, "--save-dir", tmp_path, "--epochs", 4, "--no-plot", "--model-name", "r",
+                  "--resume", "--batch-size", 5)
+    assert changed.returncode == 2
+    assert "--resume: the options differ" in changed.stderr and "batch_size was 25, now 5" in changed.stderr
+    same = run(FFNN, "--save-dir", tmp_path, "--epochs", 4, "--no-plot", "--model-name", "r",
+               "--resume")
+    assert same.returncode == 0, same.stderr
 
 
 # ---------------------------------------------------------------------------
@@ -327,7 +358,7 @@ def test_ctrl_c_during_a_sweep_reports_the_finished_combinations(tmp_path):
     assert len(rows) == 1
     assert rows[0].split("|")[1].strip() == "0.01" and rows[0].split("|")[2].strip() == "8"
     assert "Only 1 of 4 combinations finished." in stdout
-    assert "Only 1 of 4" in (tmp_path / "sweep.md").read_text()
+    assert "Only 1 of 4" in (tmp_path / "sweep" / "sweep_lr0.01-0.001_hidden8-16.md").read_text()
     assert "feed_forward_2layers_16-lr0.01_mom0.9_digits_seed0" in stderr
 
 
