@@ -323,7 +323,9 @@ class Dataset:
         As ``training_labels``; class indices are one-hot encoded to the
         training set's ``out_dim``.
     seed : int, numpy.random.Generator or None
-        Seeds the shuffling of the training set (only).
+        Seeds the shuffling of the training set (only). A ``NeuralNetwork``
+        built with its own ``seed`` replaces this generator with its own when
+        it trains, so that the model's seed alone fixes the whole run.
 
     Attributes
     ----------
@@ -445,7 +447,8 @@ def initialize_dataset(name, batch_size=50, seed=None, flatten=False, dtype=np.f
         Mini-batch size of all three splits.
     seed : int, numpy.random.Generator or None
         Seeds the shuffling of the training split only; the split itself is
-        fixed by :data:`SPLIT_SEED`.
+        fixed by :data:`SPLIT_SEED`. A ``NeuralNetwork`` with its own ``seed``
+        replaces this generator when it trains.
     flatten : bool
         Reshape images to ``(batch, rows * cols * channels)`` (for a network of
         fully connected layers). No effect on iris.
