@@ -382,16 +382,24 @@ class Conv2D(_Windowed):
         self.clear_gradients()
 
     def _im2col(self, Xp, out_rows, out_cols):
-        """Gather every window into ``(batch, out_rows, out_cols, kh, kw, channels)``,
-        reusing the previous batch's buffer when the shape is the same."""
+        """Gather every window into the rows of a ``(batch * out_rows * out_cols,
+        kh * kw * channels + 1)`` matrix whose last column is all ones.
+
+        Multiplied by the kernel stacked on the bias, ``[W; b]``, the ones
+        column adds the bias inside the matrix product (no extra pass over the
+        output), and in backward ``cols.T @ dZ`` yields ``dW`` and ``db`` at once.
+        The buffer (and its ones) is kept for the next batch of the same shape.
+        """
         kh, kw = self.kernel_shape
-        shape = (Xp.shape[0], out_rows, out_cols, kh, kw, Xp.shape[3])
-        if self._cols is None or self._cols.shape != shape or self._cols.dtype != Xp.dtype:
-            self._cols = np.empty(shape, dtype=Xp.dtype)
-        cols = self._cols
+        rows = Xp.shape[0] * out_rows * out_cols
+        width = kh * kw * Xp.shape[3]
+        if self._cols is None or self._cols.shape != (rows, width + 1) or self._cols.dtype != Xp.dtype:
+            self._cols = np.empty((rows, width + 1), dtype=Xp.dtype)
+            self._cols[:, width] = 1
+        windows = self._cols[:, :width].reshape(Xp.shape[0], out_rows, out_cols, kh, kw, Xp.shape[3])
         for i, j, window in self._offsets(out_rows, out_cols):
-            cols[:, :, :, i, j, :] = Xp[window]
-        return cols
+            windows[:, :, :, i, j, :] = Xp[window]
+        return self._cols
 
     def forward(self, X):
         """``(batch, rows, cols, in_channels) -> (batch, out_rows, out_cols, n_out)``."""
@@ -403,10 +411,9 @@ class Conv2D(_Windowed):
         out_rows, out_cols = self._geometry(X.shape)
         cols = self._im2col(self._pad(X), out_rows, out_cols)
         self._cols_source = X
-        batch = X.shape[0]
-        Z = cols.reshape(batch * out_rows * out_cols, W[..., 0].size) @ W.reshape(-1, W.shape[3])
-        Z += self.parameters["b"]
-        return self._activate(X, Z.reshape(batch, out_rows, out_cols, W.shape[3]))
+        kernel_and_bias = np.concatenate([W.reshape(-1, self.n_out), self.parameters["b"]])
+        Z = cols @ kernel_and_bias
+        return self._activate(X, Z.reshape(X.shape[0], out_rows, out_cols, self.n_out))
 
     def backward(self, dLdY):
         """``dL/dY (batch, out_rows, out_cols, n_out) -> dL/dX (batch, rows, cols, in_channels)``."""
@@ -419,9 +426,9 @@ class Conv2D(_Windowed):
             # The cache was replaced since the last forward: gather its windows.
             self._im2col(self._pad(X), out_rows, out_cols)
             self._cols_source = X
-        cols2 = self._cols.reshape(dZ2.shape[0], W[..., 0].size)
-        self.gradients["W"] = (cols2.T @ dZ2).reshape(W.shape)
-        self.gradients["b"] = _column_sums(dZ2)
+        dW_and_db = self._cols.T @ dZ2  # the ones column of cols gives db
+        self.gradients["W"] = dW_and_db[:-1].reshape(W.shape)
+        self.gradients["b"] = dW_and_db[-1:]
         if not self.input_gradient:
             return None
         # col2im: each kernel offset (i, j) sends dZ @ W[i, j].T back to the input
