@@ -124,14 +124,19 @@ def gemm_shapes(model):
     """``(kind, m, k, n)`` of every GEMM in one training step: an ``(m, k) @ (k, n)``
     product whose left ("T.") or right (".T") operand is a transposed view."""
     shapes = []
-    for layer in model.layers:
+    for index, layer in enumerate(model.layers):
         W = layer.parameters.get("W")
         if W is None:
             continue
         K, N = int(np.prod(W.shape[:-1])), W.shape[-1]
         M = int(np.prod(layer.cache["Z"].shape[:-1]))
-        # forward Z = X @ W; dW = X.T @ dZ; dX = dZ @ W.T
-        shapes += [("NN", M, K, N), ("TN", K, M, N), ("NT", M, N, K)]
+        # A convolution multiplies by [W; b] with a ones column in its im2col
+        # matrix, one more inner dimension than the kernel.
+        inner = K + 1 if W.ndim == 4 else K
+        # forward Z = X @ W; dW = X.T @ dZ; dX = dZ @ W.T (the first layer skips dX)
+        shapes += [("NN", M, inner, N), ("TN", inner, M, N)]
+        if index > 0:
+            shapes.append(("NT", M, N, K))
     return shapes
 
 
