@@ -1135,3 +1135,65 @@ def test_backward_rejects_non_array_and_string_dtype(build, X):
         layer.backward(np.ones(Y.shape).tolist())
     with pytest.raises(TypeError, match="dLdY must hold real numbers"):
         layer.backward(np.full(Y.shape, "1"))
+
+
+def loop_conv_dW(X, dZ, kernel, stride, pad):
+    """dW of a stride-`stride`, zero-padded cross-correlation, by loops."""
+    Xp = np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    kh, kw = kernel
+    dW = np.zeros((kh, kw, X.shape[3], dZ.shape[3]))
+    for n in range(X.shape[0]):
+        for r in range(dZ.shape[1]):
+            for c in range(dZ.shape[2]):
+                patch = Xp[n, r * stride:r * stride + kh, c * stride:c * stride + kw, :]
+                dW += patch[..., None] * dZ[n, r, c][None, None, None, :]
+    return dW
+
+
+def test_conv_backward_uses_the_cached_input_even_when_replaced_by_hand():
+    rng = np.random.default_rng(0)
+    layer = Conv2D(3, (3, 3), "linear", stride=1, pad=1, seed=0)
+    X1 = rng.standard_normal((2, 5, 5, 2))
+    X2 = rng.standard_normal((2, 5, 5, 2))
+    layer.forward(X1)
+    Z2 = layer.forward(X2)  # the Z of X2, from the layer itself
+    layer.forward(X1)  # the internal buffers now hold X1's windows
+    layer.cache = {"X": X2, "Z": Z2}
+    dY = rng.standard_normal(Z2.shape)
+    layer.backward(dY)
+    np.testing.assert_allclose(layer.gradients["W"], loop_conv_dW(X2, dY, (3, 3), 1, 1), rtol=1e-12)
+
+
+def test_backward_fills_the_same_gradients_dict():
+    layer = FullyConnected(2, "relu", seed=0)
+    X = np.random.default_rng(1).standard_normal((3, 4))
+    Y = layer.forward(X)
+    gradients = layer.gradients
+    layer.backward(np.ones_like(Y))
+    assert layer.gradients is gradients
+    np.testing.assert_allclose(gradients["W"], X.T @ (np.ones_like(Y) * (layer.cache["Z"] >= 0)))
+    layer.clear_gradients()
+    assert layer.gradients is gradients and not gradients["W"].any()
+
+
+@pytest.mark.parametrize("name, value, match", [
+    ("W", np.zeros((3, 2)), r"parameters\['W'\] must be an array of shape \(4, 2\); got \(3, 2\)"),
+    ("b", np.zeros((1, 5)), r"parameters\['b'\] must be an array of shape \(1, 2\); got \(1, 5\)"),
+    ("b", [0.0, 0.0], r"parameters\['b'\] must be an array"),
+])
+def test_hand_set_parameter_of_the_wrong_shape_is_named(name, value, match):
+    layer = FullyConnected(2, "linear", seed=0)
+    X = np.ones((3, 4))
+    layer.forward(X)
+    layer.parameters[name] = value
+    with pytest.raises(ValueError, match=match):
+        layer.forward(X)
+
+
+def test_conv_bias_of_the_wrong_shape_is_named():
+    layer = Conv2D(2, 3, seed=0)
+    X = np.ones((1, 4, 4, 1))
+    layer.forward(X)
+    layer.parameters["b"] = np.zeros((1, 3))
+    with pytest.raises(ValueError, match=r"Conv2D.forward: parameters\['b'\]"):
+        layer.forward(X)

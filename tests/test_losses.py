@@ -212,3 +212,17 @@ def test_rejects_string_dtype(loss, method):
 def test_rejects_empty_batch(loss, method):
     with pytest.raises(ValueError, match="at least one example"):
         getattr(loss, method)(np.zeros((0, 3)), np.zeros((0, 3)))
+
+
+def test_cross_entropy_follows_the_formula_for_any_positive_y_hat():
+    Y = np.array([[0.0, 1.0], [1.0, 0.0]])
+    Y_hat = np.array([[0.5, 1.5], [2.0, 0.25]])  # not probabilities: the formula still holds
+    loss = CrossEntropy("cross_entropy")
+    assert loss.forward(Y, Y_hat) == pytest.approx(-(np.log(1.5) + np.log(2.0)) / 2, rel=1e-15)
+    np.testing.assert_allclose(loss.backward(Y, Y_hat), [[0, -1 / 3], [-1 / 4, 0]], rtol=1e-15)
+
+
+def test_integer_targets_take_the_predictions_precision():
+    Y = np.array([[0, 1], [1, 0]])
+    Y_hat = np.array([[0.25, 0.75], [0.5, 0.5]], dtype=np.float32)
+    assert CrossEntropy("cross_entropy").backward(Y, Y_hat).dtype == np.float32

@@ -705,3 +705,25 @@ def test_save_parameters_writes_an_npz_in_the_run_folder(tmp_path):
         assert sorted(archive.files) == ["W0", "W1", "b0", "b1"]
         for key in archive.files:
             assert np.array_equal(archive[key], params[key])
+
+
+def test_error_checks_its_arguments():
+    model = NeuralNetwork("cross_entropy", [{"name": "fully_connected", "n_out": 2,
+                                             "activation": "softmax"}],
+                          {"name": "SGD", "lr": 0.1}, seed=0)
+    with pytest.raises(ValueError, match="NeuralNetwork.error: target and out must have the same shape"):
+        model.error(np.eye(2), np.ones((3, 2)) / 2)
+
+
+def test_test_without_a_run_folder_writes_no_file(tmp_path, monkeypatch, capsys):
+    from neural_networks.datasets import initialize_dataset
+
+    monkeypatch.chdir(tmp_path)
+    model = NeuralNetwork("cross_entropy", [{"name": "fully_connected", "n_out": None,
+                                             "activation": "softmax"}],
+                          {"name": "SGD", "lr": 0.1}, seed=0)
+    dataset = initialize_dataset("iris", batch_size=25, seed=0)
+    model.train(dataset, 1, verbose=False)
+    results = model.test(dataset, save_predictions=True)
+    assert set(results) == {"loss", "error", "prediction"}
+    assert list(tmp_path.iterdir()) == []

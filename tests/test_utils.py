@@ -290,3 +290,17 @@ def test_atomic_open_bad_mode(tmp_path):
     with pytest.raises(ValueError, match="mode must be 'w' or 'wb'; got 'a'"):
         with atomic_open(tmp_path / "x", "a"):
             pass
+
+
+def test_check_gradients_rejects_a_dldf_of_the_wrong_shape():
+    x = np.ones((4, 3))
+    with pytest.raises(ValueError, match=r"dLdf must be a scalar or have the shape of fn\(x\) \(4, 3\)"):
+        check_gradients(lambda v: v * 2, 2 * np.ones((4, 3)), x, np.ones((1, 3)))
+    assert check_gradients(lambda v: (v ** 2).sum(), 2 * x, x, 1.0) < 1e-9
+
+
+def test_check_gradients_says_why_a_read_only_x_cannot_be_used():
+    x = np.ones(3)
+    x.flags.writeable = False
+    with pytest.raises(ValueError, match="x must be writeable"):
+        check_gradients(lambda v: v, np.ones(3), x, np.ones(3))
