@@ -7,6 +7,7 @@ logging and checkpointing after every epoch.
 """
 
 import csv
+import inspect
 import io
 import json
 import math
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .activations import SoftMax
-from .layers import FullyConnected, Layer, initialize_layer
+from .layers import LAYERS, FullyConnected, Layer, initialize_layer
 from .losses import CrossEntropy, Loss, initialize_loss
 from .optimizers import Optimizer, initialize_optimizer
 from .utils import atomic_open, atomic_write_text, check_array, check_int, check_same_shape, describe
@@ -464,7 +465,7 @@ class NeuralNetwork:
             raise ValueError(
                 f"NeuralNetwork.load: {path} is not a readable checkpoint ({type(error).__name__}: {error})"
             ) from None
-        if meta.get("layer_args") != json.loads(json.dumps(self.layer_args)):
+        if not _same_architecture(meta.get("layer_args"), self.layer_args):
             raise ValueError(
                 f"NeuralNetwork.load: {path} was saved from a network with layer_args "
                 f"{meta.get('layer_args')}, not {self.layer_args}"
@@ -618,6 +619,46 @@ def _check_optimizer_args(optimizer_args):
         if key not in optimizer_args:
             raise ValueError(f"NeuralNetwork: optimizer_args needs {key!r}; got {optimizer_args}")
     return dict(optimizer_args)
+
+
+def _architecture(layer_args):
+    """``layer_args`` with the class defaults filled in, for comparing networks.
+
+    The weight initializer and seed are left out (loaded weights replace
+    them), sizes are written as pairs, and an output ``n_out`` of None (taken
+    from the data) matches any size: the parameter shapes are compared later.
+    """
+    described = []
+    for args in layer_args:
+        cls = LAYERS.get(str(args.get("name", "")).lower())
+        if cls is None:
+            return None
+        entry = {"name": cls.__name__}
+        for key, parameter in inspect.signature(cls).parameters.items():
+            if key in ("seed", "weight_init"):
+                continue
+            value = args.get(key)
+            if value is None and parameter.default is not inspect.Parameter.empty:
+                value = parameter.default
+            if key in ("kernel_shape", "stride") and isinstance(value, int):
+                value = [value, value]
+            entry[key] = list(value) if isinstance(value, tuple) else value
+        described.append(entry)
+    return described
+
+
+def _same_architecture(stored, current):
+    if not isinstance(stored, list) or len(stored) != len(current):
+        return False
+    a, b = _architecture(stored), _architecture(current)
+    if a is None or b is None:
+        return False
+    for x, y in zip(a, b):
+        if x.get("n_out") is None or y.get("n_out") is None:
+            x, y = dict(x, n_out=None), dict(y, n_out=None)
+        if x != y:
+            return False
+    return True
 
 
 def _input_shape_for(W):

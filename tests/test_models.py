@@ -727,3 +727,27 @@ def test_test_without_a_run_folder_writes_no_file(tmp_path, monkeypatch, capsys)
     results = model.test(dataset, save_predictions=True)
     assert set(results) == {"loss", "error", "prediction"}
     assert list(tmp_path.iterdir()) == []
+
+
+def test_load_accepts_the_same_network_written_with_or_without_defaults(tmp_path):
+    explicit = [
+        {"name": "conv2d", "n_out": 2, "kernel_shape": (3, 3), "stride": 1, "pad": "same",
+         "activation": "relu", "weight_init": "he_uniform"},
+        {"name": "flatten", "keep_dim": "first"},
+        {"name": "fully_connected", "n_out": 3, "activation": "softmax", "weight_init": "xavier_uniform"},
+    ]
+    implicit = [
+        {"name": "Conv2D", "n_out": 2, "kernel_shape": 3, "activation": "relu"},
+        {"name": "flatten"},
+        {"name": "fully_connected", "n_out": None, "activation": "softmax"},
+    ]
+    optimizer = {"name": "SGD", "lr": 0.1}
+    source = NeuralNetwork("cross_entropy", explicit, optimizer, seed=0)
+    source.forward(np.ones((1, 4, 4, 1)))
+    path = source.save(tmp_path / "net.npz")
+    target = NeuralNetwork("cross_entropy", implicit, optimizer, seed=1).load(path)
+    for name, value in source.parameters().items():
+        assert np.array_equal(target.parameters()[name], value), name
+    other = [dict(implicit[0], stride=2)] + implicit[1:]
+    with pytest.raises(ValueError, match="was saved from a network with layer_args"):
+        NeuralNetwork("cross_entropy", other, optimizer, seed=1).load(path)
