@@ -247,12 +247,12 @@ def _activation_name(activation):
     return None
 
 
-def _padding(pad, kernel_shape, where, allow_same=True):
+def _padding(pad, kernel_shape, where):
     """``((top, bottom), (left, right))`` for "same", "valid" or an int."""
     if isinstance(pad, str):
         if pad == "valid":
             return ((0, 0), (0, 0))
-        if pad == "same" and allow_same:
+        if pad == "same":
             return tuple(((k - 1) // 2, k - 1 - (k - 1) // 2) for k in kernel_shape)
         raise ValueError(f"{where}: pad must be 'same', 'valid' or an int >= 0; got {pad!r}")
     p = check_int(pad, "pad", where, minimum=0)
