@@ -159,10 +159,8 @@ def _validate(args):
         raise ValueError(f"--batch-size must be >= 1; got {args.batch_size}")
     if args.epochs < 0:
         raise ValueError(f"--epochs must be >= 0; got {args.epochs}")
-    for name in ("lr",):
-        value = getattr(args, name)
-        if not math.isfinite(value) or value <= 0:
-            raise ValueError(f"--lr must be a positive number; got {value}")
+    if not math.isfinite(args.lr) or args.lr <= 0:
+        raise ValueError(f"--lr must be a positive number; got {args.lr}")
     if args.momentum is not None and not 0 <= args.momentum < 1:
         raise ValueError(f"--momentum must be in [0, 1); got {args.momentum}")
     if args.seed is not None and args.seed < 0:
@@ -180,6 +178,7 @@ def _validate(args):
 
 
 def load_dataset(config, flatten):
+    """The dataset of ``config.data_args``, shuffled by the model's seed."""
     args = dict(config.data_args)
     dtype = np.float32 if args.pop("dtype", "float64") == "float32" else np.float64
     return initialize_dataset(args.pop("name"), batch_size=args.pop("batch_size"),
