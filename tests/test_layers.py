@@ -376,7 +376,9 @@ def test_conv_output_size_formula(size, kernel, stride, pad):
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("case", CONV_CASES, ids=conv_id)
+# ReLU has a kink at 0, so CONV_CASES (also used by the numerical checks below)
+# leave it out; the loop reference has no kink and covers it here.
+@pytest.mark.parametrize("case", CONV_CASES + [(3, 2, "same", "relu", (2, 5, 6, 2), 3)], ids=conv_id)
 def test_conv_matches_loop_reference(case):
     layer, X, W, b, rng = make_conv(case, seed=11)
     Y = layer.forward(X)
@@ -384,19 +386,6 @@ def test_conv_matches_loop_reference(case):
     dX = layer.backward(dY)
     Y_ref, dX_ref, dW_ref, db_ref = ref_conv(X, W, b, case[1], case[2], case[3], dY)
     assert Y.shape == Y_ref.shape
-    np.testing.assert_allclose(Y, Y_ref, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(dX, dX_ref, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(layer.gradients["W"], dW_ref, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(layer.gradients["b"], db_ref, rtol=1e-10, atol=1e-12)
-
-
-def test_conv_relu_matches_loop_reference():
-    case = (3, 2, "same", "relu", (2, 5, 6, 2), 3)
-    layer, X, W, b, rng = make_conv(case, seed=12)
-    Y = layer.forward(X)
-    dY = rng.normal(size=Y.shape)
-    dX = layer.backward(dY)
-    Y_ref, dX_ref, dW_ref, db_ref = ref_conv(X, W, b, 2, "same", "relu", dY)
     np.testing.assert_allclose(Y, Y_ref, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(dX, dX_ref, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(layer.gradients["W"], dW_ref, rtol=1e-10, atol=1e-12)
