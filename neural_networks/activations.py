@@ -145,7 +145,8 @@ class ELU(Activation):
 class SoftMax(Activation):
     """``softmax(z)_i = exp(z_i) / sum_j exp(z_j)`` over the last axis.
 
-    The row maximum is subtracted first, so no exponent is ever positive.
+    The row maximum is subtracted first, so no exponent is ever positive, and
+    no output is below the smallest normal number of its dtype.
     ``backward`` is the Jacobian-vector product ``s * (dY - sum(dY * s))``
     per row, with ``s = softmax(Z)``: one expression, no loop over the batch.
     """
@@ -160,7 +161,11 @@ class SoftMax(Activation):
     def forward(self, Z):
         Z = self._check(Z)
         e = np.exp(Z - Z.max(axis=-1, keepdims=True))
-        return e / e.sum(axis=-1, keepdims=True)
+        s = e / e.sum(axis=-1, keepdims=True)
+        # No probability below the smallest normal number: then cross-entropy's
+        # gradient -Y / (m * s), chained through backward, stays finite and
+        # gives (s - Y) / m even where exp underflowed.
+        return np.maximum(s, np.finfo(s.dtype).tiny)
 
     def backward(self, Z, dY):
         Z, dY = self._check_pair(Z, dY)

@@ -7,23 +7,24 @@ Parameters are created lazily, on the first ``forward``, once the input size
 is known. Dense data is ``(batch, features)``; images are
 ``(batch, rows, cols, channels)``; kernels are
 ``(kernel_rows, kernel_cols, in_channels, out_channels)``.
+
+Each ``forward`` and ``backward`` opens with one guard call
+(``self._check_input(X)``, ``self._check_upstream(dLdY)``) that rejects bad
+arguments with a clear message; the guards live in ``layer_checks.py`` and
+the window gathering of Conv2D and Pool2D in ``im2col.py``, so the methods
+below hold only the math.
 """
 
 import numpy as np
 
 from .activations import ACTIVATIONS, Activation, initialize_activation
-from .utils import (
-    check_array,
-    check_int,
-    check_pair,
-    describe,
-    lookup,
-    make_rng,
-)
+from .im2col import col2im, im2col, output_shape, pool_col2im, pool_windows, window_argmax
+from .layer_checks import ConvChecks, DenseChecks, FlattenChecks, LayerChecks, PoolChecks
+from .utils import check_int, lookup, make_rng
 from .weights import initialize_weights
 
 
-class Layer:
+class Layer(LayerChecks):
     """Base class of all layers.
 
     Attributes
@@ -35,7 +36,11 @@ class Layer:
     parameters, gradients : dict of str to ndarray
         The learnable arrays and ``dL/d`` each of them, under the same keys.
     cache : dict
-        What ``forward`` keeps for ``backward``; each forward overwrites it.
+        What ``forward`` keeps for ``backward``; each forward replaces it.
+    input_gradient : bool
+        Whether ``backward`` computes ``dL/dX``. A network turns it off on its
+        first layer, whose input is the data (nothing upstream to train);
+        ``backward`` then returns None.
     """
 
     def __init__(self):
@@ -45,9 +50,6 @@ class Layer:
         self.parameters = {}
         self.gradients = {}
         self.cache = {}
-        self._out_shape = None  # shape of the last forward's output, checked by backward
-        # The first layer of a network has no use for dL/dX (the data is not
-        # trained): the model turns this off there, and backward returns None.
         self.input_gradient = True
 
     def __call__(self, X):
@@ -59,19 +61,13 @@ class Layer:
     def backward(self, dLdY):
         raise NotImplementedError
 
-    def _init_parameters(self, X_shape):
-        """Create the parameters for inputs of shape ``X_shape``."""
+    def _init_parameters(self, X_shape, dtype=np.float64):
+        """Set ``n_in`` (and ``n_out``) from ``X_shape``, create the parameters in
+        ``dtype`` and zero gradients of the same shapes."""
         raise NotImplementedError
 
-    def _build(self, X):
-        """Create the parameters for ``X``, in its precision (float32 or float64)."""
-        self._init_parameters(X.shape)
-        for key, value in self.parameters.items():
-            self.parameters[key] = value.astype(X.dtype, copy=False)
-        self.clear_gradients()
-
     def clear_gradients(self):
-        """Reset every gradient to zeros of its parameter's shape."""
+        """Set every gradient to zeros of its parameter's shape (in place)."""
         for name, value in self.parameters.items():
             self.gradients[name] = np.zeros_like(value)
 
@@ -79,13 +75,9 @@ class Layer:
         """Return ``f(value)`` that sets ``parameters[param_name] = value`` and
         runs ``forward(X)`` on this fixed ``X``; the gradient checker uses it."""
         X = self._check_input(X, "forward_with_param")
-        if self.n_in is None and self._has_parameters():
-            self._build(X)
-        if param_name not in self.parameters:
-            raise ValueError(
-                f"{self._name()}.forward_with_param: unknown param_name {param_name!r}; "
-                f"this layer has {sorted(self.parameters)}"
-            )
+        if self.n_in is None:
+            self._init_parameters(X.shape, X.dtype)
+        self._check_param_name(param_name)
 
         def inner_forward(value):
             self.parameters[param_name] = value
@@ -102,66 +94,8 @@ class Layer:
     def _get_gradients(self):
         return list(self.gradients.values())
 
-    # -- shared checks ----------------------------------------------------------
 
-    def _has_parameters(self):
-        return True
-
-    def _name(self):
-        return type(self).__name__
-
-    def _check_input(self, X, method="forward"):
-        where = f"{self._name()}.{method}"
-        X = check_array(X, "X", where, ndim=self._input_ndim)
-        # An empty batch is fine; an example with no features or channels is not.
-        if X.ndim >= 2 and 0 in X.shape[1:]:
-            raise ValueError(f"{where}: every axis of X but the batch must be non-empty; got shape {X.shape}")
-        return X
-
-    def _check_upstream(self, dLdY):
-        """Check ``dLdY`` against the last forward's output shape."""
-        where = f"{self._name()}.backward"
-        if self._out_shape is None:
-            raise ValueError(f"{where}: backward was called before forward")
-        dLdY = check_array(dLdY, "dLdY", where)
-        if dLdY.shape != self._out_shape:
-            raise ValueError(
-                f"{where}: dLdY must have the shape of the last output "
-                f"{self._out_shape}; got {dLdY.shape}"
-            )
-        return dLdY
-
-    def _check_parameter_shapes(self):
-        """Parameters set by hand must keep the shapes the layer was built with."""
-        expected = {"W": self._weight_shape(), "b": (1, self.n_out)}
-        for name, shape in expected.items():
-            value = self.parameters.get(name)
-            if not isinstance(value, np.ndarray) or value.shape != shape:
-                got = value.shape if isinstance(value, np.ndarray) else describe(value)
-                raise ValueError(
-                    f"{self._name()}.forward: parameters[{name!r}] must be an array of shape "
-                    f"{shape}; got {got}"
-                )
-
-    def _activate(self, X, Z):
-        """Apply the activation to ``Z`` and cache ``X`` and ``Z`` for backward."""
-        Y = self.activation.forward(Z)
-        self.cache = {"X": X, "Z": Z}
-        self._out_shape = Y.shape
-        return Y
-
-    def _preactivation_gradient(self, dLdY):
-        """``dL/dZ`` from ``dL/dY`` through the activation (after checking ``dLdY``)."""
-        dLdY = self._check_upstream(dLdY)
-        return self.activation.backward(self.cache["Z"], dLdY)
-
-    def _set_activation(self, activation):
-        if isinstance(activation, Activation):
-            return activation
-        return initialize_activation("linear" if activation is None else activation)
-
-
-class FullyConnected(Layer):
+class FullyConnected(DenseChecks, Layer):
     """A dense layer ``Y = activation(X @ W + b)``.
 
     Parameters
@@ -179,23 +113,19 @@ class FullyConnected(Layer):
     ``W`` is ``(n_in, n_out)`` and ``b`` is ``(1, n_out)``.
     """
 
-    _input_ndim = 2
-
     def __init__(self, n_out, activation="linear", weight_init="xavier_uniform", seed=None):
         super().__init__()
         self.n_out = check_int(n_out, "n_out", "FullyConnected")
-        self.activation = self._set_activation(activation)
+        self.activation = _activation(activation)
         self.weight_init = weight_init
         self.init_weights = initialize_weights(weight_init, activation=_activation_name(self.activation))
         self.rng = make_rng(seed)
 
-    def _weight_shape(self):
-        return (self.n_in, self.n_out)
-
-    def _init_parameters(self, X_shape):
+    def _init_parameters(self, X_shape, dtype=np.float64):
         self.n_in = X_shape[1]
-        W = self.init_weights(self._weight_shape(), self.rng)
-        self.parameters = {"W": W, "b": np.zeros((1, self.n_out))}
+        W = self.init_weights((self.n_in, self.n_out), self.rng).astype(dtype, copy=False)
+        b = np.zeros((1, self.n_out), dtype=dtype)
+        self.parameters = {"W": W, "b": b}
         self.cache = {}
         self.clear_gradients()
 
@@ -203,132 +133,32 @@ class FullyConnected(Layer):
         """``(batch, n_in) -> (batch, n_out)``; caches ``X`` and ``Z``."""
         X = self._check_input(X)
         if self.n_in is None:
-            self._build(X)
-        elif X.shape[1] != self.n_in:
-            raise ValueError(
-                f"FullyConnected.forward: X has {X.shape[1]} features but the layer "
-                f"was built for n_in={self.n_in}; got shape {X.shape}"
-            )
-        self._check_parameter_shapes()
-        Z = X @ self.parameters["W"]
-        Z += self.parameters["b"]
-        return self._activate(X, Z)
+            self._init_parameters(X.shape, X.dtype)
+        W, b = self.parameters["W"], self.parameters["b"]
+
+        Z = X @ W + b
+        self.cache = {"X": X, "Z": Z}
+        return self.activation.forward(Z)
 
     def backward(self, dLdY):
         """``dL/dY (batch, n_out) -> dL/dX (batch, n_in)``; fills ``gradients``."""
-        return self._backward_affine(self._preactivation_gradient(dLdY))
+        dLdY = self._check_upstream(dLdY)
+        X, Z = self.cache["X"], self.cache["Z"]
+        W = self.parameters["W"]
 
-    def _backward_affine(self, dZ):
-        """Backward through ``X @ W + b`` given ``dL/dZ`` (skips the activation;
-        the model uses it for a fused softmax and cross-entropy)."""
-        X = self.cache["X"]
+        dZ = self.activation.backward(Z, dLdY)
         self.gradients["W"] = X.T @ dZ
-        self.gradients["b"] = _column_sums(dZ)
+        self.gradients["b"] = dZ.sum(axis=0, keepdims=True)
         if not self.input_gradient:
             return None
-        return dZ @ self.parameters["W"].T
+        return dZ @ W.T
 
     def __repr__(self):
         return (f"FullyConnected(n_out={self.n_out}, activation={self.activation!r}, "
                 f"weight_init={self.weight_init!r}, n_in={self.n_in})")
 
 
-def _column_sums(A):
-    """``A.sum(axis=0, keepdims=True)`` for a tall 2-D array, as a matrix-vector
-    product: BLAS does it several times faster than NumPy's reduction."""
-    return (np.ones(A.shape[0], dtype=A.dtype) @ A)[np.newaxis, :]
-
-
-def _activation_name(activation):
-    """The registry name of an activation (it sets the initializer's gain)."""
-    for name, cls in ACTIVATIONS.items():
-        if type(activation) is cls:
-            return name
-    return None
-
-
-def _padding(pad, kernel_shape, where):
-    """``((top, bottom), (left, right))`` for "same", "valid" or an int."""
-    if isinstance(pad, str):
-        if pad == "valid":
-            return ((0, 0), (0, 0))
-        if pad == "same":
-            return tuple(((k - 1) // 2, k - 1 - (k - 1) // 2) for k in kernel_shape)
-        raise ValueError(f"{where}: pad must be 'same', 'valid' or an int >= 0; got {pad!r}")
-    p = check_int(pad, "pad", where, minimum=0)
-    return ((p, p), (p, p))
-
-
-def _output_size(size, pads, kernel, stride):
-    return (size + pads[0] + pads[1] - kernel) // stride + 1
-
-
-class _Windowed(Layer):
-    """What Conv2D and Pool2D share: kernel, stride, padding and the
-    input checks for ``(batch, rows, cols, channels)`` images."""
-
-    _input_ndim = 4
-
-    def _setup_windows(self, kernel_shape, stride, pad):
-        where = self._name()
-        self.kernel_shape = check_pair(kernel_shape, "kernel_shape", where)
-        self.stride = check_pair(stride, "stride", where)
-        self.pad = pad
-        self.pads = _padding(pad, self.kernel_shape, where)
-
-    def _check_image(self, X, method="forward"):
-        X = self._check_input(X, method)
-        where = f"{self._name()}.{method}"
-        if self.n_in is not None and X.shape[3] != self.n_in:
-            raise ValueError(
-                f"{where}: X has {X.shape[3]} channels but the layer was built for "
-                f"n_in={self.n_in}; got shape {X.shape}"
-            )
-        for axis, name in ((1, "rows"), (2, "cols")):
-            padded = X.shape[axis] + sum(self.pads[axis - 1])
-            k = self.kernel_shape[axis - 1]
-            if padded < k:
-                raise ValueError(
-                    f"{where}: the kernel ({k} {name}) is larger than the padded input "
-                    f"({padded} {name}, from X of shape {X.shape} and pad={self.pad!r})"
-                )
-        return X
-
-    def _geometry(self, X_shape):
-        """``(out_rows, out_cols)`` by ``floor((in + pad_before + pad_after - k) / stride) + 1``."""
-        return tuple(
-            _output_size(X_shape[axis + 1], self.pads[axis], self.kernel_shape[axis], self.stride[axis])
-            for axis in range(2)
-        )
-
-    def _pad(self, X, value=0.0):
-        (top, bottom), (left, right) = self.pads
-        if top == bottom == left == right == 0:
-            return X
-        return np.pad(X, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=value)
-
-    def _offsets(self, out_rows, out_cols):
-        """For each kernel offset ``(i, j)``, the slices of the padded input
-        that the offset touches in every window: one strided view per offset."""
-        kh, kw = self.kernel_shape
-        sh, sw = self.stride
-        for i in range(kh):
-            for j in range(kw):
-                yield i, j, (
-                    slice(None),
-                    slice(i, i + sh * (out_rows - 1) + 1, sh),
-                    slice(j, j + sw * (out_cols - 1) + 1, sw),
-                )
-
-    def _unpad(self, dXp, X_shape):
-        (top, _), (left, _) = self.pads
-        return dXp[:, top:top + X_shape[1], left:left + X_shape[2], :]
-
-    def _windows_overlap(self):
-        return any(s < k for s, k in zip(self.stride, self.kernel_shape))
-
-
-class Conv2D(_Windowed):
+class Conv2D(ConvChecks, Layer):
     """A 2-D convolution (cross-correlation, the kernel is not flipped).
 
     ``Z[n, r, c, o] = b[o] + sum_{i, j, ch} Xp[n, r*s + i, c*s + j, ch] * W[i, j, ch, o]``
@@ -354,96 +184,60 @@ class Conv2D(_Windowed):
     (likewise for cols); ``W`` is ``(kernel_rows, kernel_cols, in_channels, n_out)``
     and ``b`` is ``(1, n_out)``.
 
-    The sum is one matrix product: the windows are gathered into a
-    ``(batch * out_rows * out_cols, kernel_rows * kernel_cols * in_channels)``
-    matrix (im2col), one strided copy per kernel offset.
+    The sum is one matrix product: ``im2col`` gathers every window into a row
+    of ``X_cols`` ``(batch * out_rows * out_cols, kernel_rows * kernel_cols *
+    in_channels)``, and the kernel, reshaped to ``(kernel_rows * kernel_cols *
+    in_channels, n_out)``, multiplies them all at once. ``reference.py`` has
+    the same computation as loops over every output cell.
     """
 
     def __init__(self, n_out, kernel_shape, activation="linear", stride=1, pad="same",
                  weight_init="xavier_uniform", seed=None):
         super().__init__()
         self.n_out = check_int(n_out, "n_out", "Conv2D")
-        self._setup_windows(kernel_shape, stride, pad)
-        self.activation = self._set_activation(activation)
+        self._set_window(kernel_shape, stride, pad)
+        self.activation = _activation(activation)
         self.weight_init = weight_init
         self.init_weights = initialize_weights(weight_init, activation=_activation_name(self.activation))
         self.rng = make_rng(seed)
-        self._cols = None  # the im2col matrix of the last forward, reused by backward
-        self._cols_source = None  # the input it was gathered from
 
-    def _weight_shape(self):
-        return (*self.kernel_shape, self.n_in, self.n_out)
-
-    def _init_parameters(self, X_shape):
+    def _init_parameters(self, X_shape, dtype=np.float64):
         self.n_in = X_shape[3]
-        W = self.init_weights(self._weight_shape(), self.rng)
-        self.parameters = {"W": W, "b": np.zeros((1, self.n_out))}
+        kernel = (*self.kernel_shape, self.n_in, self.n_out)
+        W = self.init_weights(kernel, self.rng).astype(dtype, copy=False)
+        b = np.zeros((1, self.n_out), dtype=dtype)
+        self.parameters = {"W": W, "b": b}
         self.cache = {}
         self.clear_gradients()
 
-    def _im2col(self, Xp, out_rows, out_cols):
-        """Gather every window into the rows of a ``(batch * out_rows * out_cols,
-        kh * kw * channels + 1)`` matrix whose last column is all ones.
-
-        Multiplied by the kernel stacked on the bias, ``[W; b]``, the ones
-        column adds the bias inside the matrix product (no extra pass over the
-        output), and in backward ``cols.T @ dZ`` yields ``dW`` and ``db`` at once.
-        The buffer (and its ones) is kept for the next batch of the same shape.
-        """
-        kh, kw = self.kernel_shape
-        rows = Xp.shape[0] * out_rows * out_cols
-        width = kh * kw * Xp.shape[3]
-        if self._cols is None or self._cols.shape != (rows, width + 1) or self._cols.dtype != Xp.dtype:
-            self._cols = np.empty((rows, width + 1), dtype=Xp.dtype)
-            self._cols[:, width] = 1
-        windows = self._cols[:, :width].reshape(Xp.shape[0], out_rows, out_cols, kh, kw, Xp.shape[3])
-        for i, j, window in self._offsets(out_rows, out_cols):
-            windows[:, :, :, i, j, :] = Xp[window]
-        return self._cols
-
     def forward(self, X):
-        """``(batch, rows, cols, in_channels) -> (batch, out_rows, out_cols, n_out)``."""
-        X = self._check_image(X)
+        """``(batch, rows, cols, in_channels) -> (batch, out_rows, out_cols, n_out)``;
+        caches ``X``, ``Z`` and ``X_cols``."""
+        X = self._check_input(X)
         if self.n_in is None:
-            self._build(X)
-        self._check_parameter_shapes()
-        W = self.parameters["W"]
-        out_rows, out_cols = self._geometry(X.shape)
-        cols = self._im2col(self._pad(X), out_rows, out_cols)
-        self._cols_source = X
-        kernel_and_bias = np.concatenate([W.reshape(-1, self.n_out), self.parameters["b"]])
-        Z = cols @ kernel_and_bias
-        return self._activate(X, Z.reshape(X.shape[0], out_rows, out_cols, self.n_out))
+            self._init_parameters(X.shape, X.dtype)
+        W, b = self.parameters["W"], self.parameters["b"]
+        out_rows, out_cols = output_shape(X.shape, self.kernel_shape, self.stride, self.pads)
+
+        X_cols = im2col(X, self.kernel_shape, self.stride, self.pads)
+        Z = X_cols @ W.reshape(-1, self.n_out) + b
+        Z = Z.reshape(X.shape[0], out_rows, out_cols, self.n_out)
+        self.cache = {"X": X, "Z": Z, "X_cols": X_cols}
+        return self.activation.forward(Z)
 
     def backward(self, dLdY):
         """``dL/dY (batch, out_rows, out_cols, n_out) -> dL/dX (batch, rows, cols, in_channels)``."""
-        dZ = self._preactivation_gradient(dLdY)
-        X = self.cache["X"]
+        dLdY = self._check_upstream(dLdY)
+        X, Z, X_cols = self.cache["X"], self.cache["Z"], self.cache["X_cols"]
         W = self.parameters["W"]
-        batch, out_rows, out_cols, n_out = dZ.shape
-        dZ2 = dZ.reshape(-1, n_out)
-        if self._cols_source is not X:
-            # The cache was replaced since the last forward: gather its windows.
-            self._im2col(self._pad(X), out_rows, out_cols)
-            self._cols_source = X
-        dW_and_db = self._cols.T @ dZ2  # the ones column of cols gives db
-        self.gradients["W"] = dW_and_db[:-1].reshape(W.shape)
-        self.gradients["b"] = dW_and_db[-1:]
+
+        dZ = self.activation.backward(Z, dLdY).reshape(-1, self.n_out)  # a row per output cell
+        self.gradients["W"] = (X_cols.T @ dZ).reshape(W.shape)
+        self.gradients["b"] = dZ.sum(axis=0, keepdims=True)
         if not self.input_gradient:
             return None
-        # col2im: each kernel offset (i, j) sends dZ @ W[i, j].T back to the input
-        # cells it read. One small GEMM per offset into a reused buffer keeps
-        # every read contiguous (faster than one big GEMM and strided reads).
-        (top, bottom), (left, right) = self.pads
-        dtype = np.result_type(dZ2, W)
-        dXp = np.zeros((batch, X.shape[1] + top + bottom, X.shape[2] + left + right, X.shape[3]),
-                       dtype=dtype)
-        share = np.empty((dZ2.shape[0], X.shape[3]), dtype=dtype)
-        shaped = share.reshape(batch, out_rows, out_cols, X.shape[3])
-        for i, j, window in self._offsets(out_rows, out_cols):
-            np.matmul(dZ2, W[i, j].T, out=share)
-            dXp[window] += shaped
-        return self._unpad(dXp, X.shape)
+        dX_cols = dZ @ W.reshape(-1, self.n_out).T
+        return col2im(dX_cols, X.shape, self.kernel_shape, self.stride, self.pads)
 
     def __repr__(self):
         return (f"Conv2D(n_out={self.n_out}, kernel_shape={self.kernel_shape}, "
@@ -451,7 +245,7 @@ class Conv2D(_Windowed):
                 f"weight_init={self.weight_init!r}, n_in={self.n_in})")
 
 
-class Pool2D(_Windowed):
+class Pool2D(PoolChecks, Layer):
     """Max or average pooling over ``kernel_shape`` windows of each channel.
 
     Parameters
@@ -478,92 +272,53 @@ class Pool2D(_Windowed):
 
     def __init__(self, kernel_shape, mode="max", stride=1, pad=0):
         super().__init__()
-        self._setup_windows(kernel_shape, stride, pad)
-        if mode not in self.MODES:
-            raise ValueError(f"Pool2D: mode must be one of {list(self.MODES)}; got {describe(mode)}")
+        self._set_pool_window(kernel_shape, mode, stride, pad, self.MODES)
         self.mode = mode
-        for k, (before, after), axis in zip(self.kernel_shape, self.pads, ("rows", "cols")):
-            if max(before, after) >= k:
-                raise ValueError(
-                    f"Pool2D: pad must be smaller than the kernel ({k} {axis}); got pad={pad!r}"
-                )
 
-    def _has_parameters(self):
-        return False
-
-    def _init_parameters(self, X_shape):
+    def _init_parameters(self, X_shape, dtype=np.float64):
         self.n_in = self.n_out = X_shape[3]
 
     def forward(self, X):
-        """``(batch, rows, cols, channels) -> (batch, out_rows, out_cols, channels)``."""
-        X = self._check_image(X)
+        """``(batch, rows, cols, channels) -> (batch, out_rows, out_cols, channels)``;
+        caches ``X`` and, for max pooling, the offset of each window's winner."""
+        X = self._check_input(X)
         if self.n_in is None:
             self._init_parameters(X.shape)
-        out_rows, out_cols = self._geometry(X.shape)
-        # Max pooling pads with -inf, so a padded cell never wins a window.
-        Xp = self._pad(X, -np.inf if self.mode == "max" else 0.0)
-        windows = [window for _, _, window in self._offsets(out_rows, out_cols)]
-        Y = Xp[windows[0]].copy()
-        for window in windows[1:]:
-            if self.mode == "max":
-                np.maximum(Y, Xp[window], out=Y)
-            else:
-                Y += Xp[window]
-        winners = None
-        if self.mode == "max":
-            winners = self._first_maxima(Xp, Y, windows)
-        else:
-            Y /= len(windows)
-        self.cache = {"X_shape": X.shape, "padded_shape": Xp.shape, "winners": winners}
-        self._out_shape = Y.shape
-        return Y
 
-    @staticmethod
-    def _first_maxima(Xp, Y, windows):
-        """One boolean mask per kernel offset, of the output's shape: True where
-        that offset holds its window's maximum and no earlier offset (in
-        row-major order) does. On a tie exactly one cell of the window wins."""
-        winners = np.empty((len(windows),) + Y.shape, dtype=bool)
-        unclaimed = np.ones(Y.shape, dtype=bool)
-        for k, window in enumerate(windows):
-            hit = winners[k]
-            np.equal(Xp[window], Y, out=hit)
-            hit &= unclaimed
-            unclaimed ^= hit
-        return winners
+        # windows[k] holds the cell at kernel offset k of every window:
+        # (kernel_rows * kernel_cols, batch, out_rows, out_cols, channels).
+        if self.mode == "max":
+            windows = pool_windows(X, self.kernel_shape, self.stride, self.pads, fill=-np.inf)
+            Y = windows.max(axis=0)
+            winner = window_argmax(windows, Y)  # the first offset holding the max
+        else:
+            windows = pool_windows(X, self.kernel_shape, self.stride, self.pads, fill=0.0)
+            Y = windows.mean(axis=0)
+            winner = None
+        self.cache = {"X": X, "winner": winner}
+        return Y
 
     def backward(self, dLdY):
         """``dL/dY (batch, out_rows, out_cols, channels) -> dL/dX (batch, rows, cols, channels)``."""
         dLdY = self._check_upstream(dLdY)
-        padded_shape = self.cache["padded_shape"]
-        out_rows, out_cols = dLdY.shape[1:3]
-        windows = [window for _, _, window in self._offsets(out_rows, out_cols)]
-        overlap = self._windows_overlap()
-        # Windows that tile the input exactly write every cell: no zero fill needed.
-        tiled = self.stride == self.kernel_shape and all(
-            n * k == size for n, k, size in zip((out_rows, out_cols), self.kernel_shape, padded_shape[1:3])
-        )
-        dXp = (np.empty if tiled else np.zeros)(padded_shape, dtype=dLdY.dtype)
-        winners = self.cache["winners"]
-        share = None if winners is not None else dLdY / len(windows)
-        for k, window in enumerate(windows):
-            if winners is not None:
-                if overlap:
-                    dXp[window] += dLdY * winners[k]
-                else:
-                    np.multiply(dLdY, winners[k], out=dXp[window])
-            elif overlap:
-                dXp[window] += share
-            else:
-                dXp[window] = share
-        return self._unpad(dXp, self.cache["X_shape"])
+        X, winner = self.cache["X"], self.cache["winner"]
+        n_offsets = self.kernel_shape[0] * self.kernel_shape[1]
+
+        if self.mode == "max":
+            # dL/dwindows[k] = dL/dY where offset k won the window, else 0.
+            offsets = np.arange(n_offsets).reshape(-1, 1, 1, 1, 1)
+            dwindows = (offsets == winner) * dLdY
+        else:
+            # Every cell of a window counts 1 / (kernel_rows * kernel_cols).
+            dwindows = np.broadcast_to(dLdY / n_offsets, (n_offsets, *dLdY.shape))
+        return pool_col2im(dwindows, X.shape, self.kernel_shape, self.stride, self.pads)
 
     def __repr__(self):
         return (f"Pool2D(kernel_shape={self.kernel_shape}, mode={self.mode!r}, "
                 f"stride={self.stride}, pad={self.pad!r})")
 
 
-class Flatten(Layer):
+class Flatten(FlattenChecks, Layer):
     """Reshape ``(batch, d1, d2, ...)`` to ``(batch, d1 * d2 * ...)`` and back.
 
     ``keep_dim="first"`` keeps the first (batch) axis; ``"last"`` keeps the
@@ -574,39 +329,30 @@ class Flatten(Layer):
 
     def __init__(self, keep_dim="first"):
         super().__init__()
-        if keep_dim not in self.KEEP_DIMS:
-            raise ValueError(
-                f"Flatten: keep_dim must be one of {list(self.KEEP_DIMS)}; got {describe(keep_dim)}"
-            )
+        self._set_keep_dim(keep_dim, self.KEEP_DIMS)
         self.keep_dim = keep_dim
 
-    _input_ndim = None
-
-    def _has_parameters(self):
-        return False
-
-    def _init_parameters(self, X_shape):
+    def _init_parameters(self, X_shape, dtype=np.float64):
         self.n_in = int(np.prod(X_shape[1:]))
         self.n_out = self.n_in if self.keep_dim == "first" else X_shape[-1]
 
     def forward(self, X):
+        """``(batch, d1, ..., dk) -> (batch, d1 * ... * dk)`` (or ``(batch * d1 * ..., dk)``)."""
         X = self._check_input(X)
-        if X.ndim < 2:
-            raise ValueError(f"Flatten.forward: X must have at least 2 dimensions; got shape {X.shape}")
         if self.n_in is None:
             self._init_parameters(X.shape)
+
         if self.keep_dim == "first":
-            shape = (X.shape[0], int(np.prod(X.shape[1:])))
+            Y = X.reshape(X.shape[0], int(np.prod(X.shape[1:])))
         else:
-            shape = (int(np.prod(X.shape[:-1])), X.shape[-1])
-        Y = X.reshape(shape)
-        self.cache = {"in_shape": X.shape}
-        self._out_shape = Y.shape
+            Y = X.reshape(-1, X.shape[-1])
+        self.cache = {"X": X}
         return Y
 
     def backward(self, dLdY):
+        """``dL/dX`` is ``dL/dY`` in the input's shape."""
         dLdY = self._check_upstream(dLdY)
-        return dLdY.reshape(self.cache["in_shape"])
+        return dLdY.reshape(self.cache["X"].shape)
 
     def __repr__(self):
         return f"Flatten(keep_dim={self.keep_dim!r})"
@@ -634,32 +380,47 @@ def initialize_layer(
 ):
     """Build a layer by name; an argument left as None takes the class default.
 
-    Arguments that the named layer does not take are ignored, so one dict of
-    arguments per layer (as in ``layer_args``) can describe any of them.
+    An argument the named layer does not take (``activation`` for "pool2d",
+    say) must be left as None: a value there raises ``ValueError``, as an
+    unknown argument does in ``initialize_optimizer``.
     """
     cls = lookup(LAYERS, name, "layer")
     given = {
         "activation": activation,
         "weight_init": weight_init,
+        "n_out": n_out,
+        "kernel_shape": kernel_shape,
         "stride": stride,
         "pad": pad,
         "mode": mode,
-        "keep_dim": keep_dim,
+        "keep_dim": None if keep_dim == "first" else keep_dim,
         "seed": seed,
     }
     accepted = {
-        FullyConnected: ("activation", "weight_init", "seed"),
-        Conv2D: ("activation", "weight_init", "stride", "pad", "seed"),
-        Pool2D: ("stride", "pad", "mode"),
+        FullyConnected: ("n_out", "activation", "weight_init", "seed"),
+        Conv2D: ("n_out", "kernel_shape", "activation", "weight_init", "stride", "pad", "seed"),
+        Pool2D: ("kernel_shape", "stride", "pad", "mode"),
         Flatten: ("keep_dim",),
     }[cls]
-    kwargs = {key: given[key] for key in accepted if given[key] is not None}
-    if cls in (FullyConnected, Conv2D):
-        if n_out is None:
-            raise ValueError(f"initialize_layer: {name!r} needs n_out; got None")
-        kwargs["n_out"] = n_out
-    if cls in (Conv2D, Pool2D):
-        if kernel_shape is None:
-            raise ValueError(f"initialize_layer: {name!r} needs kernel_shape; got None")
-        kwargs["kernel_shape"] = kernel_shape
-    return cls(**kwargs)
+    for key, value in given.items():
+        if value is not None and key not in accepted and key != "seed":
+            raise ValueError(f"initialize_layer: {name!r} does not take {key}; got {key}={value!r}")
+    for key in ("n_out", "kernel_shape"):
+        if key in accepted and given[key] is None:
+            raise ValueError(f"initialize_layer: {name!r} needs {key}; got None")
+    return cls(**{key: given[key] for key in accepted if given[key] is not None})
+
+
+def _activation(activation):
+    """An Activation from an instance, a name, or None (linear)."""
+    if isinstance(activation, Activation):
+        return activation
+    return initialize_activation("linear" if activation is None else activation)
+
+
+def _activation_name(activation):
+    """The registry name of an activation (it sets the initializer's gain)."""
+    for name, cls in ACTIVATIONS.items():
+        if type(activation) is cls:
+            return name
+    return None
