@@ -32,7 +32,7 @@ class Optimizer:
                  lr_decay=None, stage_length=None, staircase=None):
         where = type(self).__name__
         self.lr = check_number(lr, "lr", where, minimum=0, strict=True)
-        self.lr_scheduler = make_schedule(
+        self.lr_scheduler = _make_schedule(
             where, self.lr, lr_scheduler, lr_decay=lr_decay, stage_length=stage_length,
             staircase=staircase,
         )
@@ -319,11 +319,12 @@ class AdamW(Adam):
 OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSProp, "adam": Adam, "adamw": AdamW}
 
 # initialize_optimizer's names for the schedule's arguments, where they differ
-# from initialize_scheduler's.
+# from initialize_scheduler's, and back.
 _SCHEDULE_NAMES = {"lr_decay": "decay"}
+_OUR_NAMES = {theirs: ours for ours, theirs in _SCHEDULE_NAMES.items()}
 
 
-def make_schedule(where, lr, lr_scheduler, **given):
+def _make_schedule(where, lr, lr_scheduler, **given):
     """A :class:`Scheduler` from a name and the optimizer's schedule arguments.
 
     ``given`` uses the optimizer's argument names (``lr_decay``, ``stage_length``,
@@ -345,8 +346,7 @@ def make_schedule(where, lr, lr_scheduler, **given):
     theirs = {_SCHEDULE_NAMES.get(key, key): key for key in given}
     for name, key in theirs.items():
         if name not in cls.options:
-            ours = {v: k for k, v in _SCHEDULE_NAMES.items()}
-            takes = ", ".join(ours.get(option, option) for option in cls.options)
+            takes = ", ".join(_OUR_NAMES.get(option, option) for option in cls.options)
             raise ValueError(
                 f"{where}: {key} does not apply to the {lr_scheduler.lower()!r} lr_scheduler "
                 f"(it takes {takes or 'no arguments'}); got {given[key]!r}"
@@ -419,7 +419,7 @@ def initialize_optimizer(
                 f"initialize_optimizer: {key} does not apply to {cls.__name__} "
                 f"(it takes {', '.join(cls.options)}); got {value!r}"
             )
-    schedule = make_schedule(
+    schedule = _make_schedule(
         "initialize_optimizer", float(lr), "constant" if lr_scheduler is None else lr_scheduler,
         lr_decay=lr_decay, stage_length=stage_length, staircase=staircase,
         step_size=step_size, gamma=gamma, total_epochs=total_epochs, min_lr=min_lr,
