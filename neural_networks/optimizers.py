@@ -6,28 +6,36 @@ same in place and is what the model uses. Per-parameter state (velocities,
 moment estimates) is kept in ``self.state`` under the caller's stable names,
 such as ``"W0"`` or ``"b1"`` (parameter name plus layer index), and can be
 saved and restored with ``state_dict``/``load_state_dict``.
+
+Optimizers: ``SGD`` (momentum), ``RMSProp``, ``Adam`` and ``AdamW``, built by
+name with :func:`initialize_optimizer`.
 """
 
 import numpy as np
 
-from .schedulers import Scheduler, initialize_scheduler
+from .schedulers import SCHEDULERS, Scheduler, initialize_scheduler
 from .utils import check_array, check_number, describe, lookup
 
 
 class Optimizer:
-    """Base class: learning-rate schedule, gradient clipping and state."""
+    """Base class: learning-rate schedule, gradient clipping and state.
+
+    ``options`` names a subclass's own hyperparameters (what
+    :func:`initialize_optimizer` accepts for it) and ``state_keys`` the arrays
+    it keeps per parameter (what ``load_state_dict`` accepts).
+    """
+
+    options = ()
+    state_keys = ()
 
     def __init__(self, lr, lr_scheduler="constant", clip_norm=None,
                  lr_decay=None, stage_length=None, staircase=None):
         where = type(self).__name__
         self.lr = check_number(lr, "lr", where, minimum=0, strict=True)
-        if isinstance(lr_scheduler, Scheduler):
-            self.lr_scheduler = lr_scheduler
-        else:
-            self.lr_scheduler = initialize_scheduler(
-                lr_scheduler, self.lr, decay=lr_decay, stage_length=stage_length,
-                staircase=staircase,
-            )
+        self.lr_scheduler = _make_schedule(
+            where, self.lr, lr_scheduler, lr_decay=lr_decay, stage_length=stage_length,
+            staircase=staircase,
+        )
         self.clip_norm = (
             None if clip_norm is None
             else check_number(clip_norm, "clip_norm", where, minimum=0, strict=True)
@@ -50,15 +58,15 @@ class Optimizer:
         epoch : int
             Finished epochs so far; sets the learning rate through the schedule.
         """
-        grad, lr = self._prepare(param_name, param, param_grad, epoch)
-        delta = self._delta(param_name, grad, lr)
+        param, grad, lr = self._prepare(param_name, param, param_grad, epoch)
+        delta = self._delta(param_name, param, grad, lr)
         # _delta may hand back a state buffer; the caller gets its own copy.
         return delta.copy() if any(delta is s for s in self.state[param_name].values()) else delta
 
     def step(self, param_name, param, param_grad, epoch):
         """Apply ``param -= delta`` in place (the same numbers as ``update``)."""
-        grad, lr = self._prepare(param_name, param, param_grad, epoch)
-        param -= self._delta(param_name, grad, lr)
+        checked, grad, lr = self._prepare(param_name, param, param_grad, epoch)
+        param -= self._delta(param_name, checked, grad, lr)
 
     # -- helpers ---------------------------------------------------------------
 
@@ -81,7 +89,7 @@ class Optimizer:
                     f"{where}: param {param_name!r} has shape {param.shape} but the "
                     f"optimizer's state for it has shape {buffer.shape}"
                 )
-        return self._clip(param_grad), lr
+        return param, self._clip(param_grad), lr
 
     def _clip(self, grad):
         """Rescale ``grad`` to norm ``clip_norm`` when its norm is larger."""
@@ -92,7 +100,7 @@ class Optimizer:
             return grad * (self.clip_norm / norm)
         return grad
 
-    def _delta(self, param_name, grad, lr):
+    def _delta(self, param_name, param, grad, lr):
         raise NotImplementedError
 
     def state_dict(self):
@@ -104,16 +112,29 @@ class Optimizer:
         }
 
     def load_state_dict(self, state):
-        """Restore a state from ``state_dict()``'s output."""
+        """Restore a state from ``state_dict()``'s output.
+
+        Every key is ``"<param_name>.<buffer>"``; the buffers must be the ones
+        this optimizer keeps (``state_keys``), all of them for each name.
+        """
+        where = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state, dict):
+            raise TypeError(f"{where}: state must be a dict; got {describe(state)}")
         restored = {}
         for flat_key, value in state.items():
-            name, sep, key = flat_key.rpartition(".")
+            name, sep, key = flat_key.rpartition(".") if isinstance(flat_key, str) else ("", "", "")
             if not sep or not name:
+                raise ValueError(f"{where}: keys look like 'W0.velocity'; got {flat_key!r}")
+            if key not in self.state_keys:
                 raise ValueError(
-                    f"{type(self).__name__}.load_state_dict: keys look like 'W0.velocity'; "
+                    f"{where}: {type(self).__name__} keeps {list(self.state_keys)} per parameter; "
                     f"got {flat_key!r}"
                 )
             restored.setdefault(name, {})[key] = np.array(value, copy=True)
+        for name, buffers in restored.items():
+            missing = [key for key in self.state_keys if key not in buffers]
+            if missing:
+                raise ValueError(f"{where}: the state of {name!r} lacks {missing}")
         self.state = restored
 
     def __repr__(self):
@@ -127,6 +148,9 @@ class SGD(Optimizer):
     this is plain ``lr * grad``.
     """
 
+    options = ("momentum",)
+    state_keys = ("velocity",)
+
     def __init__(self, lr, lr_scheduler="constant", momentum=0.0, clip_norm=None,
                  lr_decay=None, stage_length=None, staircase=None):
         super().__init__(lr, lr_scheduler, clip_norm, lr_decay, stage_length, staircase)
@@ -134,7 +158,7 @@ class SGD(Optimizer):
         if self.momentum >= 1:
             raise ValueError(f"SGD: momentum must be < 1; got {self.momentum}")
 
-    def _delta(self, param_name, grad, lr):
+    def _delta(self, param_name, param, grad, lr):
         if self.momentum == 0:
             return lr * grad
         state = self.state[param_name]
@@ -149,27 +173,72 @@ class SGD(Optimizer):
         return f"SGD(lr={self.lr}, momentum={self.momentum}, lr_scheduler={self.lr_scheduler!r}, clip_norm={self.clip_norm})"
 
 
+class RMSProp(Optimizer):
+    """RMSProp (Tieleman & Hinton, "Neural Networks for Machine Learning", lecture 6.5, 2012).
+
+    A running mean of the squared gradient scales each entry's step::
+
+        mean_square = rho * mean_square + (1 - rho) * grad**2
+        delta = lr * grad / (sqrt(mean_square) + epsilon)
+
+    ``mean_square`` starts at zeros and is not bias-corrected, so the first
+    steps are larger than later ones (about ``lr / sqrt(1 - rho)`` per entry
+    at the first). ``epsilon`` is added outside the square root. No momentum
+    term. State per parameter: ``mean_square``.
+    """
+
+    options = ("rho", "epsilon")
+    state_keys = ("mean_square",)
+
+    def __init__(self, lr=0.001, lr_scheduler="constant", rho=0.9, epsilon=1e-8,
+                 clip_norm=None, lr_decay=None, stage_length=None, staircase=None):
+        super().__init__(lr, lr_scheduler, clip_norm, lr_decay, stage_length, staircase)
+        self.rho = check_number(rho, "rho", "RMSProp", minimum=0, maximum=1)
+        if self.rho >= 1:
+            raise ValueError(f"RMSProp: rho must be < 1; got {self.rho}")
+        self.epsilon = check_number(epsilon, "epsilon", "RMSProp", minimum=0, strict=True)
+
+    def _delta(self, param_name, param, grad, lr):
+        state = self.state[param_name]
+        if not state:
+            state["mean_square"] = np.zeros_like(grad)
+        mean_square = state["mean_square"]
+        mean_square *= self.rho
+        mean_square += (1 - self.rho) * (grad * grad)
+        return lr * grad / (np.sqrt(mean_square) + self.epsilon)
+
+    def __repr__(self):
+        return (f"RMSProp(lr={self.lr}, rho={self.rho}, epsilon={self.epsilon}, "
+                f"lr_scheduler={self.lr_scheduler!r}, clip_norm={self.clip_norm})")
+
+
 class Adam(Optimizer):
     """Adam (Kingma & Ba 2015), bias-corrected as in the paper's Algorithm 1.
 
     ``m = beta1 m + (1 - beta1) g``, ``v = beta2 v + (1 - beta2) g**2``,
     ``delta = lr * m_hat / (sqrt(v_hat) + epsilon)`` with
     ``m_hat = m / (1 - beta1**t)`` and ``v_hat = v / (1 - beta2**t)``, where
-    ``t`` counts the updates of that parameter.
+    ``t`` counts the updates of that parameter. State per parameter: ``m``,
+    ``v`` and ``t``.
     """
+
+    options = ("beta1", "beta2", "epsilon")
+    state_keys = ("m", "v", "t")
 
     def __init__(self, lr=0.001, lr_scheduler="constant", beta1=0.9, beta2=0.999,
                  epsilon=1e-8, clip_norm=None, lr_decay=None, stage_length=None,
                  staircase=None):
         super().__init__(lr, lr_scheduler, clip_norm, lr_decay, stage_length, staircase)
-        self.beta1 = check_number(beta1, "beta1", "Adam", minimum=0, maximum=1)
-        self.beta2 = check_number(beta2, "beta2", "Adam", minimum=0, maximum=1)
+        where = type(self).__name__
+        self.beta1 = check_number(beta1, "beta1", where, minimum=0, maximum=1)
+        self.beta2 = check_number(beta2, "beta2", where, minimum=0, maximum=1)
         for name, beta in (("beta1", self.beta1), ("beta2", self.beta2)):
             if beta >= 1:
-                raise ValueError(f"Adam: {name} must be < 1; got {beta}")
-        self.epsilon = check_number(epsilon, "epsilon", "Adam", minimum=0, strict=True)
+                raise ValueError(f"{where}: {name} must be < 1; got {beta}")
+        self.epsilon = check_number(epsilon, "epsilon", where, minimum=0, strict=True)
 
-    def _delta(self, param_name, grad, lr):
+    def _moments(self, param_name, grad):
+        """Update ``m``, ``v``, ``t`` of ``param_name``; return ``m_hat, v_hat``."""
         state = self.state[param_name]
         if not state:
             state["m"] = np.zeros_like(grad)
@@ -182,8 +251,10 @@ class Adam(Optimizer):
         m += (1 - self.beta1) * grad
         v *= self.beta2
         v += (1 - self.beta2) * (grad * grad)
-        m_hat = m / (1 - self.beta1**t)
-        v_hat = v / (1 - self.beta2**t)
+        return m / (1 - self.beta1**t), v / (1 - self.beta2**t)
+
+    def _delta(self, param_name, param, grad, lr):
+        m_hat, v_hat = self._moments(param_name, grad)
         return lr * m_hat / (np.sqrt(v_hat) + self.epsilon)
 
     def __repr__(self):
@@ -191,7 +262,96 @@ class Adam(Optimizer):
                 f"epsilon={self.epsilon}, lr_scheduler={self.lr_scheduler!r}, clip_norm={self.clip_norm})")
 
 
-OPTIMIZERS = {"sgd": SGD, "adam": Adam}
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, "Decoupled Weight
+    Decay Regularization", ICLR 2019, Algorithm 2).
+
+    ``m_hat`` and ``v_hat`` are Adam's (see :class:`Adam`), computed from the
+    gradient alone; the decay is added to the step, not to the gradient::
+
+        delta = lr * (m_hat / (sqrt(v_hat) + epsilon) + weight_decay * param)
+
+    where ``param`` is the value before this step and ``lr`` the scheduled
+    rate. This is the paper's line 12, ``theta -= eta_t * (alpha * m_hat /
+    (sqrt(v_hat) + eps) + lambda * theta)``, in the form PyTorch's
+    ``torch.optim.AdamW`` uses: the decay is scaled by the whole learning rate
+    ``lr = alpha * eta_t``, not by the schedule multiplier ``eta_t`` alone, so
+    the paper's ``lambda`` is ``lr * weight_decay`` at the base rate.
+
+    Unlike L2 regularization (adding ``weight_decay * param`` to the gradient,
+    which is what ``Adam`` would do with an L2 term in the loss), the decay
+    here never enters ``m`` and ``v`` and is not divided by
+    ``sqrt(v_hat)``: every entry shrinks by the same fraction
+    ``lr * weight_decay`` per step, whatever the size of its gradients. (For
+    plain SGD the two are the same thing; for Adam they are not.)
+
+    Every parameter the model hands over is decayed, biases included, once
+    per ``update``/``step`` (that is, per mini-batch). Gradient clipping
+    applies to the gradient only. With ``weight_decay=0`` this is Adam.
+    """
+
+    options = Adam.options + ("weight_decay",)
+
+    def __init__(self, lr=0.001, lr_scheduler="constant", beta1=0.9, beta2=0.999,
+                 epsilon=1e-8, weight_decay=0.01, clip_norm=None, lr_decay=None,
+                 stage_length=None, staircase=None):
+        super().__init__(lr, lr_scheduler, beta1, beta2, epsilon, clip_norm, lr_decay,
+                         stage_length, staircase)
+        self.weight_decay = check_number(weight_decay, "weight_decay", "AdamW", minimum=0)
+        # lr never exceeds its starting value under these schedules, so this
+        # keeps the decay factor 1 - lr * weight_decay positive.
+        if self.lr * self.weight_decay >= 1:
+            raise ValueError(
+                f"AdamW: lr * weight_decay must be < 1 (a step would flip the weights' sign); "
+                f"got lr={self.lr}, weight_decay={self.weight_decay}"
+            )
+
+    def _delta(self, param_name, param, grad, lr):
+        m_hat, v_hat = self._moments(param_name, grad)
+        return lr * (m_hat / (np.sqrt(v_hat) + self.epsilon) + self.weight_decay * param)
+
+    def __repr__(self):
+        return (f"AdamW(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, "
+                f"epsilon={self.epsilon}, weight_decay={self.weight_decay}, "
+                f"lr_scheduler={self.lr_scheduler!r}, clip_norm={self.clip_norm})")
+
+
+OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSProp, "adam": Adam, "adamw": AdamW}
+
+# initialize_optimizer's names for the schedule's arguments, where they differ
+# from initialize_scheduler's, and back.
+_SCHEDULE_NAMES = {"lr_decay": "decay"}
+_OUR_NAMES = {theirs: ours for ours, theirs in _SCHEDULE_NAMES.items()}
+
+
+def _make_schedule(where, lr, lr_scheduler, **given):
+    """A :class:`Scheduler` from a name and the optimizer's schedule arguments.
+
+    ``given`` uses the optimizer's argument names (``lr_decay``, ``stage_length``,
+    ``staircase``, ``step_size``, ``gamma``, ``total_epochs``, ``min_lr``).
+    None means not given. A value for an argument that the named schedule does
+    not take, or any value when ``lr_scheduler`` is already a Scheduler object,
+    raises a ``ValueError`` that names it.
+    """
+    given = {key: value for key, value in given.items() if value is not None}
+    if isinstance(lr_scheduler, Scheduler):
+        if given:
+            key, value = next(iter(given.items()))
+            raise ValueError(
+                f"{where}: {key} does not apply when lr_scheduler is a schedule object "
+                f"({type(lr_scheduler).__name__}); set it when building that object; got {value!r}"
+            )
+        return lr_scheduler
+    cls = lookup(SCHEDULERS, lr_scheduler, "scheduler")
+    theirs = {_SCHEDULE_NAMES.get(key, key): key for key in given}
+    for name, key in theirs.items():
+        if name not in cls.options:
+            takes = ", ".join(_OUR_NAMES.get(option, option) for option in cls.options)
+            raise ValueError(
+                f"{where}: {key} does not apply to the {lr_scheduler.lower()!r} lr_scheduler "
+                f"(it takes {takes or 'no arguments'}); got {given[key]!r}"
+            )
+    return initialize_scheduler(lr_scheduler, lr, **{name: given[key] for name, key in theirs.items()})
 
 
 def initialize_optimizer(
@@ -206,24 +366,62 @@ def initialize_optimizer(
     beta1=None,
     beta2=None,
     epsilon=None,
+    rho=None,
+    weight_decay=None,
+    step_size=None,
+    gamma=None,
+    total_epochs=None,
+    min_lr=None,
 ):
-    """Build an optimizer by name ("SGD" or "adam", any case).
+    """Build an optimizer by name: "SGD", "RMSProp", "Adam" or "AdamW" (any case).
 
-    Arguments left as None keep the optimizer's defaults, and arguments that do
-    not apply (``momentum`` for Adam, ``beta1`` for SGD) are ignored when None
-    and rejected otherwise, so a typo does not pass silently.
+    Parameters
+    ----------
+    name : str
+        The optimizer.
+    lr : float > 0
+        The (starting) learning rate.
+    lr_scheduler : str or Scheduler
+        "constant" (the default; None means the same), "exponential", "step"
+        or "cosine" (see :func:`~neural_networks.schedulers.initialize_scheduler`),
+        or a ready schedule object.
+    clip_norm : float > 0 or None
+        Rescale a gradient whose norm is larger than this (every optimizer).
+    momentum
+        SGD only.
+    rho, epsilon
+        RMSProp only (``epsilon`` also Adam and AdamW).
+    beta1, beta2, epsilon
+        Adam and AdamW.
+    weight_decay
+        AdamW only.
+    lr_decay, stage_length, staircase
+        The "exponential" schedule: ``lr * lr_decay ** (epoch / stage_length)``.
+    step_size, gamma
+        The "step" schedule: ``lr * gamma ** floor(epoch / step_size)``.
+    total_epochs, min_lr
+        The "cosine" schedule.
+
+    The rule, the same as ``initialize_scheduler``'s: an argument left as None
+    keeps the default of the optimizer or schedule, and a value other than None
+    for an argument that the chosen optimizer or schedule does not take
+    (``momentum`` for Adam, ``step_size`` with the constant schedule) raises a
+    ``ValueError`` naming it, so a setting never silently does nothing.
     """
     cls = lookup(OPTIMIZERS, name, "optimizer")
-    common = {"lr_scheduler": "constant" if lr_scheduler is None else lr_scheduler,
-              "clip_norm": clip_norm, "lr_decay": lr_decay, "staircase": staircase,
-              "stage_length": stage_length}
-    own = {"momentum": momentum} if cls is SGD else {"beta1": beta1, "beta2": beta2, "epsilon": epsilon}
-    foreign = ({"beta1": beta1, "beta2": beta2, "epsilon": epsilon} if cls is SGD
-               else {"momentum": momentum})
-    for key, value in foreign.items():
-        # momentum=0 for Adam means "none" and is harmless.
-        if value is not None and not (key == "momentum" and value == 0):
+    check_number(lr, "lr", cls.__name__, minimum=0, strict=True)
+    own = {"momentum": momentum, "rho": rho, "beta1": beta1, "beta2": beta2,
+           "epsilon": epsilon, "weight_decay": weight_decay}
+    own = {key: value for key, value in own.items() if value is not None}
+    for key, value in own.items():
+        if key not in cls.options:
             raise ValueError(
-                f"initialize_optimizer: {key} does not apply to {cls.__name__}; got {value!r}"
+                f"initialize_optimizer: {key} does not apply to {cls.__name__} "
+                f"(it takes {', '.join(cls.options)}); got {value!r}"
             )
-    return cls(lr, **common, **{k: v for k, v in own.items() if v is not None})
+    schedule = _make_schedule(
+        "initialize_optimizer", float(lr), "constant" if lr_scheduler is None else lr_scheduler,
+        lr_decay=lr_decay, stage_length=stage_length, staircase=staircase,
+        step_size=step_size, gamma=gamma, total_epochs=total_epochs, min_lr=min_lr,
+    )
+    return cls(lr, lr_scheduler=schedule, clip_norm=clip_norm, **own)

@@ -14,7 +14,13 @@ from .utils import check_int, check_number, describe, lookup
 
 
 class Scheduler:
-    """Base class: ``scheduler(epoch)`` returns the learning rate for ``epoch``."""
+    """Base class: ``scheduler(epoch)`` returns the learning rate for ``epoch``.
+
+    ``options`` names the keyword arguments a schedule takes besides ``lr``;
+    :func:`initialize_scheduler` rejects any other.
+    """
+
+    options = ()
 
     def __init__(self, lr):
         self.lr = check_number(lr, "lr", type(self).__name__, minimum=0, strict=True)
@@ -52,12 +58,16 @@ class Exponential(Scheduler):
     ``stage_length`` epochs instead of a little every epoch.
     """
 
+    options = ("decay", "stage_length", "staircase")
+
     def __init__(self, lr, decay=0.99, stage_length=1, staircase=False):
         super().__init__(lr)
         self.decay = check_number(decay, "decay", "Exponential", minimum=0, maximum=1, strict=False)
         if self.decay == 0:
             raise ValueError("Exponential: decay must be > 0; got 0.0")
         self.stage_length = check_int(stage_length, "stage_length", "Exponential")
+        if not isinstance(staircase, (bool, np.bool_)):
+            raise TypeError(f"Exponential: staircase must be True or False; got {describe(staircase)}")
         self.staircase = bool(staircase)
 
     def rate(self, epoch):
@@ -69,6 +79,8 @@ class Exponential(Scheduler):
 
 class Step(Scheduler):
     """``lr * gamma ** floor(epoch / step_size)``: divide by ``1/gamma`` every ``step_size`` epochs."""
+
+    options = ("step_size", "gamma")
 
     def __init__(self, lr, step_size=10, gamma=0.1):
         super().__init__(lr)
@@ -85,6 +97,8 @@ class Cosine(Scheduler):
     ``min_lr + (lr - min_lr) * (1 + cos(pi * t / total_epochs)) / 2`` with
     ``t = min(epoch, total_epochs)`` (Loshchilov & Hutter 2017, without restarts).
     """
+
+    options = ("total_epochs", "min_lr")
 
     def __init__(self, lr, total_epochs=100, min_lr=0.0):
         super().__init__(lr)
@@ -110,15 +124,34 @@ def initialize_scheduler(
     total_epochs=None,
     min_lr=None,
 ):
-    """Build a schedule by name; an argument left as None keeps its default.
+    """Build a schedule by name (any case); returns a callable ``lr = schedule(epoch)``.
 
-    Arguments that the named schedule does not use are ignored, so the same
-    call can build any of them.
+    * "constant": ``lr``; no arguments.
+    * "exponential": ``lr * decay ** (epoch / stage_length)``, the exponent
+      floored when ``staircase``; decay (0.99), stage_length (1), staircase (False).
+    * "step": ``lr * gamma ** floor(epoch / step_size)``; step_size (10), gamma (0.1).
+    * "cosine": from ``lr`` down to ``min_lr`` over ``total_epochs`` (see
+      :class:`Cosine`); total_epochs (100), min_lr (0.0).
+
+    The rule for arguments: None means "not given" and keeps the schedule's
+    default. A value other than None for an argument the named schedule does
+    not take (``step_size`` for "constant", say) raises a ``ValueError``
+    naming it, so a setting never silently does nothing.
     """
     cls = lookup(SCHEDULERS, name, "scheduler")
-    options = {
-        Exponential: {"decay": decay, "stage_length": stage_length, "staircase": staircase},
-        Step: {"step_size": step_size, "gamma": gamma},
-        Cosine: {"total_epochs": total_epochs, "min_lr": min_lr},
-    }.get(cls, {})
-    return cls(lr, **{k: v for k, v in options.items() if v is not None})
+    given = {"decay": decay, "stage_length": stage_length, "staircase": staircase,
+             "step_size": step_size, "gamma": gamma, "total_epochs": total_epochs,
+             "min_lr": min_lr}
+    given = {key: value for key, value in given.items() if value is not None}
+    for key, value in given.items():
+        if key not in cls.options:
+            raise ValueError(
+                f"initialize_scheduler: {key} does not apply to the {name.lower()!r} schedule "
+                f"(it takes {_takes(cls)}); got {value!r}"
+            )
+    return cls(lr, **given)
+
+
+def _takes(cls):
+    """``cls.options`` as words for an error message."""
+    return ", ".join(cls.options) if cls.options else "no arguments besides lr"

@@ -52,6 +52,10 @@ def test_step_hand_values():
     assert got == pytest.approx([1.0, 1.0, 0.1, 0.1, 0.01, 0.001], rel=1e-12)
 
 
+def test_exponential_accepts_numpy_bool_staircase():
+    assert Exponential(1.0, decay=0.5, staircase=np.bool_(True))(1.5) == 0.5
+
+
 def test_step_defaults():
     schedule = initialize_scheduler("step", 0.5)
     assert schedule(9) == 0.5
@@ -91,9 +95,33 @@ def test_none_arguments_keep_defaults():
     assert a.staircase is False and a.stage_length == 1 and a.decay == 0.99
 
 
-def test_irrelevant_arguments_are_ignored():
-    schedule = initialize_scheduler("constant", 0.3, decay=0.5, stage_length=2, staircase=True)
-    assert schedule(10) == 0.3
+def test_none_means_not_given_for_every_schedule():
+    for name in ("constant", "exponential", "step", "cosine"):
+        schedule = initialize_scheduler(name, 0.3, decay=None, stage_length=None, staircase=None,
+                                        step_size=None, gamma=None, total_epochs=None, min_lr=None)
+        assert schedule(0) == 0.3
+
+
+@pytest.mark.parametrize("name,arguments,bad", [
+    ("constant", {"decay": 0.5}, "decay"),
+    ("constant", {"step_size": 5}, "step_size"),
+    ("constant", {"staircase": False}, "staircase"),
+    ("exponential", {"decay": 0.5, "gamma": 0.5}, "gamma"),
+    ("step", {"step_size": 2, "stage_length": 2}, "stage_length"),
+    ("cosine", {"total_epochs": 5, "decay": 0.5}, "decay"),
+    ("Step", {"min_lr": 0.0}, "min_lr"),
+])
+def test_arguments_the_schedule_does_not_take_are_rejected(name, arguments, bad):
+    with pytest.raises(ValueError, match=rf"initialize_scheduler: {bad} does not apply to the "
+                                         rf"'{name.lower()}' schedule \(it takes "):
+        initialize_scheduler(name, 0.3, **arguments)
+
+
+def test_rejection_message_lists_what_the_schedule_takes():
+    with pytest.raises(ValueError, match=r"\(it takes no arguments besides lr\); got 5$"):
+        initialize_scheduler("constant", 0.3, step_size=5)
+    with pytest.raises(ValueError, match=r"\(it takes total_epochs, min_lr\); got 0.5$"):
+        initialize_scheduler("cosine", 0.3, gamma=0.5)
 
 
 @pytest.mark.parametrize("name", ["Exponential", "EXPONENTIAL"])
@@ -124,6 +152,8 @@ ERRORS = [
     (lambda: Exponential(0.1, decay=1.5), ValueError, "decay must be <= 1"),
     (lambda: Exponential(0.1, stage_length=0), ValueError, "stage_length must be >= 1"),
     (lambda: Exponential(0.1, stage_length=1.5), TypeError, "stage_length must be an integer"),
+    (lambda: Exponential(0.1, staircase="no"), TypeError, r"Exponential: staircase must be True or False; got 'no'"),
+    (lambda: initialize_scheduler("exponential", 0.1, staircase=1), TypeError, "staircase must be True or False"),
     (lambda: Step(0.1, step_size=0), ValueError, "step_size must be >= 1"),
     (lambda: Step(0.1, gamma=1.0), ValueError, "gamma must be < 1"),
     (lambda: Cosine(0.1, total_epochs=0), ValueError, "total_epochs must be >= 1"),
