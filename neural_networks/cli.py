@@ -102,7 +102,7 @@ def build_parser(description, config, sweep_defaults):
     parser.add_argument("--lr", type=float, default=config.optimizer_args["lr"], help="learning rate")
     parser.add_argument("--momentum", type=float, default=config.optimizer_args.get("momentum"),
                         help="SGD momentum")
-    parser.add_argument("--optimizer", default=config.optimizer_args["name"], help="SGD or adam")
+    parser.add_argument("--optimizer", default=config.optimizer_args["name"], help="SGD, RMSProp, Adam or AdamW")
     if config.hidden_layer is not None:
         parser.add_argument("--hidden", type=int, default=config.hidden,
                             help="units of the hidden layer")

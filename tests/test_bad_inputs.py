@@ -318,7 +318,7 @@ BAD_INPUTS = [
       id="layers-forward_with_param-unknown-name"),
 
     # ---- optimizers
-    P(lambda: initialize_optimizer("rmsprop", lr=0.1), ValueError, r"unknown optimizer 'rmsprop'.*adam.*sgd",
+    P(lambda: initialize_optimizer("adagrad", lr=0.1), ValueError, r"unknown optimizer 'adagrad'.*adam.*sgd",
       id="optimizers-factory-unknown-name"),
     P(lambda: SGD(lr=-0.1), ValueError, r"SGD: lr must be > 0", id="optimizers-sgd-lr-negative"),
     P(lambda: SGD(lr=0), ValueError, r"SGD: lr must be > 0", id="optimizers-sgd-lr-zero"),
@@ -517,7 +517,7 @@ BAD_INPUTS = [
       id="scripts-ffnn-hidden-zero"),
     P(script(train_ffnn, "--dataset", "nope"), ScriptExit, r"^exit 2: error: .*unknown dataset name 'nope'",
       id="scripts-ffnn-dataset-unknown"),
-    P(script(train_ffnn, "--optimizer", "rmsprop"), ScriptExit, r"^exit 2: error: .*optimizer 'rmsprop'",
+    P(script(train_ffnn, "--optimizer", "adagrad"), ScriptExit, r"^exit 2: error: .*optimizer 'adagrad'",
       id="scripts-ffnn-optimizer-unknown"),
     P(script(train_ffnn, "--sweep", "--resume"),
       ScriptExit, r"^exit 2: error: --sweep and --resume cannot be combined",

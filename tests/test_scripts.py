@@ -151,7 +151,7 @@ def test_help_lists_the_options(script):
     (FFNN, ["--epochs", "-1"], "--epochs"),
     (FFNN, ["--momentum", "1.5"], "--momentum"),
     (FFNN, ["--hidden", "0"], "--hidden"),
-    (FFNN, ["--optimizer", "rmsprop"], "rmsprop"),
+    (FFNN, ["--optimizer", "adagrad"], "adagrad"),
     (FFNN, ["--model-name", "a/b"], "model_name"),
     (FFNN, ["--resume"], "--resume"),
     (CNN, ["--dataset", "nope"], "nope"),
