@@ -59,21 +59,19 @@ class CrossEntropy(Loss):
     def __init__(self, name="cross_entropy"):
         super().__init__(name)
 
-    @staticmethod
-    def _clip(Y_hat):
-        return np.maximum(Y_hat, np.finfo(Y_hat.dtype).tiny)
-
     def forward(self, Y, Y_hat):
         Y, Y_hat = self._check(Y, Y_hat, "forward")
         m = Y.shape[0]
-        return float(-np.sum(Y * np.log(self._clip(Y_hat))) / m)
+        P = np.maximum(Y_hat, np.finfo(Y_hat.dtype).tiny)  # log(0) would be -inf
+        return float(-np.sum(Y * np.log(P)) / m)
 
     def backward(self, Y, Y_hat):
         """``dL/dY_hat = -Y / (m * Y_hat)``."""
         Y, Y_hat = self._check(Y, Y_hat, "backward")
         m = Y.shape[0]
+        P = np.maximum(Y_hat, np.finfo(Y_hat.dtype).tiny)  # no division by 0
         with np.errstate(over="ignore"):
-            return -Y / (m * self._clip(Y_hat))
+            return -Y / (m * P)
 
 
 class L2(Loss):
