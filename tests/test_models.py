@@ -754,3 +754,28 @@ def test_load_accepts_the_same_network_written_with_or_without_defaults(tmp_path
     other = [dict(implicit[0], stride=2)] + implicit[1:]
     with pytest.raises(ValueError, match="was saved from a network with layer_args"):
         NeuralNetwork("cross_entropy", other, optimizer, seed=1).load(path)
+
+
+def test_test_kaggle_writes_id_category_in_stored_order(tmp_path):
+    dataset = iris()
+    model = iris_model(logger=saving_logger(tmp_path))
+    model.train(dataset, 3, verbose=False)
+    classes = model.test_kaggle(dataset)
+    lines = (tmp_path / "run" / "kaggle_predictions.csv").read_text().splitlines()
+    assert lines[0] == "Id,Category"
+    assert len(lines) == dataset.test.n_samples + 1
+    expected = np.argmax(model.forward(dataset.test.data), axis=1)
+    rows = [line.split(",") for line in lines[1:]]
+    assert [int(i) for i, _ in rows] == list(range(dataset.test.n_samples))
+    assert all(c.isdigit() for _, c in rows), "Category must be an integer, no decimal point"
+    assert [int(c) for _, c in rows] == expected.tolist() == classes.tolist()
+
+
+def test_test_kaggle_without_a_run_folder_returns_the_classes_only(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    dataset = iris()
+    model = iris_model()
+    model.train(dataset, 1, verbose=False)
+    classes = model.test_kaggle(dataset)
+    assert classes.shape == (dataset.test.n_samples,)
+    assert list(tmp_path.iterdir()) == []
