@@ -263,22 +263,29 @@ def _read_only(array):
 
 
 def _check_finite(array, name, where):
-    """Raise a ValueError naming the first NaN or infinity of a float ``array``.
+    """Raise a ValueError naming the first NaN or infinity of ``array``.
 
     A NaN in the data would otherwise surface much later as a NaN loss, which
-    looks like a diverging run. Scanned chunk by chunk, so the temporaries stay
-    small for a large image set.
+    looks like a diverging run.
     """
+    problem = _non_finite(array, name)
+    if problem is not None:
+        raise ValueError(f"{where}: {problem}")
+
+
+def _non_finite(array, name):
+    """None if every value of ``array`` is finite, else words for the first
+    NaN or infinity and its position. Scanned chunk by chunk, so that the
+    temporaries stay small for a large image set."""
     if array.dtype.kind != "f":
-        return
+        return None
     for start in range(0, array.shape[0], _CHUNK):
         bad = ~np.isfinite(array[start:start + _CHUNK])
         if bad.any():
             index = np.unravel_index(int(np.argmax(bad)), bad.shape)
             index = (start + int(index[0]), *(int(i) for i in index[1:]))
-            raise ValueError(
-                f"{where}: {name} has a non-finite value ({array[index]}) at {_position(index)}"
-            )
+            return f"{name} has a non-finite value ({array[index]}) at {_position(index)}"
+    return None
 
 
 def _position(index):
@@ -599,7 +606,7 @@ def _data_folder(data_dir, where):
         data_dir = os.environ.get(DATA_ENV_VAR) or DEFAULT_DATA_DIR
     elif not isinstance(data_dir, (str, os.PathLike)):
         raise TypeError(f"{where}: data_dir must be a path or None; got {describe(data_dir)}")
-    return Path(data_dir)
+    return Path(data_dir).expanduser()
 
 
 # ---- split helpers ----------------------------------------------------------
@@ -844,10 +851,9 @@ def _read_iris_split(folder):
                 data_path, f"expected numbers of shape (examples, 4); got {describe(features)}", hint
             )
         features = features.astype(np.float64)
-        try:
-            _check_finite(features, "it", "the measurements")
-        except ValueError as error:
-            raise _malformed_own_file(data_path, str(error), hint) from None
+        problem = _non_finite(features, "a measurement")
+        if problem is not None:
+            raise _malformed_own_file(data_path, problem, hint)
         if key == "test" and not labels_path.is_file():
             splits[key] = (features, None)
             continue
