@@ -6,6 +6,8 @@ Edit the hyperparameters below, or override them on the command line:
     python train_cnn.py                       # Fashion-MNIST, the default network
     python train_cnn.py --dataset digits --epochs 10     # a quick run (seconds)
     python train_cnn.py --dtype float32       # faster, for training (not for gradient checks)
+    python train_cnn.py --dataset mnist --data-dir ~/data/mnist        # your own IDX files
+    python train_cnn.py --dataset cifar10 --data-dir ~/data --dtype float32   # CIFAR-10
     python train_cnn.py --help
 
 Curves, the history, a checkpoint and predictions.csv go to
@@ -22,8 +24,9 @@ SEED = 0
 EPOCHS = 10
 
 data_args = {
-    "name": "fashion_mnist",  # "fashion_mnist" or "digits"
+    "name": "fashion_mnist",  # "fashion_mnist", "digits", "mnist" or "cifar10"
     "batch_size": 64,
+    "data_dir": None,  # a folder with your own files (README: "Your own data"); None: datasets/
 }
 
 layer_args = [
@@ -35,6 +38,22 @@ layer_args = [
     {"name": "pool2d", "kernel_shape": 2, "stride": 2, "mode": "max"},
     {"name": "flatten"},
     # The output layer: n_out None means "as many as the dataset has classes".
+    {"name": "fully_connected", "activation": "softmax", "weight_init": "xavier_uniform", "n_out": None},
+]
+
+# CIFAR-10 (32x32 colour images, harder classes) trains this network instead:
+# a third conv block, so that the flattened map is 4x4x128 before the output layer.
+cifar10_layer_args = [
+    {"name": "conv2d", "n_out": 32, "kernel_shape": 3, "stride": 1, "pad": "same",
+     "activation": "relu", "weight_init": "he_uniform"},
+    {"name": "pool2d", "kernel_shape": 2, "stride": 2, "mode": "max"},
+    {"name": "conv2d", "n_out": 64, "kernel_shape": 3, "stride": 1, "pad": "same",
+     "activation": "relu", "weight_init": "he_uniform"},
+    {"name": "pool2d", "kernel_shape": 2, "stride": 2, "mode": "max"},
+    {"name": "conv2d", "n_out": 128, "kernel_shape": 3, "stride": 1, "pad": "same",
+     "activation": "relu", "weight_init": "he_uniform"},
+    {"name": "pool2d", "kernel_shape": 2, "stride": 2, "mode": "max"},
+    {"name": "flatten"},
     {"name": "fully_connected", "activation": "softmax", "weight_init": "xavier_uniform", "n_out": None},
 ]
 
@@ -74,7 +93,8 @@ def model_name(config):
     return f"{config.model_args['name']}_{channels}" + name_suffix(config)
 
 
-CONFIG = Config(data_args, layer_args, optimizer_args, model_args, log_args, EPOCHS)
+CONFIG = Config(data_args, layer_args, optimizer_args, model_args, log_args, EPOCHS,
+                layer_args_by_dataset={"cifar10": cifar10_layer_args})
 
 if __name__ == "__main__":
     sys.exit(main(__doc__.split("\n")[0], CONFIG, model_name, sweep_args, flatten=False))

@@ -39,10 +39,13 @@ class Config:
 
     ``hidden_layer`` names the index in ``layer_args`` whose ``n_out`` the
     ``--hidden`` option sets (None: the option is not offered).
+    ``layer_args_by_dataset`` maps a dataset name to the network trained on
+    it instead of ``layer_args`` (e.g. a wider one for colour images).
     """
 
     def __init__(self, data_args, layer_args, optimizer_args, model_args, log_args,
-                 epochs, hidden_layer=None):
+                 epochs, hidden_layer=None, layer_args_by_dataset=None):
+        self.layer_args_by_dataset = copy.deepcopy(layer_args_by_dataset or {})
         self.data_args = copy.deepcopy(data_args)
         self.layer_args = copy.deepcopy(layer_args)
         self.optimizer_args = copy.deepcopy(optimizer_args)
@@ -97,8 +100,14 @@ def build_parser(description, config, sweep_defaults):
         description=description,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
+    # -- the data: a shipped dataset, or your own files in --data-dir --
     parser.add_argument("--dataset", default=config.data_args["name"],
-                        help="iris, digits or fashion_mnist")
+                        help="iris, digits, fashion_mnist, mnist or cifar10 (mnist and cifar10 "
+                             "read your own files from --data-dir)")
+    parser.add_argument("--data-dir", default=config.data_args.get("data_dir"),
+                        help="folder with your own data files (IDX files for mnist and "
+                             "fashion_mnist, cifar-10-batches-py for cifar10, iris/*.npy for "
+                             "iris); unset: $NEURAL_NETWORKS_DATA, else the shipped datasets/")
     parser.add_argument("--lr", type=float, default=config.optimizer_args["lr"], help="learning rate")
     parser.add_argument("--momentum", type=float, default=config.optimizer_args.get("momentum"),
                         help="SGD momentum")
@@ -137,8 +146,15 @@ def build_parser(description, config, sweep_defaults):
 
 def config_from_args(config, args):
     """Apply the parsed command-line options to a copy of ``config``."""
+    # -- --dataset / --data-dir: the dataset's own network, if the script has one --
+    dataset_layers = config.layer_args_by_dataset.get(args.dataset.lower())
+    if dataset_layers is not None:
+        config = copy.deepcopy(config)
+        config.layer_args = copy.deepcopy(dataset_layers)
     new = config.with_overrides(lr=args.lr, hidden=getattr(args, "hidden", None))
     new.data_args["name"] = args.dataset
+    if args.data_dir is not None:
+        new.data_args["data_dir"] = args.data_dir
     new.data_args["batch_size"] = args.batch_size
     new.optimizer_args["name"] = args.optimizer
     if args.optimizer.lower() == "sgd":

@@ -379,6 +379,60 @@ def test_dataset_from_arrays():
     assert dataset.train.samples_per_epoch == 4 and dataset.train.batch_size == 6
 
 
+def test_a_test_set_may_come_without_labels():
+    X = np.arange(12, dtype=np.float64).reshape(6, 2)
+    dataset = Dataset(X, np.array([0, 1, 2, 0, 1, 2]), 4, validation_set=X[:3],
+                      validation_labels=np.array([0, 1, 2]), test_set=X[:5])
+    assert dataset.test.labels is None and dataset.test.n_samples == 5
+    assert dataset.test.out_dim == 3 and dataset.out_dim == 3
+    X_test, Y_test = dataset.test.sample()
+    assert np.array_equal(X_test, X[:4]) and Y_test is None
+    assert [Y is None for _, Y in dataset.test.iter_batches()] == [True, True]
+
+
+# ----------------------------------------------------------------------------
+# Data must be finite: a NaN is blamed on the data, not on the learning rate
+# ----------------------------------------------------------------------------
+
+
+def with_value(shape, index, value, dtype=np.float64):
+    array = np.ones(shape, dtype=dtype)
+    array[index] = value
+    return array
+
+
+NON_FINITE = [
+    (lambda: Dataset(np.ones((8, 4)), np.arange(8) % 2, 4,
+                     validation_set=with_value((5, 4), (3, 2), np.nan), validation_labels=np.arange(5) % 2),
+     "Dataset: validation set: data has a non-finite value (nan) at row 3, column 2"),
+    (lambda: Dataset(with_value((6, 5, 4, 3), (1, 2, 3, 0), np.inf), np.arange(6) % 2, 4),
+     "Dataset: training set: data has a non-finite value (inf) at index (1, 2, 3, 0) "
+     "(example 1, row 2, column 3, channel 0)"),
+    (lambda: Dataset(np.ones((8, 4)), np.arange(8) % 2, 4,
+                     test_set=with_value((3, 4), (2, 0), -np.inf, np.float32)),
+     "Dataset: test set: data has a non-finite value (-inf) at row 2, column 0"),
+    (lambda: Data(with_value((7,), 5, np.nan)), "Data: data has a non-finite value (nan) at row 5"),
+    # Past the first chunk of 4096 rows: the row counts from the start of the set.
+    (lambda: Data(with_value((5000, 1), (4500, 0), np.nan, np.float32)),
+     "Data: data has a non-finite value (nan) at row 4500, column 0"),
+    (lambda: Data(np.ones((4, 2)), labels=with_value((4, 2), (0, 1), np.nan)),
+     "Data: labels has a non-finite value (nan) at row 0, column 1"),
+]
+
+
+@pytest.mark.parametrize("call, message", NON_FINITE, ids=[case[1][:50] for case in NON_FINITE])
+def test_non_finite_data_is_reported_with_its_set_and_position(call, message):
+    with pytest.raises(ValueError) as info:
+        call()
+    assert str(info.value) == message
+
+
+def test_finite_and_integer_data_pass_the_check():
+    big = np.full((3, 2), np.finfo(np.float32).max, dtype=np.float32)
+    assert Data(big).n_samples == 3
+    assert Data(np.arange(6).reshape(3, 2)).data.dtype == np.float64
+
+
 # ----------------------------------------------------------------------------
 # Bad arguments
 # ----------------------------------------------------------------------------
@@ -408,8 +462,9 @@ BAD_ARGUMENTS = [
     (lambda: Dataset(X4, np.arange(4), 2, validation_set=np.zeros((2, 3)), validation_labels=np.arange(2)),
      ValueError, "validation_set examples have shape (3,)"),
     (lambda: Dataset(X4, np.arange(4), 2, test_labels=np.arange(2)), ValueError, "test_labels were given without"),
-    (lambda: Dataset(X4, np.arange(4), 2, test_set=X4), ValueError, "labels for all sets or for none"),
-    (lambda: initialize_dataset("mnist"), ValueError, "valid names are ['digits', 'fashion_mnist', 'iris']"),
+    (lambda: Dataset(X4, np.arange(4), 2, validation_set=X4), ValueError, "labels for all sets or for none"),
+    (lambda: Dataset(X4, None, 2, test_set=X4, test_labels=np.arange(4)), ValueError, "training set has no labels but test_labels is given"),
+    (lambda: initialize_dataset("cifar100"), ValueError, "valid names are ['cifar10', 'digits', 'fashion_mnist', 'iris', 'mnist']"),
     (lambda: initialize_dataset(3), TypeError, "initialize_dataset: dataset name must be a string"),
     (lambda: initialize_dataset("iris", batch_size=-5), ValueError, "initialize_dataset: batch_size must be >= 1; got -5"),
     (lambda: initialize_dataset("iris", batch_size=None), TypeError, "initialize_dataset: batch_size must be an integer; got None"),
