@@ -247,8 +247,12 @@ def run(config, model_name, name_fn, flatten, overwrite=False, resume=False, ver
     model.train(dataset, max(config.epochs - model.epoch, 0), verbose=verbose)
     seconds = time.perf_counter() - start
     results = model.test(dataset, save_predictions=True)
-    sizes = [len(p) for p in results["prediction"]]
-    test_error = float(np.average(results["error"], weights=sizes))
+    if model.loss.name == "cross_entropy":
+        model.test_kaggle(dataset)  # kaggle_predictions.csv next to predictions.csv
+    test_error = float("nan")  # a test split without labels has no error
+    if results["error"]:
+        sizes = [len(p) for p in results["prediction"]]
+        test_error = float(np.average(results["error"], weights=sizes))
     validate = model.history["error"]["validate"]
     return {
         "model_name": model_name,

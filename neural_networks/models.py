@@ -164,7 +164,7 @@ class NeuralNetwork:
         "prediction", the network's outputs, when ``save_predictions``), and
         prints ``Test Loss: <x> Test Accuracy: <y>`` (means over examples;
         for the L2 loss the second number is the mean squared error,
-        ``Test MSE``). With ``save_predictions`` it also writes
+        ``Test MSE``; a test split without labels gets predictions only). With ``save_predictions`` it also writes
         ``predictions.csv`` (one row per test example, in dataset order) to
         ``predictions_path`` or, when that is None, into the logger's run
         folder (no file without either).
@@ -175,18 +175,23 @@ class NeuralNetwork:
             log["prediction"] = []
         sizes = []
         for X, Y in data.iter_batches():
-            out, loss = self.predict(X, Y)
-            log["loss"].append(loss)
-            log["error"].append(self.error(Y, out))
+            if Y is None:  # hidden test labels (as on Kaggle): outputs only
+                out = self.forward(X)
+            else:
+                out, loss = self.predict(X, Y)
+                log["loss"].append(loss)
+                log["error"].append(self.error(Y, out))
             sizes.append(X.shape[0])
             if save_predictions:
                 log["prediction"].append(out)
-        mean_loss = float(np.average(log["loss"], weights=sizes))
-        mean_error = float(np.average(log["error"], weights=sizes))
-        if isinstance(self.loss, CrossEntropy):
-            print(f"Test Loss: {mean_loss} Test Accuracy: {1 - mean_error}")
+        if data.labels is None:
+            print(f"The test set has no labels: {sum(sizes)} examples predicted, no Test Loss or Accuracy.")
+        elif isinstance(self.loss, CrossEntropy):
+            mean_loss = np.average(log["loss"], weights=sizes)
+            print(f"Test Loss: {mean_loss} Test Accuracy: {1 - np.average(log['error'], weights=sizes)}")
         else:
-            print(f"Test Loss: {mean_loss} Test MSE: {mean_error}")
+            mean_loss = np.average(log["loss"], weights=sizes)
+            print(f"Test Loss: {mean_loss} Test MSE: {np.average(log['error'], weights=sizes)}")
         if save_predictions:
             path = predictions_path or predictions.run_file(self.logger, "predictions.csv")
             if path is not None:

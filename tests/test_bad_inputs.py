@@ -370,7 +370,7 @@ BAD_INPUTS = [
       id="schedulers-min_lr-above-lr"),
 
     # ---- datasets
-    P(lambda: initialize_dataset("mnist"), ValueError, r"unknown dataset name 'mnist'.*fashion_mnist",
+    P(lambda: initialize_dataset("cifar100"), ValueError, r"unknown dataset name 'cifar100'.*fashion_mnist",
       id="datasets-factory-unknown-name"),
     P(lambda: initialize_dataset("iris", batch_size=0),
       ValueError, r"initialize_dataset: batch_size must be >= 1",
