@@ -17,6 +17,7 @@ check_gradients.ipynb and the default run's predictions.csv when it exists.
 """
 
 import argparse
+import ast
 import importlib
 import inspect
 import shutil
@@ -67,13 +68,15 @@ class SubmissionError(Exception):
 
 
 def resolve(name):
-    """Return ``(display name, object)`` for one entry of an implementations list.
+    """Return ``(display name, object, owner class or None)`` for one entry of an
+    implementations list.
 
     ``name`` is a dotted name relative to the package, or an object that
-    ``inspect.getsource`` accepts (shown under its qualified name).
+    ``inspect.getsource`` accepts (shown under its qualified name). The owner
+    is the class a method belongs to: ``self._helper(...)`` is looked up there.
     """
     if not isinstance(name, str):
-        return getattr(name, "__qualname__", repr(name)), name
+        return getattr(name, "__qualname__", repr(name)), name, _owner_from_qualname(name)
     parts = name.split(".")
     if len(parts) < 2 or not all(part.isidentifier() for part in parts):
         raise SubmissionError(
@@ -93,26 +96,311 @@ def resolve(name):
         raise SubmissionError(
             f"cannot import {module_name} (for {name!r}): {type(error).__name__}: {error}"
         ) from None
+    owner = None
     for depth, attribute in enumerate(parts[1:], start=1):
+        owner = obj
         try:
             obj = getattr(obj, attribute)
         except AttributeError:
-            owner = ".".join([PACKAGE, *parts[:depth]])
+            where = ".".join([PACKAGE, *parts[:depth]])
             raise SubmissionError(
-                f"unknown implementation {name!r}: {owner} has no attribute {attribute!r}"
+                f"unknown implementation {name!r}: {where} has no attribute {attribute!r}"
             ) from None
-    return name, obj
+    return name, obj, owner if inspect.isclass(owner) else None
+
+
+def _owner_from_qualname(obj):
+    """The class that defines the method ``obj``, found through its qualified name."""
+    module = sys.modules.get(getattr(obj, "__module__", None) or "")
+    parts = getattr(obj, "__qualname__", "").split(".")[:-1]
+    if module is None or not parts or "<locals>" in parts:
+        return None
+    owner = module
+    for part in parts:
+        owner = getattr(owner, part, None)
+    return owner if inspect.isclass(owner) else None
 
 
 def source_of(name, obj):
-    """The dedented source of ``obj`` without trailing blank lines."""
-    if isinstance(obj, property):
-        obj = obj.fget
+    """The dedented source of ``obj`` without trailing blank lines (and, for a
+    class, without its ``__repr__``)."""
+    obj = _unwrap(obj)
     try:
         source = inspect.getsource(obj)
     except (TypeError, OSError) as error:
         raise SubmissionError(f"cannot read the source of {name!r}: {error}") from None
-    return textwrap.dedent(source).rstrip()
+    source = textwrap.dedent(source).rstrip()
+    if inspect.isclass(obj):
+        source = drop_methods(source, LEFT_OUT_METHODS)
+    return source
+
+
+# ---- the private helpers an excerpt calls -------------------------------------------------
+#
+# An excerpt must read on its own: when forward calls self._pad(...) or a
+# module-level _output_size(...), their source follows the excerpt (and so,
+# in turn, does the source of the private helpers they call). Input guards
+# (names starting with _check) and __repr__ only make the excerpt longer.
+
+LEFT_OUT_METHODS = ("__repr__",)
+LEFT_OUT_PREFIX = "_check"
+
+
+def _unwrap(obj):
+    """The function behind a staticmethod, classmethod or property."""
+    if isinstance(obj, (staticmethod, classmethod)):
+        return obj.__func__
+    if isinstance(obj, property):
+        return obj.fget
+    return obj
+
+
+def is_private_helper_name(name):
+    """``_helper`` but not a dunder (``__init__``) or an input guard (``_check...``)."""
+    return (len(name) > 1 and name.startswith("_") and not name.startswith("__")
+            and not name.startswith(LEFT_OUT_PREFIX))
+
+
+def drop_methods(class_source, names):
+    """``class_source`` without the methods called ``names`` (their decorators,
+    comment lines right above them and the blank lines before them go too)."""
+    lines = class_source.split("\n")
+    tree = ast.parse(class_source)
+    if not tree.body or not isinstance(tree.body[0], ast.ClassDef):
+        return class_source
+    cls = tree.body[0]
+    doomed = set()
+    for node in cls.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in names:
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+            while first > 0 and lines[first - 1].strip().startswith("#"):
+                first -= 1
+            while first > 0 and not lines[first - 1].strip():
+                first -= 1
+            doomed.update(range(first, node.end_lineno))
+    if not doomed:
+        return class_source
+    kept = [line for i, line in enumerate(lines) if i not in doomed]
+    if len(kept) == cls.lineno:  # nothing but the class line is left
+        indent = cls.body[0].col_offset
+        kept.append(" " * indent + "pass")
+    return "\n".join(kept).rstrip()
+
+
+def _functions_of(cls):
+    """Every function defined in the body of ``cls`` (methods, static methods,
+    properties), unwrapped."""
+    functions = []
+    for value in vars(cls).values():
+        value = _unwrap(value)
+        if inspect.isfunction(value):
+            functions.append(value)
+    return functions
+
+
+def _top_package(obj):
+    return (getattr(obj, "__module__", None) or "").split(".")[0]
+
+
+def _short_module(obj):
+    """The module's name inside its package: ``layers`` for ``neural_networks.layers``
+    (as in ``student_implementations``)."""
+    package, _, rest = obj.__module__.partition(".")
+    return rest or package
+
+
+def _lookup_in_class(cls, attribute, after=None):
+    """``(defining class, function)`` for ``cls.<attribute>`` through the MRO
+    (starting after the class ``after``, for ``super()``), or None when it is
+    not a function (a data attribute, an instance attribute)."""
+    mro = list(getattr(cls, "__mro__", ()))
+    if after is not None and after in mro:
+        mro = mro[mro.index(after) + 1:]
+    for klass in mro:
+        if attribute in vars(klass):
+            value = _unwrap(vars(klass)[attribute])
+            return (klass, value) if inspect.isfunction(value) else None
+    return None
+
+
+def _defining_class(cls, function):
+    for klass in getattr(cls, "__mro__", ()):
+        if function in _functions_of(klass):
+            return klass
+    return None
+
+
+def _project_classes(package):
+    """Every class defined in an imported module of ``package``."""
+    classes = []
+    for module_name, module in list(sys.modules.items()):
+        if module is None or (module_name != package and not module_name.startswith(package + ".")):
+            continue
+        for value in list(vars(module).values()):
+            if inspect.isclass(value) and value.__module__ == module_name:
+                classes.append(value)
+    return classes
+
+
+def _references(node):
+    """The private names ``node`` uses, in source order: ``("self", attr)``,
+    ``("super", attr)``, ``("name", name)``, ``("dotted", base, attr)`` (a
+    module or class attribute) and ``("other", attr)`` (an attribute of some
+    other object, such as another layer)."""
+    found = []
+    for child in ast.walk(node):
+        if isinstance(child, ast.Attribute) and is_private_helper_name(child.attr):
+            value = child.value
+            if isinstance(value, ast.Name) and value.id in ("self", "cls"):
+                ref = ("self", child.attr)
+            elif (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
+                  and value.func.id == "super"):
+                ref = ("super", child.attr)
+            elif isinstance(value, ast.Name):
+                ref = ("dotted", value.id, child.attr)
+            else:
+                ref = ("other", child.attr)
+        elif (isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load)
+              and is_private_helper_name(child.id)):
+            ref = ("name", child.id)
+        else:
+            continue
+        found.append(((child.lineno, child.col_offset), ref))
+    return [ref for _, ref in sorted(found, key=lambda item: item[0])]
+
+
+def _body_nodes(obj):
+    """The parsed source of ``obj``: a function, or a class's body without its
+    bases and without the methods left out of excerpts."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(obj)))
+    except (TypeError, OSError, SyntaxError):
+        return []
+    node = tree.body[0] if tree.body else None
+    if isinstance(node, ast.ClassDef):
+        return [child for child in node.body
+                if not (isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
+                        and child.name in LEFT_OUT_METHODS)]
+    return [node] if node is not None else []
+
+
+def _resolve_reference(ref, function, self_class, package):
+    """The helper a reference names, as ``(display name, object, class of self
+    inside it or None)``, or None."""
+    namespace = getattr(function, "__globals__", None)
+    if namespace is None and inspect.isclass(function):
+        namespace = vars(sys.modules.get(function.__module__)) if function.__module__ in sys.modules else {}
+    namespace = namespace or {}
+    kind, *names = ref
+    found = None
+    if kind in ("self", "super") and self_class is not None:
+        after = _defining_class(self_class, function) if kind == "super" else None
+        if kind == "super" and after is None:
+            return None
+        found = _lookup_in_class(self_class, names[0], after)
+    elif kind == "name":
+        value = namespace.get(names[0])
+        if inspect.isfunction(value) or inspect.isclass(value):
+            found = (None, value)
+    elif kind == "dotted" and (inspect.ismodule(namespace.get(names[0]))
+                               or inspect.isclass(namespace.get(names[0]))):
+        base = namespace[names[0]]
+        if inspect.ismodule(base):
+            value = getattr(base, names[1], None)
+            if inspect.isfunction(value) or inspect.isclass(value):
+                found = (None, value)
+        else:
+            found = _lookup_in_class(base, names[1])
+    elif kind in ("dotted", "other"):
+        # Another object's private method (another layer's, say): shown when
+        # exactly one class of the package defines it.
+        attribute = names[-1]
+        candidates = {}
+        for klass in _project_classes(package):
+            if attribute in vars(klass):
+                value = _unwrap(vars(klass)[attribute])
+                if inspect.isfunction(value):
+                    candidates[value] = klass
+        if len(candidates) == 1:
+            value, klass = next(iter(candidates.items()))
+            found = (_defining_class(klass, value) or klass, value)
+    if found is None:
+        return None
+    klass, value = found
+    if _top_package(value) != package:
+        return None
+    # Whose instance ``self`` is inside the helper: the same object for
+    # self._helper() and super()._helper(), the class itself for a private
+    # class, the defining class for another object's method.
+    if inspect.isclass(value):
+        helper_self = value
+    elif kind in ("self", "super"):
+        helper_self = self_class
+    else:
+        helper_self = klass
+    display = f"{_short_module(value)}.{value.__qualname__}"
+    return display, value, helper_self
+
+
+def private_helpers(obj, owner=None):
+    """``[(display name, object), ...]``: the private functions, methods and
+    classes that ``obj`` calls (and those they call, and so on), in the order
+    they are first met, without those already in the excerpt of ``obj``.
+
+    ``owner`` is the class whose instance ``self`` is, for a method.
+    Helpers are looked up only inside the package that defines ``obj``.
+    """
+    obj = _unwrap(obj)
+    package = _top_package(obj)
+    self_class = obj if inspect.isclass(obj) else owner
+    shown = set(_functions_of(obj)) if inspect.isclass(obj) else {obj}
+    shown.add(obj)
+    helpers = []
+    queue = [(obj, self_class)]
+    while queue:
+        current, current_self = queue.pop(0)
+        context = current
+        for node in _body_nodes(current):
+            for ref in _references(node):
+                if inspect.isclass(current):
+                    context = _function_at(current, node) or current
+                found = _resolve_reference(ref, context, current_self, package)
+                if found is None:
+                    continue
+                display, value, helper_self = found
+                if value in shown or (inspect.isfunction(value) and _in_shown_class(value, shown)):
+                    continue
+                shown.add(value)
+                if inspect.isclass(value):
+                    shown.update(_functions_of(value))
+                helpers.append((display, value))
+                queue.append((value, helper_self))
+    return helpers
+
+
+def _function_at(cls, node):
+    """The function of ``cls`` that the class-body node ``node`` defines, if any."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        value = _unwrap(vars(cls).get(node.name))
+        if inspect.isfunction(value):
+            return value
+    return None
+
+
+def _in_shown_class(function, shown):
+    return any(inspect.isclass(item) and function in _functions_of(item) for item in shown)
+
+
+def excerpt(name, obj, owner=None):
+    """The source of ``obj`` followed by the source of every private helper it
+    calls, each under a comment that names it."""
+    parts = [source_of(name, obj)]
+    for display, helper in private_helpers(obj, owner):
+        try:
+            parts.append(f"# {display}, called above\n{source_of(display, helper)}")
+        except SubmissionError:
+            continue  # no source to show (built at run time)
+    return "\n\n".join(parts)
 
 
 def collect(implementations):
@@ -128,8 +416,8 @@ def collect(implementations):
             names = [names]
         items = []
         for name in names:
-            display, obj = resolve(name)
-            items.append((display, source_of(display, obj)))
+            display, obj, owner = resolve(name)
+            items.append((display, excerpt(display, obj, owner)))
         sections.append((str(title), items))
     return sections
 
@@ -275,6 +563,21 @@ def escape_latex(text):
 
 
 LISTING_END = r"\end{lstlisting}"
+# Each listing carries its own options, so that it typesets the same in any
+# document that loads listings: a small monospaced font, spaces kept as they
+# are (indentation), and lines too long for the text width wrapped with a
+# hooked arrow in front of the continuation, instead of running off the page.
+LISTING_OPTIONS = ",".join([
+    "language=Python",
+    r"basicstyle=\ttfamily\footnotesize",
+    "columns=fullflexible",
+    "keepspaces=true",
+    "showstringspaces=false",
+    "breaklines=true",
+    "breakatwhitespace=false",
+    r"postbreak=\mbox{$\hookrightarrow$\space}",
+    "tabsize=4",
+])
 # Each pair delimits a (here empty) stretch of LaTeX inside a listing; the first
 # pair that does not occur in the source is used.
 ESCAPE_PAIRS = [("(*" + c, c + "*)") for c in "@!|?;:"]
@@ -289,7 +592,7 @@ def listing(source):
     ``\\end{lstlisting}`` in the output.
     """
     text = to_ascii(source)
-    options = "language=Python"
+    options = LISTING_OPTIONS
     if LISTING_END in text:
         for begin, end in ESCAPE_PAIRS:
             if begin not in text and end not in text:
@@ -301,19 +604,32 @@ def listing(source):
     return f"\\begin{{lstlisting}}[{options}]\n{text}\n\\end{{lstlisting}}"
 
 
-def render_latex(sections, heading_level):
+LATEX_PREAMBLE = (
+    "\\documentclass{article}\n"
+    "\\usepackage{listings}\n"
+    "\\begin{document}\n"
+)
+LATEX_END = "\\end{document}\n"
+
+
+def render_latex(sections, heading_level, standalone=False):
     section = LATEX_HEADINGS[heading_level - 1]
     item = LATEX_HEADINGS[heading_level]
-    lines = ["% Generated by generate_submission.py; \\input{} this file into a document",
-             "% that loads the listings package.", ""]
+    if standalone:
+        lines = ["% Generated by generate_submission.py: compile it with pdflatex.",
+                 LATEX_PREAMBLE]
+    else:
+        lines = ["% Generated by generate_submission.py; \\input{} this file into a document",
+                 "% that loads the listings package.", ""]
     for title, items in sections:
         lines += [f"\\{section}{{{escape_latex(title)}}}", ""]
         for name, source in items:
             lines += [f"\\{item}{{\\texttt{{{escape_latex(name)}}}}}", listing(source), ""]
-    return "\n".join(lines).rstrip() + "\n"
+    text = "\n".join(lines).rstrip() + "\n"
+    return text + LATEX_END if standalone else text
 
 
-def render(fmt="markdown", heading_level=1, implementations=None):
+def render(fmt="markdown", heading_level=1, implementations=None, standalone=False):
     """The write-up as a string.
 
     Parameters
@@ -324,6 +640,9 @@ def render(fmt="markdown", heading_level=1, implementations=None):
     implementations : mapping of str to list, optional
         Section title -> dotted names (or objects); by default
         ``student_implementations``.
+    standalone : bool
+        LaTeX only: a complete document (preamble included) that compiles on
+        its own, instead of a file to ``\\input{}``.
     """
     if fmt not in FORMATS:
         raise SubmissionError(f"format must be one of {list(FORMATS)}; got {fmt!r}")
@@ -331,9 +650,12 @@ def render(fmt="markdown", heading_level=1, implementations=None):
         raise SubmissionError(
             f"heading_level must be one of {list(HEADING_LEVELS)}; got {heading_level!r}"
         )
+    if standalone and fmt != "latex":
+        raise SubmissionError(f"standalone goes with the latex format; got format {fmt!r}")
     sections = collect(student_implementations if implementations is None else implementations)
-    renderer = render_markdown if fmt == "markdown" else render_latex
-    return renderer(sections, heading_level)
+    if fmt == "markdown":
+        return render_markdown(sections, heading_level)
+    return render_latex(sections, heading_level, standalone)
 
 
 # ---- the upload bundle --------------------------------------------------------------------
@@ -449,6 +771,9 @@ def build_parser():
                         choices=HEADING_LEVELS, default=1,
                         help="heading level of the sections; each implementation is one "
                              "level deeper (default: 1)")
+    parser.add_argument("--standalone", action="store_true",
+                        help="with -f latex: a complete document that compiles on its own "
+                             "(default: a file to \\input{} into yours)")
     parser.add_argument("--bundle", metavar="DIR",
                         help="copy the upload (README.md, train_ffnn.py, neural_networks/*.py, "
                              "check_gradients.ipynb, predictions.csv) flat into DIR; the "
@@ -478,6 +803,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.bundle is None and (args.overwrite or args.predictions or args.no_predictions):
         parser.error("--overwrite, --predictions and --no-predictions go with --bundle DIR")
+    if args.standalone and args.format != "latex":
+        parser.error(f"--standalone goes with -f latex (got -f {args.format})")
     try:
         if args.bundle is not None:
             predictions = False if args.no_predictions else args.predictions
@@ -486,7 +813,7 @@ def main(argv=None):
             source = dict(upload_files(ROOT, predictions)).get(PREDICTIONS_NAME)
             print(f"predictions.csv: {source if source else 'none (pass --predictions PATH to add one)'}")
         if args.bundle is None or args.output:
-            text = render(args.format, args.heading_level)
+            text = render(args.format, args.heading_level, standalone=args.standalone)
             if args.output:
                 Path(args.output).write_text(text, encoding="utf-8")
                 count = sum(len(names) for names in student_implementations.values())

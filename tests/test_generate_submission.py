@@ -135,6 +135,208 @@ def test_method_source_is_dedented():
     assert blocks[0][2].startswith("def forward(self, X):")
 
 
+# ---------------------------------------------------------------------------
+# Excerpts read on their own: the private helpers they call come along
+# ---------------------------------------------------------------------------
+
+SYNTHETIC_BASE = """
+class Base:
+    def _shared(self):
+        return _module_helper(1) + self._static(2) + self._prop
+
+    @staticmethod
+    def _static(x):
+        return x
+
+    @property
+    def _prop(self):
+        return 3
+
+    def _hook(self):
+        return 0
+
+    def _never_called(self):
+        return -1
+
+
+def _module_helper(x):
+    return _deeper(x)
+
+
+def _deeper(x):
+    return x + 1
+
+
+def _check_value(x):
+    return _guard_detail(x)
+
+
+def _guard_detail(x):
+    return x
+
+
+def _unused():
+    return None
+"""
+
+SYNTHETIC_LAYERS = """
+from .base import Base, _module_helper
+from . import base as base_module
+
+
+class Thing(Base):
+    \"\"\"Calls helpers of every kind.\"\"\"
+
+    scale = 2
+
+    def forward(self, X):
+        X = self._check_x(X)
+        Y = self._scale(X) + _local(X) + self._shared() + _ping(1)
+        return Y + super()._hook() + base_module._deeper(0) + _Cache().size()
+
+    def _scale(self, X):
+        return X * self.scale
+
+    def _check_x(self, X):
+        return X
+
+    # Shown in the REPL, not in the write-up.
+    def __repr__(self):
+        return "Thing()"
+
+    def backward(self, dY):
+        return dY * self.scale
+
+
+class _Cache:
+    def size(self):
+        return self._count()
+
+    def _count(self):
+        return 0
+
+
+class Other:
+    def _only_here(self):
+        return self._also_here()
+
+    def _also_here(self):
+        return 1
+
+
+def driver(thing, other):
+    return thing.forward(1) + other._only_here()
+
+
+def _local(X):
+    return _module_helper(X)
+
+
+def _ping(n):
+    return 0 if n <= 0 else _pong(n - 1)
+
+
+def _pong(n):
+    return _ping(n)
+
+
+def _unrelated():
+    return None
+"""
+
+
+@pytest.fixture
+def synthetic(tmp_path, monkeypatch):
+    """A small package whose modules call private helpers in every way the
+    excerpts must follow (imported per test under a fresh name)."""
+    name = f"synthetic_{tmp_path.name.replace('-', '_')}"
+    package = tmp_path / name
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "base.py").write_text(SYNTHETIC_BASE)
+    (package / "layers.py").write_text(SYNTHETIC_LAYERS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield importlib.import_module(f"{name}.layers")
+    for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+        del sys.modules[module]
+
+
+def helper_comments(code):
+    """The names of the helpers appended to an excerpt, in order."""
+    return re.findall(r"^# (\S+), called above$", code, re.MULTILINE)
+
+
+def single_block(implementations):
+    _, blocks = parse_markdown(gs.render("markdown", 1, implementations))
+    assert len(blocks) == 1
+    return blocks[0][2]
+
+
+def test_class_excerpt_brings_its_private_helpers(synthetic):
+    code = single_block({"S": [synthetic.Thing]})
+    assert helper_comments(code) == [
+        "layers._local", "base.Base._shared", "layers._ping", "base.Base._hook",
+        "base._deeper", "layers._Cache", "base._module_helper", "base.Base._static",
+        "base.Base._prop", "layers._pong",
+    ]
+    for definition in ("def forward", "def _scale", "def _local(X)", "def _shared(self)",
+                       "def _deeper(x)", "class _Cache", "def _count(self)", "def _prop(self)",
+                       "def _ping(n)", "def _pong(n)", "def _module_helper(x)"):
+        assert code.count(definition) == 1, definition
+    # Guards may be left out; __repr__ (and the comment above it) is left out;
+    # helpers nobody calls stay out.
+    assert "def _check_x" in code  # part of the class itself
+    for absent in ("_check_value", "_guard_detail", "__repr__", "Shown in the REPL",
+                   "_never_called", "_unused", "_unrelated", "_only_here"):
+        assert absent not in code, absent
+    compile(code, "excerpt", "exec")
+
+
+def test_method_excerpt_brings_the_methods_it_calls(synthetic):
+    code = single_block({"S": [synthetic.Thing.forward]})
+    assert code.startswith("def forward(self, X):")
+    names = helper_comments(code)
+    # _scale lives in Thing itself: shown, since only forward is excerpted.
+    assert names[0] == "layers.Thing._scale"
+    assert set(names) == {
+        "layers.Thing._scale", "layers._local", "base.Base._shared", "layers._ping",
+        "base.Base._hook", "base._deeper", "layers._Cache", "base._module_helper",
+        "base.Base._static", "base.Base._prop", "layers._pong",
+    }
+    assert "backward" not in code
+
+
+def test_another_objects_private_method_is_found_when_unique(synthetic):
+    code = single_block({"S": [synthetic.driver]})
+    assert helper_comments(code) == ["layers.Other._only_here", "layers.Other._also_here"]
+
+
+def test_method_without_helpers_is_unchanged(synthetic):
+    code = single_block({"S": [synthetic.Thing.backward]})
+    assert code == "def backward(self, dY):\n    return dY * self.scale"
+
+
+def test_drop_methods_keeps_a_valid_class():
+    source = "class A:\n    def __repr__(self):\n        return 'A'"
+    assert gs.drop_methods(source, ["__repr__"]) == "class A:\n    pass"
+    source = 'class B:\n    """Doc."""\n\n    @property\n    def __repr__(self):\n        return 1\n'
+    assert gs.drop_methods(source, ["__repr__"]) == 'class B:\n    """Doc."""'
+
+
+def test_every_package_excerpt_defines_the_private_helpers_it_calls():
+    """Each block of the real write-up: every private name called in it (as
+    ``_name(`` or ``something._name(``) is defined in the same block, apart from
+    the input guards (``_check...``); no class shows a ``__repr__``."""
+    _, blocks = parse_markdown(gs.render("markdown", 1))
+    for heading, _, code in blocks:
+        called = set(re.findall(r"(?<![\w])_([A-Za-z]\w*)\s*\(", code))
+        called |= set(re.findall(r"\._([A-Za-z]\w*)\s*\(", code))
+        defined = set(re.findall(r"^\s*(?:def|class) _([A-Za-z]\w*)", code, re.MULTILINE))
+        missing = {name for name in called - defined if not name.startswith("check")}
+        assert not missing, f"{heading} calls private helpers it does not show: {missing}"
+        assert "def __repr__" not in code, heading
+
+
 def test_markdown_keeps_awkward_source_intact():
     text = gs.render("markdown", 2, AWKWARD)
     headings, blocks = parse_markdown(text)
@@ -198,9 +400,59 @@ def test_latex_structure(level):
     text.encode("ascii")
 
 
+def overfull_boxes(log):
+    """The ``Overfull \\hbox`` warnings of a pdflatex log: text running into the margin."""
+    return [line for line in log.splitlines() if line.startswith("Overfull \\hbox")]
+
+
 @pytest.mark.parametrize("level", [1, 2, 3])
-def test_latex_compiles(pdflatex, tmp_path, level):
-    compile_latex(pdflatex, tmp_path, gs.render("latex", level))
+def test_latex_compiles_without_overfull_boxes(pdflatex, tmp_path, level):
+    log = compile_latex(pdflatex, tmp_path, gs.render("latex", level))
+    assert overfull_boxes(log) == []
+
+
+def test_listings_carry_their_own_layout_options():
+    text = gs.render("latex", 1, {"Plain": ["activations.ReLU"]})
+    options = re.search(r"^\\begin\{lstlisting\}\[(.*)\]$", text, re.MULTILINE).group(1)
+    for option in ("language=Python", "breaklines=true", "columns=fullflexible",
+                   "keepspaces=true", "basicstyle=\\ttfamily"):
+        assert option in options
+
+
+def test_standalone_latex_compiles_on_its_own(pdflatex, tmp_path):
+    text = gs.render("latex", 1, standalone=True)
+    assert text.startswith("%") and "\\documentclass{article}" in text
+    assert text.rstrip().endswith("\\end{document}")
+    # The body is the \\input{} version, unchanged.
+    assert gs.render("latex", 1).split("\n", 2)[2].strip() in text
+    (tmp_path / "code.tex").write_bytes(text.encode("ascii"))
+    result = subprocess.run(
+        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "code.tex"],
+        cwd=tmp_path, capture_output=True, text=True, errors="replace", timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert (tmp_path / "code.pdf").stat().st_size > 0
+    assert overfull_boxes((tmp_path / "code.log").read_text(errors="replace")) == []
+
+
+def test_standalone_on_the_command_line(pdflatex, tmp_path):
+    out = tmp_path / "writeup.tex"
+    result = run_script("-f", "latex", "--standalone", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.read_text() == gs.render("latex", 1, standalone=True)
+    compiled = subprocess.run(
+        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", out.name],
+        cwd=tmp_path, capture_output=True, text=True, errors="replace", timeout=300,
+    )
+    assert compiled.returncode == 0, compiled.stdout[-3000:]
+
+
+def test_standalone_needs_latex():
+    result = run_script("--standalone")
+    assert result.returncode == 2
+    assert "--standalone" in result.stderr and "latex" in result.stderr
+    with pytest.raises(gs.SubmissionError, match="standalone"):
+        gs.render("markdown", 1, standalone=True)
 
 
 @pytest.mark.parametrize("level", [1, 3])
@@ -211,7 +463,8 @@ def test_latex_with_awkward_source_compiles(pdflatex, tmp_path, level):
     # Exactly one literal \end{lstlisting} per listing: the one in the source is broken up.
     assert text.count("\\end{lstlisting}") == n_listings
     assert "escapeinside" in text
-    compile_latex(pdflatex, tmp_path, text)
+    log = compile_latex(pdflatex, tmp_path, text)
+    assert overfull_boxes(log) == []
 
 
 def test_headings_escape_every_special_character():
