@@ -4,25 +4,38 @@
     python generate_submission.py                          # Markdown on stdout
     python generate_submission.py -o code.md               # Markdown to a file
     python generate_submission.py -f latex -o code.tex --heading_level 2
+    python generate_submission.py -f latex --standalone -o code.tex
     python generate_submission.py --bundle submission      # the flat upload set
     python generate_submission.py --help
 
 The write-up takes the source of every name in ``student_implementations``
-(below), read with ``inspect``, one section per entry. The LaTeX version is
-meant to be ``\\input{}`` into a document that loads the ``listings`` package.
+(below), read with ``inspect``, one section per entry, followed by the source
+of the private helpers it calls (input guards named ``_check...`` and
+``__repr__`` left out), so that each excerpt reads on its own. The LaTeX
+version is meant to be ``\\input{}`` into a document that loads the
+``listings`` package; ``--standalone`` makes it a complete document.
 
 ``--bundle DIR`` copies the files the autograder takes into DIR, side by side
 (no folders): README.md, train_ffnn.py, every neural_networks/*.py,
-check_gradients.ipynb and the default run's predictions.csv when it exists.
+check_gradients.ipynb and the predictions.csv of the run that train_ffnn.py
+makes with its settings as they are now, when that run was trained. DIR is
+``submission`` (which git ignores) or a folder outside the project;
+``--overwrite`` replaces only the files an earlier bundle wrote there.
 """
 
 import argparse
 import ast
+import csv
 import importlib
 import inspect
+import io
+import json
+import os
 import shutil
+import subprocess
 import sys
 import textwrap
+import time
 import unicodedata
 from pathlib import Path
 
@@ -660,22 +673,169 @@ def render(fmt="markdown", heading_level=1, implementations=None, standalone=Fal
 
 # ---- the upload bundle --------------------------------------------------------------------
 
+TRAIN_SCRIPT = "train_ffnn.py"
+# The bundle folder inside the project (git ignores it); any other folder
+# inside the project holds its source, data, tests or runs, and is refused.
+DEFAULT_BUNDLE = "submission"
+# Written into every bundle: the names of the files the bundle wrote, the only
+# ones that --overwrite may replace later.
+BUNDLE_MARKER = ".submission-bundle"
 
-# The run that train_ffnn.py makes with its defaults: the course's homework run.
-DEFAULT_RUN = "feed_forward_2layers_25-lr0.01_mom0.9_seed0"
+# Run in a fresh interpreter inside the project: read train_ffnn.py's settings
+# (without training) and name its run the way the script does, through the
+# same command-line defaults (neural_networks.cli) and the script's own
+# model_name function.
+_RUN_OF_SCRIPT = """
+import json, runpy, sys
+from pathlib import Path
+
+script = runpy.run_path(sys.argv[1], run_name="train_ffnn_settings")
+missing = [name for name in ("CONFIG", "model_name") if name not in script]
+if missing:
+    print("RUN " + json.dumps({"missing": missing}))
+    sys.exit(0)
+from neural_networks import cli
+
+config = script["CONFIG"]
+sweep_args = script.get("sweep_args") or {"lr": [], "hidden": []}
+args = cli.build_parser("", config, sweep_args).parse_args([])
+config = cli.config_from_args(config, args)
+name = args.model_name or script["model_name"](config)
+print("RUN " + json.dumps({"name": name, "save_dir": str(config.log_args["save_dir"])}))
+"""
 
 
-def default_predictions(root=ROOT):
-    """``experiments/<DEFAULT_RUN>/predictions.csv`` if that run exists, else None."""
-    path = Path(root) / "experiments" / DEFAULT_RUN / PREDICTIONS_NAME
-    return path if path.is_file() else None
+def script_run(root=ROOT):
+    """``(run name, run folder)`` of the run that ``root/train_ffnn.py`` makes
+    when started without options (``python train_ffnn.py`` from ``root``)."""
+    root = Path(root)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+    hint = "pass --predictions PATH (or --no-predictions)"
+    try:
+        result = subprocess.run([sys.executable, "-c", _RUN_OF_SCRIPT, TRAIN_SCRIPT], cwd=root,
+                                env=env, capture_output=True, text=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise SubmissionError(f"cannot read the settings of {TRAIN_SCRIPT}: {error}; {hint}") from None
+    lines = [line[4:] for line in result.stdout.splitlines() if line.startswith("RUN ")]
+    if result.returncode != 0 or not lines:
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise SubmissionError(
+            f"cannot tell which run {TRAIN_SCRIPT} makes: reading its settings failed "
+            f"({last}); {hint}"
+        )
+    found = json.loads(lines[-1])
+    if "missing" in found:
+        raise SubmissionError(
+            f"cannot tell which run {TRAIN_SCRIPT} makes: it defines no "
+            f"{' or '.join(found['missing'])}; {hint}"
+        )
+    return found["name"], root / found["save_dir"] / found["name"]
 
 
-def upload_files(root=ROOT, predictions=None):
-    """``[(name in the upload, source path), ...]``: the flat set the autograder takes.
+def check_predictions_file(path, what):
+    """Refuse a file that is not a ``predictions.csv`` as ``NeuralNetwork.test``
+    writes it: a header ``index,predicted[,label],p0,p1,...`` (classification)
+    or ``index,y0,y1,...``, then rows numbered 0, 1, 2, ... ``what`` names the
+    file in the message."""
+    expected = ("NeuralNetwork.test writes 'index,predicted,label,p0,p1,...' "
+                "(or 'index,y0,y1,...' for a regression)")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SubmissionError(f"{what} is not a predictions file: it is not text; {expected}") from None
+    rows = list(csv.reader(io.StringIO(text)))
+    header = rows[0] if rows else []
+    columns = header[1:]
+    if columns[:1] == ["predicted"]:
+        columns = columns[2:] if columns[1:2] == ["label"] else columns[1:]
+        prefix = "p"
+    else:
+        prefix = "y"
+    if header[:1] != ["index"] or not columns or columns != [f"{prefix}{k}" for k in range(len(columns))]:
+        shown = ",".join(header)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        raise SubmissionError(
+            f"{what} is not a predictions file: its header is {shown!r}; {expected}"
+        )
+    if len(rows) < 2:
+        raise SubmissionError(f"{what} holds a header but no predictions")
+    for number, row in enumerate(rows[1:]):
+        if len(row) != len(header) or row[0] != str(number):
+            raise SubmissionError(
+                f"{what} is not a complete predictions file: line {number + 2} is {','.join(row)!r}"
+            )
 
-    ``predictions`` is a path, None for the default ``train_ffnn.py`` run's
-    ``experiments/<DEFAULT_RUN>/predictions.csv`` (if it exists), or False for none.
+
+def _when(path):
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
+
+
+def _shown_path(path, root):
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(Path(root).resolve()))
+    except ValueError:
+        return str(path)
+
+
+def choose_predictions(root=ROOT, predictions=None):
+    """``(path or None, note)``: the ``predictions.csv`` to upload and a line
+    that says where it came from and when it was written.
+
+    ``predictions`` is a path, None for the predictions of the run that
+    ``train_ffnn.py`` makes with its settings as they are now, or False for none.
+    """
+    root = Path(root)
+    if predictions is False:
+        return None, "none (--no-predictions)"
+    if predictions is not None:
+        path = Path(predictions)
+        if not path.is_file():
+            raise SubmissionError(f"--predictions: no such file {path}")
+        check_predictions_file(path, f"--predictions {path}")
+        return path, f"{path} (given with --predictions), written {_when(path)}"
+    name, run_dir = script_run(root)
+    path = run_dir / PREDICTIONS_NAME
+    shown = _shown_path(path, root)
+    if not path.is_file():
+        return None, (f"none: {TRAIN_SCRIPT}, as it is now, trains the run {name}, which has no "
+                      f"{shown} yet (train it with 'python {TRAIN_SCRIPT}', or pass "
+                      f"--predictions PATH)")
+    check_predictions_file(path, f"{shown} (of the run {TRAIN_SCRIPT} makes)")
+    note = f"from the run {name} ({shown}), written {_when(path)}"
+    sources = [root / TRAIN_SCRIPT, *(root / PACKAGE).glob("*.py")]
+    newest = max(sources, key=lambda source: source.stat().st_mtime)
+    if newest.stat().st_mtime > path.stat().st_mtime:
+        note += (f"; {_shown_path(newest, root)} changed after that ({_when(newest)}): "
+                 f"train again if the change matters")
+    return path, note
+
+
+def check_sources_compile(files, root=ROOT):
+    """Refuse a bundled ``.py`` file that does not compile, naming the file and line."""
+    for name, path in files:
+        if not name.endswith(".py"):
+            continue
+        try:
+            compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+        except SyntaxError as error:
+            raise SubmissionError(
+                f"{_shown_path(path, root)}, line {error.lineno}: {error.msg}: the file does "
+                f"not compile, so the autograder could not import it; fix it and bundle again"
+            ) from None
+        except ValueError as error:  # a null byte in the source
+            raise SubmissionError(
+                f"{_shown_path(path, root)}: {error}: the autograder could not import it"
+            ) from None
+
+
+def plan_upload(root=ROOT, predictions=None):
+    """``(files, note)``: ``[(name in the upload, source path), ...]``, the flat
+    set the autograder takes, and where ``predictions.csv`` came from.
+
+    ``predictions`` is as in :func:`choose_predictions`. Every ``.py`` file
+    must compile.
     """
     root = Path(root)
     files = []
@@ -688,67 +848,132 @@ def upload_files(root=ROOT, predictions=None):
     if not modules:
         raise SubmissionError(f"no {PACKAGE}/*.py files in {root}")
     files += [(path.name, path) for path in modules]
-    if predictions is None:
-        predictions = default_predictions(root)
-    if predictions:
-        predictions = Path(predictions)
-        if not predictions.is_file():
-            raise SubmissionError(f"--predictions: no such file {predictions}")
-        files.append((PREDICTIONS_NAME, predictions))
+    check_sources_compile(files, root)
+    path, note = choose_predictions(root, predictions)
+    if path is not None:
+        files.append((PREDICTIONS_NAME, path))
     names = [name for name, _ in files]
     clashes = sorted({name for name in names if names.count(name) > 1})
     if clashes:
         raise SubmissionError(f"two files would share a name in the flat upload: {clashes}")
-    return files
+    return files, note
 
 
-def _check_destination(dest, root, overwrite):
+def upload_files(root=ROOT, predictions=None):
+    """The ``files`` of :func:`plan_upload`."""
+    return plan_upload(root, predictions)[0]
+
+
+def read_marker(dest):
+    """The file names an earlier bundle in ``dest`` wrote, from its marker file."""
+    marker = dest / BUNDLE_MARKER
+    names = []
+    for line in marker.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        if line in (".", "..") or "/" in line or "\\" in line or line == BUNDLE_MARKER:
+            raise SubmissionError(
+                f"{marker} lists {line!r}, which is not a file the bundle writes; "
+                f"not touching {dest}: choose a new folder"
+            )
+        names.append(line)
+    return names
+
+
+def check_destination(dest, files, overwrite, root=ROOT):
+    """What must go before the bundle is written into ``dest``: the paths of
+    the earlier bundle's own files (only with ``overwrite``).
+
+    Refuses the project itself, any folder inside it other than
+    ``DEFAULT_BUNDLE``, a folder that is not empty without ``overwrite``, and,
+    with it, a folder that no bundle wrote or a file of the new upload that
+    the earlier bundle did not write.
+    """
+    dest = Path(dest)
     dest_resolved = dest.resolve()
     root_resolved = Path(root).resolve()
     if dest_resolved == root_resolved or dest_resolved in root_resolved.parents:
         raise SubmissionError(f"refusing to bundle into {dest}: it holds the project itself")
-    package = root_resolved / PACKAGE
-    if dest_resolved == package or package in dest_resolved.parents:
-        raise SubmissionError(f"refusing to bundle into {dest}: it is inside {PACKAGE}/")
+    if root_resolved in dest_resolved.parents and dest_resolved != root_resolved / DEFAULT_BUNDLE:
+        inside = dest_resolved.relative_to(root_resolved)
+        raise SubmissionError(
+            f"refusing to bundle into {dest}: it is {inside}/ inside the project, with its "
+            f"source, data and runs; use {DEFAULT_BUNDLE}/ (which git ignores) or a folder "
+            f"outside the project"
+        )
+    for _, source in files:
+        if dest_resolved in source.resolve().parents:
+            raise SubmissionError(
+                f"refusing to bundle into {dest}: {source} is inside it; copy it elsewhere first"
+            )
     if not dest.exists():
         return []
     if not dest.is_dir():
         raise SubmissionError(f"{dest} exists and is not a folder")
     entries = sorted(dest.iterdir())
-    if entries and not overwrite:
+    if not entries:
+        return []
+    if not overwrite:
         raise SubmissionError(
-            f"{dest} is not empty ({len(entries)} entries); pass --overwrite to replace "
-            f"its contents, or choose a new folder"
+            f"{dest} is not empty ({len(entries)} entries); pass --overwrite to replace an "
+            f"earlier bundle there, or choose a new folder"
         )
-    folders = [entry.name for entry in entries if entry.is_dir() and not entry.is_symlink()]
-    if folders:
+    if not (dest / BUNDLE_MARKER).is_file():
         raise SubmissionError(
-            f"{dest} holds folders ({', '.join(folders)}), so it is not an earlier bundle; "
-            f"not touching it: choose a new folder"
+            f"{dest} holds files that no bundle wrote (it has no {BUNDLE_MARKER}); "
+            f"--overwrite only replaces an earlier bundle: choose a new or empty folder"
         )
-    return entries
+    ours = read_marker(dest)
+    for name, _ in files:
+        target = dest / name
+        if (target.exists() or target.is_symlink()) and name not in ours:
+            raise SubmissionError(
+                f"{target} was not written by the earlier bundle; move it away or choose "
+                f"a new folder"
+            )
+        if target.is_dir() and not target.is_symlink():
+            raise SubmissionError(f"{target} is a folder; move it away or choose a new folder")
+    return [dest / name for name in ours
+            if (dest / name).is_symlink() or (dest / name).is_file()]
 
 
-def bundle(dest, overwrite=False, predictions=None, root=ROOT):
-    """Copy the flat upload set into the folder ``dest``.
-
-    ``dest`` must be new or empty; with ``overwrite`` an earlier bundle there
-    (plain files only) is replaced, so that ``dest`` ends up holding exactly
-    the upload. ``predictions`` is as in :func:`upload_files`. Returns
-    ``[(path written, size in bytes), ...]``.
-    """
+def write_bundle(dest, files, overwrite=False, root=ROOT):
+    """Copy ``files`` (from :func:`plan_upload`) into the folder ``dest``, after
+    :func:`check_destination`. Returns ``[(path written, size in bytes), ...]``."""
     dest = Path(dest)
-    files = upload_files(root, predictions)
-    old_entries = _check_destination(dest, root, overwrite)
-    for entry in old_entries:
-        entry.unlink()
+    old_files = check_destination(dest, files, overwrite, root)
+    for path in old_files:
+        path.unlink()
     dest.mkdir(parents=True, exist_ok=True)
+    # The marker goes first: a bundle stopped half-way can still be replaced.
+    marker_lines = [f"# Written by generate_submission.py --bundle. --overwrite replaces only",
+                    f"# the files listed here. Not part of the upload.",
+                    *(name for name, _ in files)]
+    (dest / BUNDLE_MARKER).write_text("\n".join(marker_lines) + "\n", encoding="utf-8")
     written = []
     for name, source in files:
         target = dest / name
         shutil.copyfile(source, target)
         written.append((target, target.stat().st_size))
     return written
+
+
+def bundle(dest, overwrite=False, predictions=None, root=ROOT):
+    """Copy the flat upload set into the folder ``dest``.
+
+    ``dest`` must be new or empty, or, with ``overwrite``, hold an earlier
+    bundle: only the files that bundle wrote are replaced (others are left
+    alone). ``predictions`` is as in :func:`choose_predictions`. Returns
+    ``[(path written, size in bytes), ...]``.
+    """
+    files, _ = plan_upload(root, predictions)
+    return write_bundle(dest, files, overwrite, root)
+
+
+def not_in_bundle(dest, written):
+    """Names of the entries in ``dest`` that the bundle did not write."""
+    ours = {path.name for path, _ in written} | {BUNDLE_MARKER}
+    return sorted(entry.name for entry in Path(dest).iterdir() if entry.name not in ours)
 
 
 # ---- command line -------------------------------------------------------------------------
@@ -779,22 +1004,30 @@ def build_parser():
                              "check_gradients.ipynb, predictions.csv) flat into DIR; the "
                              "write-up is then only written if -o is given")
     parser.add_argument("--overwrite", action="store_true",
-                        help="with --bundle: replace an earlier bundle in a non-empty DIR")
+                        help="with --bundle: replace an earlier bundle in DIR (only the files "
+                             f"it wrote, as listed in its {BUNDLE_MARKER})")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--predictions", metavar="PATH",
-                       help="with --bundle: the predictions.csv to include (default: "
-                            f"experiments/{DEFAULT_RUN}/predictions.csv, if it exists)")
+                       help="with --bundle: the predictions.csv to include (default: the one "
+                            f"of the run that {TRAIN_SCRIPT} makes with its settings as they "
+                            "are now, if it was trained)")
     group.add_argument("--no-predictions", action="store_true",
                        help="with --bundle: leave predictions.csv out")
     return parser
 
 
-def _print_bundle(dest, written):
+def _print_bundle(dest, written, note):
     total = sum(size for _, size in written)
     print(f"Bundled {len(written)} files into {dest} ({total:,} bytes):")
     for path, size in written:
         print(f"  {size:>10,}  {path.name}")
-    print("Upload these files as they are: side by side, no folder, no zip.")
+    print(f"predictions.csv: {note}")
+    others = not_in_bundle(dest, written)
+    if others:
+        print(f"Also in {dest}, not written by the bundle and not part of the upload: "
+              f"{', '.join(others)}")
+    print(f"Upload the {len(written)} files listed above as they are: side by side, no folder, "
+          f"no zip ({BUNDLE_MARKER} only records what the bundle wrote).")
 
 
 def main(argv=None):
@@ -808,10 +1041,9 @@ def main(argv=None):
     try:
         if args.bundle is not None:
             predictions = False if args.no_predictions else args.predictions
-            written = bundle(args.bundle, args.overwrite, predictions)
-            _print_bundle(args.bundle, written)
-            source = dict(upload_files(ROOT, predictions)).get(PREDICTIONS_NAME)
-            print(f"predictions.csv: {source if source else 'none (pass --predictions PATH to add one)'}")
+            files, note = plan_upload(ROOT, predictions)
+            written = write_bundle(args.bundle, files, args.overwrite, ROOT)
+            _print_bundle(args.bundle, written, note)
         if args.bundle is None or args.output:
             text = render(args.format, args.heading_level, standalone=args.standalone)
             if args.output:
