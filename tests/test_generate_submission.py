@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -135,6 +136,208 @@ def test_method_source_is_dedented():
     assert blocks[0][2].startswith("def forward(self, X):")
 
 
+# ---------------------------------------------------------------------------
+# Excerpts read on their own: the private helpers they call come along
+# ---------------------------------------------------------------------------
+
+SYNTHETIC_BASE = """
+class Base:
+    def _shared(self):
+        return _module_helper(1) + self._static(2) + self._prop
+
+    @staticmethod
+    def _static(x):
+        return x
+
+    @property
+    def _prop(self):
+        return 3
+
+    def _hook(self):
+        return 0
+
+    def _never_called(self):
+        return -1
+
+
+def _module_helper(x):
+    return _deeper(x)
+
+
+def _deeper(x):
+    return x + 1
+
+
+def _check_value(x):
+    return _guard_detail(x)
+
+
+def _guard_detail(x):
+    return x
+
+
+def _unused():
+    return None
+"""
+
+SYNTHETIC_LAYERS = """
+from .base import Base, _module_helper
+from . import base as base_module
+
+
+class Thing(Base):
+    \"\"\"Calls helpers of every kind.\"\"\"
+
+    scale = 2
+
+    def forward(self, X):
+        X = self._check_x(X)
+        Y = self._scale(X) + _local(X) + self._shared() + _ping(1)
+        return Y + super()._hook() + base_module._deeper(0) + _Cache().size()
+
+    def _scale(self, X):
+        return X * self.scale
+
+    def _check_x(self, X):
+        return X
+
+    # Shown in the REPL, not in the write-up.
+    def __repr__(self):
+        return "Thing()"
+
+    def backward(self, dY):
+        return dY * self.scale
+
+
+class _Cache:
+    def size(self):
+        return self._count()
+
+    def _count(self):
+        return 0
+
+
+class Other:
+    def _only_here(self):
+        return self._also_here()
+
+    def _also_here(self):
+        return 1
+
+
+def driver(thing, other):
+    return thing.forward(1) + other._only_here()
+
+
+def _local(X):
+    return _module_helper(X)
+
+
+def _ping(n):
+    return 0 if n <= 0 else _pong(n - 1)
+
+
+def _pong(n):
+    return _ping(n)
+
+
+def _unrelated():
+    return None
+"""
+
+
+@pytest.fixture
+def synthetic(tmp_path, monkeypatch):
+    """A small package whose modules call private helpers in every way the
+    excerpts must follow (imported per test under a fresh name)."""
+    name = f"synthetic_{tmp_path.name.replace('-', '_')}"
+    package = tmp_path / name
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "base.py").write_text(SYNTHETIC_BASE)
+    (package / "layers.py").write_text(SYNTHETIC_LAYERS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield importlib.import_module(f"{name}.layers")
+    for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+        del sys.modules[module]
+
+
+def helper_comments(code):
+    """The names of the helpers appended to an excerpt, in order."""
+    return re.findall(r"^# (\S+), called above$", code, re.MULTILINE)
+
+
+def single_block(implementations):
+    _, blocks = parse_markdown(gs.render("markdown", 1, implementations))
+    assert len(blocks) == 1
+    return blocks[0][2]
+
+
+def test_class_excerpt_brings_its_private_helpers(synthetic):
+    code = single_block({"S": [synthetic.Thing]})
+    assert helper_comments(code) == [
+        "layers._local", "base.Base._shared", "layers._ping", "base.Base._hook",
+        "base._deeper", "layers._Cache", "base._module_helper", "base.Base._static",
+        "base.Base._prop", "layers._pong",
+    ]
+    for definition in ("def forward", "def _scale", "def _local(X)", "def _shared(self)",
+                       "def _deeper(x)", "class _Cache", "def _count(self)", "def _prop(self)",
+                       "def _ping(n)", "def _pong(n)", "def _module_helper(x)"):
+        assert code.count(definition) == 1, definition
+    # Guards may be left out; __repr__ (and the comment above it) is left out;
+    # helpers nobody calls stay out.
+    assert "def _check_x" in code  # part of the class itself
+    for absent in ("_check_value", "_guard_detail", "__repr__", "Shown in the REPL",
+                   "_never_called", "_unused", "_unrelated", "_only_here"):
+        assert absent not in code, absent
+    compile(code, "excerpt", "exec")
+
+
+def test_method_excerpt_brings_the_methods_it_calls(synthetic):
+    code = single_block({"S": [synthetic.Thing.forward]})
+    assert code.startswith("def forward(self, X):")
+    names = helper_comments(code)
+    # _scale lives in Thing itself: shown, since only forward is excerpted.
+    assert names[0] == "layers.Thing._scale"
+    assert set(names) == {
+        "layers.Thing._scale", "layers._local", "base.Base._shared", "layers._ping",
+        "base.Base._hook", "base._deeper", "layers._Cache", "base._module_helper",
+        "base.Base._static", "base.Base._prop", "layers._pong",
+    }
+    assert "backward" not in code
+
+
+def test_another_objects_private_method_is_found_when_unique(synthetic):
+    code = single_block({"S": [synthetic.driver]})
+    assert helper_comments(code) == ["layers.Other._only_here", "layers.Other._also_here"]
+
+
+def test_method_without_helpers_is_unchanged(synthetic):
+    code = single_block({"S": [synthetic.Thing.backward]})
+    assert code == "def backward(self, dY):\n    return dY * self.scale"
+
+
+def test_drop_methods_keeps_a_valid_class():
+    source = "class A:\n    def __repr__(self):\n        return 'A'"
+    assert gs.drop_methods(source, ["__repr__"]) == "class A:\n    pass"
+    source = 'class B:\n    """Doc."""\n\n    @property\n    def __repr__(self):\n        return 1\n'
+    assert gs.drop_methods(source, ["__repr__"]) == 'class B:\n    """Doc."""'
+
+
+def test_every_package_excerpt_defines_the_private_helpers_it_calls():
+    """Each block of the real write-up: every private name called in it (as
+    ``_name(`` or ``something._name(``) is defined in the same block, apart from
+    the input guards (``_check...``); no class shows a ``__repr__``."""
+    _, blocks = parse_markdown(gs.render("markdown", 1))
+    for heading, _, code in blocks:
+        called = set(re.findall(r"(?<![\w])_([A-Za-z]\w*)\s*\(", code))
+        called |= set(re.findall(r"\._([A-Za-z]\w*)\s*\(", code))
+        defined = set(re.findall(r"^\s*(?:def|class) _([A-Za-z]\w*)", code, re.MULTILINE))
+        missing = {name for name in called - defined if not name.startswith("check")}
+        assert not missing, f"{heading} calls private helpers it does not show: {missing}"
+        assert "def __repr__" not in code, heading
+
+
 def test_markdown_keeps_awkward_source_intact():
     text = gs.render("markdown", 2, AWKWARD)
     headings, blocks = parse_markdown(text)
@@ -198,9 +401,59 @@ def test_latex_structure(level):
     text.encode("ascii")
 
 
+def overfull_boxes(log):
+    """The ``Overfull \\hbox`` warnings of a pdflatex log: text running into the margin."""
+    return [line for line in log.splitlines() if line.startswith("Overfull \\hbox")]
+
+
 @pytest.mark.parametrize("level", [1, 2, 3])
-def test_latex_compiles(pdflatex, tmp_path, level):
-    compile_latex(pdflatex, tmp_path, gs.render("latex", level))
+def test_latex_compiles_without_overfull_boxes(pdflatex, tmp_path, level):
+    log = compile_latex(pdflatex, tmp_path, gs.render("latex", level))
+    assert overfull_boxes(log) == []
+
+
+def test_listings_carry_their_own_layout_options():
+    text = gs.render("latex", 1, {"Plain": ["activations.ReLU"]})
+    options = re.search(r"^\\begin\{lstlisting\}\[(.*)\]$", text, re.MULTILINE).group(1)
+    for option in ("language=Python", "breaklines=true", "columns=fullflexible",
+                   "keepspaces=true", "basicstyle=\\ttfamily"):
+        assert option in options
+
+
+def test_standalone_latex_compiles_on_its_own(pdflatex, tmp_path):
+    text = gs.render("latex", 1, standalone=True)
+    assert text.startswith("%") and "\\documentclass{article}" in text
+    assert text.rstrip().endswith("\\end{document}")
+    # The body is the \\input{} version, unchanged.
+    assert gs.render("latex", 1).split("\n", 2)[2].strip() in text
+    (tmp_path / "code.tex").write_bytes(text.encode("ascii"))
+    result = subprocess.run(
+        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "code.tex"],
+        cwd=tmp_path, capture_output=True, text=True, errors="replace", timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert (tmp_path / "code.pdf").stat().st_size > 0
+    assert overfull_boxes((tmp_path / "code.log").read_text(errors="replace")) == []
+
+
+def test_standalone_on_the_command_line(pdflatex, tmp_path):
+    out = tmp_path / "writeup.tex"
+    result = run_script("-f", "latex", "--standalone", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.read_text() == gs.render("latex", 1, standalone=True)
+    compiled = subprocess.run(
+        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", out.name],
+        cwd=tmp_path, capture_output=True, text=True, errors="replace", timeout=300,
+    )
+    assert compiled.returncode == 0, compiled.stdout[-3000:]
+
+
+def test_standalone_needs_latex():
+    result = run_script("--standalone")
+    assert result.returncode == 2
+    assert "--standalone" in result.stderr and "latex" in result.stderr
+    with pytest.raises(gs.SubmissionError, match="standalone"):
+        gs.render("markdown", 1, standalone=True)
 
 
 @pytest.mark.parametrize("level", [1, 3])
@@ -211,7 +464,8 @@ def test_latex_with_awkward_source_compiles(pdflatex, tmp_path, level):
     # Exactly one literal \end{lstlisting} per listing: the one in the source is broken up.
     assert text.count("\\end{lstlisting}") == n_listings
     assert "escapeinside" in text
-    compile_latex(pdflatex, tmp_path, text)
+    log = compile_latex(pdflatex, tmp_path, text)
+    assert overfull_boxes(log) == []
 
 
 def test_headings_escape_every_special_character():
@@ -298,70 +552,223 @@ def test_unknown_name_in_a_subprocess():
 # The upload bundle
 # ---------------------------------------------------------------------------
 
+DEFAULT_RUN = "feed_forward_2layers_25-lr0.01_mom0.9_seed0"  # the README's name for it
+PREDICTIONS_HEADER = "index,predicted,label,p0,p1,p2"
+
 
 def upload_names(root):
     names = {"README.md", "train_ffnn.py", "check_gradients.ipynb"}
     return names | {path.name for path in (root / "neural_networks").glob("*.py")}
 
 
+def snapshot(folder):
+    """Every file under ``folder`` with its bytes."""
+    return {str(path.relative_to(folder)): path.read_bytes()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def write_predictions(path, predicted, mtime=None):
+    """A predictions.csv as NeuralNetwork.test writes it for 3 classes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [PREDICTIONS_HEADER] + [f"{i},{p},{p},0.8,0.1,0.1" for i, p in enumerate(predicted)]
+    path.write_text("\n".join(rows) + "\n")
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
+    return path
+
+
+def set_hyperparameters(root, lr="0.05", hidden="40", seed="3"):
+    """Edit the dicts at the top of root/train_ffnn.py as a student would."""
+    script = root / "train_ffnn.py"
+    text = script.read_text()
+    for old, new in (('"lr": 0.01,', f'"lr": {lr},'), ("SEED = 0", f"SEED = {seed}"),
+                     ('"xavier_uniform", "n_out": 25}', f'"xavier_uniform", "n_out": {hidden}}}')):
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    script.write_text(text)
+
+
 @pytest.fixture
 def fake_root(tmp_path):
-    """A small project: the upload's files plus things that must stay out."""
+    """A small project: the real scripts and package, plus things that must stay out."""
     root = tmp_path / "project"
     (root / "neural_networks" / "__pycache__").mkdir(parents=True)
     (root / "datasets").mkdir()
-    for name in ("README.md", "train_ffnn.py", "check_gradients.ipynb", "generate_submission.py"):
+    for name in ("README.md", "check_gradients.ipynb", "generate_submission.py"):
         (root / name).write_text(f"# {name}\n")
-    for name in ("__init__.py", "layers.py"):
-        (root / "neural_networks" / name).write_text(f"# {name}\n")
+    shutil.copyfile(ROOT / "train_ffnn.py", root / "train_ffnn.py")
+    for path in (ROOT / "neural_networks").glob("*.py"):
+        shutil.copyfile(path, root / "neural_networks" / path.name)
     (root / "neural_networks" / "__pycache__" / "layers.cpython-311.pyc").write_bytes(b"\0")
     (root / "neural_networks" / "notes.txt").write_text("not code\n")
     (root / "datasets" / "iris.csv").write_text("data\n")
     return root
 
 
-def add_runs(root):
-    """The default train_ffnn.py run with predictions, and a newer other run."""
-    for i, run in enumerate((gs.DEFAULT_RUN, "cnn_run_newer")):
-        path = root / "experiments" / run / "predictions.csv"
-        path.parent.mkdir(parents=True)
-        path.write_text(f"index,predicted\n0,{i}\n")
-        os.utime(path, (1_000_000 + i * 1000, 1_000_000 + i * 1000))
+@pytest.fixture
+def project_copy(tmp_path):
+    """A copy of the whole project (not git, not Fashion-MNIST) with a finished
+    run, so that a command that destroys files destroys only copies."""
+    root = tmp_path / "project"
+    shutil.copytree(ROOT, root, ignore=shutil.ignore_patterns(
+        ".git", "__pycache__", "*.pyc", ".pytest_cache", "fashion_mnist.npz", "submission",
+        "experiments"))
+    (root / "experiments").mkdir()
+    shutil.copyfile(ROOT / "experiments" / "README.md", root / "experiments" / "README.md")
+    run = root / "experiments" / DEFAULT_RUN
+    run.mkdir()
+    (run / "history.csv").write_text("epoch,train_loss\n1,0.5\n")
+    (run / "log").write_bytes(b"\x80\x04pickle")
+    write_predictions(run / "predictions.csv", [0, 1, 2])
+    return root
 
 
 def test_bundle_writes_exactly_the_flat_upload_set(tmp_path):
-    predictions = tmp_path / "my_predictions.csv"
-    predictions.write_text("index,predicted\n0,1\n")
+    predictions = write_predictions(tmp_path / "my_predictions.csv", [1, 0])
     dest = tmp_path / "submission"
     written = gs.bundle(dest, predictions=predictions)
     expected = upload_names(ROOT) | {"predictions.csv"}
-    assert {path.name for path in dest.iterdir()} == expected
+    assert {path.name for path in dest.iterdir()} == expected | {gs.BUNDLE_MARKER}
     assert all(path.is_file() for path in dest.iterdir())
     assert {(path.name, size) for path, size in written} == {
-        (path.name, path.stat().st_size) for path in dest.iterdir()
+        (name, (dest / name).stat().st_size) for name in expected
     }
     for path in (ROOT / "neural_networks").glob("*.py"):
         assert (dest / path.name).read_bytes() == path.read_bytes()
     assert (dest / "predictions.csv").read_bytes() == predictions.read_bytes()
+    listed = [line for line in (dest / gs.BUNDLE_MARKER).read_text().splitlines()
+              if not line.startswith("#")]
+    assert sorted(listed) == sorted(expected)
 
 
-def test_bundle_picks_the_default_runs_predictions_not_the_newest(fake_root, tmp_path):
-    add_runs(fake_root)
+def test_bundle_takes_the_default_run_of_the_default_settings(fake_root, tmp_path):
+    write_predictions(fake_root / "experiments" / DEFAULT_RUN / "predictions.csv", [0, 2],
+                      mtime=1_000_000)
+    write_predictions(fake_root / "experiments" / "cnn_run_newer" / "predictions.csv", [1, 1],
+                      mtime=2_000_000)
     dest = tmp_path / "out"
     gs.bundle(dest, root=fake_root)
-    assert sorted(path.name for path in dest.iterdir()) == sorted(
-        ["README.md", "train_ffnn.py", "check_gradients.ipynb", "__init__.py", "layers.py",
-         "predictions.csv"]
-    )
-    assert (dest / "predictions.csv").read_text().endswith("0,0\n")
+    assert {path.name for path in dest.iterdir()} == (
+        upload_names(fake_root) | {"predictions.csv", gs.BUNDLE_MARKER})
+    assert (dest / "predictions.csv").read_text().endswith("1,2,2,0.8,0.1,0.1\n")
+
+
+def test_bundle_takes_the_run_of_the_edited_hyperparameters(fake_root, tmp_path):
+    """After editing train_ffnn.py and training, the new run's predictions go in,
+    not the old default run's."""
+    write_predictions(fake_root / "experiments" / DEFAULT_RUN / "predictions.csv", [0, 0],
+                      mtime=time.time() + 100)
+    set_hyperparameters(fake_root, lr="0.05", hidden="40", seed="3")
+    new_run = "feed_forward_2layers_40-lr0.05_mom0.9_seed3"  # written out by hand
+    new = write_predictions(fake_root / "experiments" / new_run / "predictions.csv", [2, 1, 0],
+                            mtime=time.time() + 200)
+    assert gs.script_run(fake_root) == (new_run, fake_root / "experiments/" / new_run)
+    path, note = gs.choose_predictions(fake_root)
+    assert path == new
+    assert new_run in note
+    assert time.strftime("%Y-%m-%d %H:%M", time.localtime(new.stat().st_mtime)) in note
+    gs.bundle(tmp_path / "out", root=fake_root)
+    assert (tmp_path / "out" / "predictions.csv").read_bytes() == new.read_bytes()
+
+
+def test_bundle_leaves_out_predictions_of_other_settings(fake_root, tmp_path):
+    write_predictions(fake_root / "experiments" / DEFAULT_RUN / "predictions.csv", [0, 0])
+    set_hyperparameters(fake_root, hidden="40")
+    path, note = gs.choose_predictions(fake_root)
+    assert path is None
+    assert "feed_forward_2layers_40-lr0.05_mom0.9_seed3" in note and "python train_ffnn.py" in note
+    gs.bundle(tmp_path / "out", root=fake_root)
+    assert not (tmp_path / "out" / "predictions.csv").exists()
+
+
+def test_predictions_older_than_the_code_are_flagged(fake_root):
+    write_predictions(fake_root / "experiments" / DEFAULT_RUN / "predictions.csv", [0],
+                      mtime=1_000_000)
+    _, note = gs.choose_predictions(fake_root)
+    assert "changed after that" in note and "train again" in note
+
+
+def test_the_bundle_names_the_run_the_script_really_trains(tmp_path):
+    """Train with the edited script for one epoch, then bundle: the file that
+    NeuralNetwork.test wrote for that run is the one in the upload."""
+    root = tmp_path / "project"
+    shutil.copytree(ROOT, root, ignore=shutil.ignore_patterns(
+        ".git", "__pycache__", ".pytest_cache", "fashion_mnist.npz", "submission", "experiments",
+        "tests", "benchmarks"))
+    set_hyperparameters(root, lr="0.02", hidden="7", seed="1")
+    trained = subprocess.run([sys.executable, "train_ffnn.py", "--epochs", "1", "--no-plot",
+                              "--quiet"], cwd=root, capture_output=True, text=True, timeout=300)
+    assert trained.returncode == 0, trained.stderr
+    result = subprocess.run([sys.executable, "generate_submission.py", "--bundle", "submission"],
+                            cwd=root, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    run = root / "experiments" / "feed_forward_2layers_7-lr0.02_mom0.9_seed1"
+    assert (root / "submission" / "predictions.csv").read_bytes() == (
+        run / "predictions.csv").read_bytes()
+    assert "from the run feed_forward_2layers_7-lr0.02_mom0.9_seed1" in result.stdout
+
+
+@pytest.mark.parametrize("content", [
+    "epoch,train_loss,validate_loss\n1,0.9,0.8\n",  # history.csv
+    "index,predicted,label,p0,p1,p2\n",  # a header only
+    "index,predicted,label,p0,p1,p2\n0,1,1,0.1,0.8,0.1\n2,1,1,0.1,0.8,0.1\n",  # a row missing
+    "index,predicted,label,p0,p1,p2\n0,1,1\n",  # a row cut short
+])
+def test_bundle_refuses_a_file_that_is_not_predictions(fake_root, tmp_path, content):
+    wrong = tmp_path / "history.csv"
+    wrong.write_text(content)
+    with pytest.raises(gs.SubmissionError, match="history.csv") as info:
+        gs.bundle(tmp_path / "out", predictions=wrong, root=fake_root)
+    assert "predictions" in str(info.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_bundle_refuses_a_binary_predictions_file(fake_root, tmp_path):
+    wrong = tmp_path / "log"
+    wrong.write_bytes(b"\x80\x04\x95\xff pickle")
+    with pytest.raises(gs.SubmissionError, match="not a predictions file"):
+        gs.bundle(tmp_path / "out", predictions=wrong, root=fake_root)
+
+
+@pytest.mark.parametrize("header", ["index,predicted,p0,p1", "index,y0,y1,y2"])
+def test_bundle_takes_predictions_without_labels_or_of_a_regression(fake_root, tmp_path, header):
+    good = tmp_path / "predictions.csv"
+    good.write_text(header + "\n" + "\n".join(
+        f"{i}," + ",".join(["1"] * (header.count(",") )) for i in range(3)) + "\n")
+    gs.bundle(tmp_path / "out", predictions=good, root=fake_root)
+    assert (tmp_path / "out" / "predictions.csv").read_bytes() == good.read_bytes()
 
 
 def test_bundle_without_predictions(fake_root, tmp_path):
     gs.bundle(tmp_path / "a", root=fake_root)
     assert not (tmp_path / "a" / "predictions.csv").exists()
-    add_runs(fake_root)
+    write_predictions(fake_root / "experiments" / DEFAULT_RUN / "predictions.csv", [0])
     gs.bundle(tmp_path / "b", predictions=False, root=fake_root)
     assert not (tmp_path / "b" / "predictions.csv").exists()
+
+
+def test_bundle_needs_a_script_whose_run_it_can_name(fake_root, tmp_path):
+    (fake_root / "train_ffnn.py").write_text("print('hello')\n")
+    with pytest.raises(gs.SubmissionError, match="CONFIG or model_name") as info:
+        gs.bundle(tmp_path / "out", root=fake_root)
+    assert "--predictions" in str(info.value)
+    assert not (tmp_path / "out").exists()
+    gs.bundle(tmp_path / "out", predictions=False, root=fake_root)
+
+
+@pytest.mark.parametrize("name, source, line", [
+    ("layers.py", "import numpy as np\n\ndef forward(X:\n    return X\n", 3),
+    ("train_ffnn.py", "x = 1\nif x:\nprint(x)\n", 3),
+    ("losses.py", "def f():\n\treturn 1\n        return 2\n", 3),
+])
+def test_bundle_refuses_a_file_that_does_not_compile(fake_root, tmp_path, name, source, line):
+    path = fake_root / name if name == "train_ffnn.py" else fake_root / "neural_networks" / name
+    path.write_text(source)
+    with pytest.raises(gs.SubmissionError) as info:
+        gs.bundle(tmp_path / "out", root=fake_root)
+    message = str(info.value)
+    assert name in message and f"line {line}" in message and "compile" in message
+    assert not (tmp_path / "out").exists()
 
 
 def test_bundle_needs_every_required_file(fake_root, tmp_path):
@@ -380,34 +787,97 @@ def test_bundle_refuses_a_non_empty_folder(fake_root, tmp_path):
     assert [path.name for path in dest.iterdir()] == ["notes.txt"]
 
 
-def test_bundle_overwrite_replaces_an_earlier_bundle(fake_root, tmp_path):
+def test_bundle_overwrite_replaces_only_what_the_earlier_bundle_wrote(fake_root, tmp_path):
     dest = tmp_path / "out"
-    add_runs(fake_root)
-    gs.bundle(dest, root=fake_root)
-    (dest / "stale_module.py").write_text("# removed since\n")
+    extra = fake_root / "neural_networks" / "extra_layer.py"
+    extra.write_text("# since removed\n")
+    gs.bundle(dest, predictions=False, root=fake_root)
+    assert (dest / "extra_layer.py").exists()
+    (dest / "my_notes.txt").write_text("mine\n")  # the student's own file
+    extra.unlink()
     gs.bundle(dest, overwrite=True, predictions=False, root=fake_root)
-    assert sorted(path.name for path in dest.iterdir()) == sorted(
-        ["README.md", "train_ffnn.py", "check_gradients.ipynb", "__init__.py", "layers.py"]
-    )
+    assert {path.name for path in dest.iterdir()} == (
+        upload_names(fake_root) | {gs.BUNDLE_MARKER, "my_notes.txt"})
+    assert (dest / "my_notes.txt").read_text() == "mine\n"
+    assert gs.not_in_bundle(dest, [(dest / name, 0) for name in upload_names(fake_root)]) == [
+        "my_notes.txt"]
 
 
-def test_bundle_overwrite_leaves_folders_with_subfolders_alone(fake_root, tmp_path):
+def test_bundle_overwrite_never_replaces_a_file_it_did_not_write(fake_root, tmp_path):
     dest = tmp_path / "out"
-    (dest / "sub").mkdir(parents=True)
+    gs.bundle(dest, predictions=False, root=fake_root)
+    (dest / "predictions.csv").write_text("my own predictions\n")
+    good = write_predictions(tmp_path / "p.csv", [1])
+    with pytest.raises(gs.SubmissionError, match="not written by the earlier bundle"):
+        gs.bundle(dest, overwrite=True, predictions=good, root=fake_root)
+    assert (dest / "predictions.csv").read_text() == "my own predictions\n"
+
+
+@pytest.mark.parametrize("contents", [["keep.txt"], ["keep.txt", "sub/"], []])
+def test_bundle_overwrite_refuses_a_folder_no_bundle_wrote(fake_root, tmp_path, contents):
+    dest = tmp_path / "out"
+    dest.mkdir()
     (dest / "keep.txt").write_text("mine\n")
-    with pytest.raises(gs.SubmissionError, match="folders"):
+    if "sub/" in contents:
+        (dest / "sub").mkdir()
+    before = snapshot(dest)
+    with pytest.raises(gs.SubmissionError, match="no bundle wrote"):
         gs.bundle(dest, overwrite=True, root=fake_root)
-    assert (dest / "keep.txt").exists()
+    assert snapshot(dest) == before
 
 
-@pytest.mark.parametrize("where", ["root", "parent", "package"])
+def test_bundle_overwrite_refuses_a_marker_that_points_elsewhere(fake_root, tmp_path):
+    dest = tmp_path / "out"
+    dest.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine\n")
+    (dest / gs.BUNDLE_MARKER).write_text("README.md\n../victim.txt\n")
+    with pytest.raises(gs.SubmissionError, match="victim.txt"):
+        gs.bundle(dest, overwrite=True, root=fake_root)
+    assert victim.read_text() == "mine\n"
+
+
+@pytest.mark.parametrize("where", ["root", "parent", "package", "datasets", "experiments"])
 def test_bundle_never_writes_over_the_project(fake_root, where):
     dest = {"root": fake_root, "parent": fake_root.parent,
-            "package": fake_root / "neural_networks"}[where]
-    before = sorted(str(path) for path in fake_root.rglob("*"))
+            "package": fake_root / "neural_networks", "datasets": fake_root / "datasets",
+            "experiments": fake_root / "experiments" / "new_folder"}[where]
+    before = snapshot(fake_root)
     with pytest.raises(gs.SubmissionError, match="refusing"):
         gs.bundle(dest, overwrite=True, root=fake_root)
-    assert sorted(str(path) for path in fake_root.rglob("*")) == before
+    assert snapshot(fake_root) == before
+
+
+@pytest.mark.parametrize("dest", ["datasets", "tests", f"experiments/{DEFAULT_RUN}",
+                                  "neural_networks", "benchmarks", "experiments", "."])
+def test_bundle_overwrite_inside_the_project_deletes_nothing(project_copy, dest):
+    """`--bundle <a project folder> --overwrite` on a full copy of the project:
+    refused, one line, every file as it was."""
+    before = snapshot(project_copy)
+    result = subprocess.run(
+        [sys.executable, "generate_submission.py", "--bundle", dest, "--overwrite",
+         "--no-predictions"], cwd=project_copy, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1 and "refusing" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(project_copy) == before
+
+
+def test_bundle_into_the_default_folder_of_the_project(project_copy):
+    """submission/ inside the project (ignored by git) is the one folder
+    inside it that the bundle writes, and --overwrite rebuilds it."""
+    for args in (["--bundle", "submission"], ["--bundle", "submission", "--overwrite"]):
+        result = subprocess.run([sys.executable, "generate_submission.py", *args],
+                                cwd=project_copy, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+    dest = project_copy / "submission"
+    assert {path.name for path in dest.iterdir()} == (
+        upload_names(project_copy) | {"predictions.csv", gs.BUNDLE_MARKER})
+    run = project_copy / "experiments" / DEFAULT_RUN
+    assert (dest / "predictions.csv").read_bytes() == (run / "predictions.csv").read_bytes()
+    assert f"from the run {DEFAULT_RUN}" in result.stdout
+    ignored = subprocess.run(["git", "check-ignore", "-q", "submission/README.md"], cwd=ROOT)
+    assert ignored.returncode == 0, "submission/ must be ignored by git"
 
 
 def test_bundle_command_line(tmp_path):
@@ -415,22 +885,25 @@ def test_bundle_command_line(tmp_path):
     result = run_script("--bundle", str(dest), "--no-predictions")
     assert result.returncode == 0, result.stderr
     names = upload_names(ROOT)
-    assert {path.name for path in dest.iterdir()} == names
+    assert {path.name for path in dest.iterdir()} == names | {gs.BUNDLE_MARKER}
     listed = {}
     for line in result.stdout.splitlines():
         match = re.fullmatch(r"\s+([\d,]+)\s+(\S+)", line)
         if match:
             listed[match.group(2)] = int(match.group(1).replace(",", ""))
     assert listed == {name: (dest / name).stat().st_size for name in names}
+    assert "predictions.csv: none (--no-predictions)" in result.stdout
 
     again = run_script("--bundle", str(dest))
     assert again.returncode == 2
     assert len(again.stderr.splitlines()) == 1
     assert "not empty" in again.stderr and "--overwrite" in again.stderr
 
+    (dest / "notes.txt").write_text("mine\n")
     overwritten = run_script("--bundle", str(dest), "--overwrite", "--no-predictions")
     assert overwritten.returncode == 0, overwritten.stderr
-    assert {path.name for path in dest.iterdir()} == names
+    assert {path.name for path in dest.iterdir()} == names | {gs.BUNDLE_MARKER, "notes.txt"}
+    assert "not written by the bundle" in overwritten.stdout and "notes.txt" in overwritten.stdout
 
 
 def test_bundle_missing_predictions_file(tmp_path):
