@@ -64,10 +64,10 @@ def expected_history(n, validate=True, params=("W0", "b0")):
 
 
 def snapshot(folder):
-    """name -> (bytes, mtime_ns) of every file in ``folder``."""
+    """name -> (bytes, mtime_ns) of every file in ``folder`` (sub-folders left out)."""
     return {
         path.name: (path.read_bytes(), path.stat().st_mtime_ns)
-        for path in sorted(Path(folder).iterdir())
+        for path in sorted(Path(folder).iterdir()) if path.is_file()
     }
 
 
@@ -237,9 +237,18 @@ def test_second_logger_refuses_and_touches_nothing(tmp_path):
     assert snapshot(tmp_path / "run") == before
 
 
-def test_folder_with_only_args_counts_as_a_run(tmp_path):
-    # A run that crashed before its first epoch still owns its folder.
-    Logger("run", MODEL_ARGS, DATA_ARGS, save=True, save_dir=tmp_path)
+def test_folder_of_a_start_that_failed_is_not_an_earlier_run(tmp_path):
+    # A run that stopped before its first epoch leaves only its arguments: a
+    # second start (the fixed run) replaces them without overwrite=True.
+    Logger("run", {"old": True}, DATA_ARGS, save=True, save_dir=tmp_path)
+    (tmp_path / "run" / "notes.txt").write_text("mine")
+    logger = Logger("run", MODEL_ARGS, DATA_ARGS, save=True, save_dir=tmp_path)
+    with open(tmp_path / "run" / "model_args", "rb") as f:
+        assert pickle.load(f) == MODEL_ARGS
+    logger.push(epoch_log(0))
+    assert load_log(tmp_path / "run") == expected_history(1)
+    assert (tmp_path / "run" / "notes.txt").read_text() == "mine"
+    # One finished epoch makes it an earlier run.
     with pytest.raises(FileExistsError):
         Logger("run", MODEL_ARGS, DATA_ARGS, save=True, save_dir=tmp_path)
 
@@ -259,14 +268,21 @@ def test_overwrite_replaces_only_logger_files(tmp_path):
     (tmp_path / "run" / "notes.txt").write_text("keep me")
     (tmp_path / "run" / "parameters_epoch2").write_bytes(b"model's own file")
 
+    run = tmp_path / "run"
+    before = snapshot(run)
     new = Logger("run", MODEL_ARGS, DATA_ARGS, save=True, plot=True, save_dir=tmp_path,
                  overwrite=True)
-    run = tmp_path / "run"
-    # the earlier history is gone as soon as the new run starts
-    assert not (run / "log").exists() and not (run / "W5.png").exists()
+    # Until the new run has finished an epoch it is written aside and the
+    # earlier run stays as it was.
+    assert new.save_dir == run / ".new_run"
+    with open(run / ".new_run" / "model_args", "rb") as f:
+        assert pickle.load(f) == MODEL_ARGS
+    assert snapshot(run) == before
+    new.push(epoch_log(0))
+    assert new.save_dir == run
+    assert not (run / ".new_run").exists()
     with open(run / "model_args", "rb") as f:
         assert pickle.load(f) == MODEL_ARGS
-    new.push(epoch_log(0))
 
     assert load_log(run) == expected_history(1)
     assert (run / "notes.txt").read_text() == "keep me"
