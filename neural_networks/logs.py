@@ -72,7 +72,7 @@ _MARGINS = {"left": 0.14, "right": 0.97, "bottom": 0.12, "top": 0.86}
 # The run's name goes above the plot's title in small print, wrapped at "_" and
 # "-" into lines of at most this many characters (they fit the figure's width).
 _NAME_FONTSIZE = 8
-_NAME_LINE_CHARS = 90
+_NAME_LINE_CHARS = 60
 # zlib level 1: files about a third larger than the default level 6, but
 # encoded several times faster, and a plot is rewritten after every epoch.
 _PNG_OPTIONS = {"compress_level": 1}
