@@ -274,15 +274,19 @@ def check_config(config, sweep_args):
         values = sweep_args[key]
         if not isinstance(values, list) or not values:
             raise TypeError(f'{_key("sweep_args", key)} must be a non-empty list; got {describe(values)}')
+        if key == "hidden" and config.hidden_layer is None:
+            if values != [None]:
+                raise ValueError(f'{_key("sweep_args", "hidden")} must be [None] (this script '
+                                 f'has no --hidden option); got {values!r}')
+            continue
         for value in values:
-            if key == "lr":
-                _check_number(value, _key("sweep_args", "lr") + " values", 0)
-            elif config.hidden_layer is None:
-                if value is not None:
-                    raise ValueError(f'{_key("sweep_args", "hidden")} must be [None] (this script '
-                                     f'has no --hidden option); got {values!r}')
-            else:
-                _check_int(value, _key("sweep_args", "hidden") + " values", 1)
+            try:
+                if key == "lr":
+                    _check_number(value, _key("sweep_args", "lr") + " values", 0)
+                else:
+                    _check_int(value, _key("sweep_args", "hidden") + " values", 1)
+            except (ValueError, TypeError) as error:
+                raise type(error)(f"{error} in {values!r}") from None
 
 
 class _Typed(argparse.Action):
