@@ -15,19 +15,29 @@ dicts at the top and hand them to :func:`main`, which
 
 import argparse
 import copy
+import difflib
+import inspect
 import itertools
 import json
 import math
+import numbers
+import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from .activations import initialize_activation
 from .datasets import initialize_dataset
+from .layers import LAYERS, initialize_layer
 from .logs import Logger
+from .losses import LOSSES
 from .models import TrainingDiverged, initialize_model
-from .utils import atomic_open, atomic_write_text
+from .optimizers import OPTIMIZERS, initialize_optimizer
+from .schedulers import SCHEDULERS
+from .utils import atomic_open, atomic_write_text, describe
+from .weights import initialize_weights
 
 EXIT_DIVERGED = 1
 EXIT_BAD_INPUT = 2
@@ -70,11 +80,251 @@ class Config:
         return new
 
 
+# ---- checking the dicts at the top of a script ---------------------------------------------
+#
+# A mistake in the dicts must come back as one line that names the key the
+# student wrote, never as a traceback or as a complaint about a flag nobody
+# typed. Every key is checked here, before the command line is parsed (its
+# defaults come from the dicts) and before any file is written.
+
+_REQUIRED_KEYS = {
+    "data_args": ("name", "batch_size"),
+    "optimizer_args": ("name", "lr"),
+    "model_args": ("name", "loss", "seed"),
+    "log_args": ("save", "plot", "save_dir"),
+    "sweep_args": ("lr", "hidden"),
+}
+_OPTIONAL_KEYS = {
+    "data_args": ("dtype", "data_dir"),
+    "optimizer_args": tuple(
+        key for key in inspect.signature(initialize_optimizer).parameters if key not in ("name", "lr")
+    ),
+    "model_args": (),
+    "log_args": (),
+    "sweep_args": (),
+}
+
+
+def _key(dict_name, key):
+    return f'{dict_name}["{key}"]'
+
+
+def _check_keys(mapping, dict_name, required, optional=()):
+    """Unknown keys first (a typo'd key also shows up as a missing one), then missing ones."""
+    if not isinstance(mapping, dict):
+        raise TypeError(f"{dict_name} must be a dict; got {describe(mapping)}")
+    valid = list(required) + list(optional)
+    for key in mapping:
+        if key not in valid:
+            close = difflib.get_close_matches(str(key), valid, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(
+                f"{dict_name} has the unknown key {key!r}{hint}; the valid keys are {valid}"
+            )
+    for key in required:
+        if key not in mapping:
+            raise ValueError(f"{dict_name} is missing the key {key!r}; it has {list(mapping)}")
+
+
+def _check_int(value, where, minimum, allow_none=False):
+    if value is None and allow_none:
+        return
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{where} must be an int; got {describe(value)}")
+    if value < minimum:
+        raise ValueError(f"{where} must be >= {minimum}; got {value!r}")
+
+
+def _check_number(value, where, low, high=None, low_open=True, high_open=False, allow_none=False):
+    if value is None and allow_none:
+        return
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{where} must be a number; got {describe(value)}")
+    too_low = value <= low if low_open else value < low
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if not math.isfinite(value) or too_low or too_high:
+        interval = f"{'(' if low_open else '['}{low}, {'inf' if high is None else high}" \
+                   f"{')' if high_open or high is None else ']'}"
+        raise ValueError(f"{where} must be a number in {interval}; got {value!r}")
+
+
+def _check_bool(value, where):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{where} must be True or False; got {describe(value)}")
+
+
+def _check_name(value, where, check):
+    """``check(value)`` raises for an unknown name; the message gets ``where`` in front."""
+    try:
+        check(value)
+    except (ValueError, TypeError) as error:
+        raise type(error)(f"{where}: {error}") from None
+
+
+def _check_layer_args(layer_args, loss):
+    if not isinstance(layer_args, list) or not layer_args:
+        raise TypeError(f"layer_args must be a non-empty list of dicts; got {describe(layer_args)}")
+    last = len(layer_args) - 1
+    for i, args in enumerate(layer_args):
+        where = f"layer_args[{i}]"
+        if not isinstance(args, dict):
+            raise TypeError(f"{where} must be a dict; got {describe(args)}")
+        if "name" not in args:
+            raise ValueError(f"{where} is missing the key 'name'; it has {list(args)}")
+        _check_name(args["name"], _key(where, "name"), lambda name: LAYERS[_lookup_name(LAYERS, name)])
+        cls = LAYERS[args["name"].lower()]
+        signature = inspect.signature(cls).parameters
+        required = ["name"] + [k for k, p in signature.items() if p.default is inspect.Parameter.empty]
+        optional = [k for k, p in signature.items() if k not in required and k != "seed"]
+        _check_keys(args, f"{where} ({args['name']})", required, optional)
+        if "n_out" in args:
+            _check_int(args["n_out"], _key(where, "n_out"), 1, allow_none=i == last)
+        if "activation" in args:
+            _check_name(args["activation"], _key(where, "activation"), initialize_activation)
+        if "weight_init" in args:
+            _check_name(args["weight_init"], _key(where, "weight_init"), initialize_weights)
+        # The layer checks the rest (kernel_shape, stride, pad, mode, ...) and
+        # names the argument, which is the key.
+        try:
+            initialize_layer(**dict(args, n_out=args.get("n_out") or 1)
+                             if "n_out" in signature else args)
+        except (ValueError, TypeError) as error:
+            raise type(error)(f"{where}: {error}") from None
+    output = layer_args[last]
+    activation = str(output.get("activation", "linear")).lower()
+    if loss == "cross_entropy" and activation != "softmax":
+        has = (f'has "activation": {output["activation"]!r}' if "activation" in output
+               else "has no softmax activation")
+        raise ValueError(
+            f'model_args["loss"] "cross_entropy" needs a softmax output layer, but the output '
+            f'layer layer_args[{last}] ({output["name"]}) {has}: use "activation": "softmax" '
+            f'there, or "loss": "l2"'
+        )
+
+
+def _lookup_name(registry, name):
+    if not isinstance(name, str):
+        raise TypeError(f"must be a string, one of {sorted(registry)}; got {describe(name)}")
+    if name.lower() not in registry:
+        raise ValueError(f"unknown name {name!r}; valid names are {sorted(registry)}")
+    return name.lower()
+
+
+def check_config(config, sweep_args):
+    """Check every key of a script's dicts; raise ValueError/TypeError naming the key.
+
+    ``config`` holds the dicts (and EPOCHS) as the script wrote them,
+    ``sweep_args`` the script's sweep grid.
+    """
+    _check_int(config.epochs, "EPOCHS", 0)
+
+    data_args = config.data_args
+    _check_keys(data_args, "data_args", _REQUIRED_KEYS["data_args"], _OPTIONAL_KEYS["data_args"])
+    if not isinstance(data_args["name"], str) or not data_args["name"]:
+        raise TypeError(f'{_key("data_args", "name")} must be a dataset name (a str); '
+                        f'got {describe(data_args["name"])}')
+    _check_int(data_args["batch_size"], _key("data_args", "batch_size"), 1)
+    if data_args.get("dtype", "float64") not in ("float64", "float32"):
+        raise ValueError(f'{_key("data_args", "dtype")} must be "float64" or "float32"; '
+                         f'got {describe(data_args["dtype"])}')
+    if data_args.get("data_dir") is not None and not isinstance(data_args["data_dir"], (str, os.PathLike)):
+        raise TypeError(f'{_key("data_args", "data_dir")} must be a folder (a str) or None; '
+                        f'got {describe(data_args["data_dir"])}')
+
+    model_args = config.model_args
+    _check_keys(model_args, "model_args", _REQUIRED_KEYS["model_args"])
+    if not isinstance(model_args["name"], str) or not model_args["name"]:
+        raise TypeError(f'{_key("model_args", "name")} must be a non-empty str; '
+                        f'got {describe(model_args["name"])}')
+    _check_name(model_args["loss"], _key("model_args", "loss"), lambda name: _lookup_name(LOSSES, name))
+    _check_int(model_args["seed"], _key("model_args", "seed"), 0, allow_none=True)
+
+    _check_layer_args(config.layer_args, model_args["loss"].lower())
+
+    optimizer_args = config.optimizer_args
+    _check_keys(optimizer_args, "optimizer_args", _REQUIRED_KEYS["optimizer_args"],
+                _OPTIONAL_KEYS["optimizer_args"])
+    _check_name(optimizer_args["name"], _key("optimizer_args", "name"),
+                lambda name: _lookup_name(OPTIMIZERS, name))
+    _check_number(optimizer_args["lr"], _key("optimizer_args", "lr"), 0)
+    if optimizer_args.get("lr_scheduler") is not None:
+        _check_name(optimizer_args["lr_scheduler"], _key("optimizer_args", "lr_scheduler"),
+                    lambda name: _lookup_name(SCHEDULERS, name))
+    if "momentum" in optimizer_args:
+        _check_number(optimizer_args["momentum"], _key("optimizer_args", "momentum"), 0, 1,
+                      low_open=False, high_open=True, allow_none=True)
+    if "lr_decay" in optimizer_args:
+        _check_number(optimizer_args["lr_decay"], _key("optimizer_args", "lr_decay"), 0, 1,
+                      allow_none=True)
+    if optimizer_args.get("staircase") is not None:
+        _check_bool(optimizer_args["staircase"], _key("optimizer_args", "staircase"))
+    try:
+        initialize_optimizer(**optimizer_args)
+    except (ValueError, TypeError) as error:
+        raise type(error)(f"optimizer_args: {error}") from None
+
+    log_args = config.log_args
+    _check_keys(log_args, "log_args", _REQUIRED_KEYS["log_args"])
+    _check_bool(log_args["save"], _key("log_args", "save"))
+    _check_bool(log_args["plot"], _key("log_args", "plot"))
+    save_dir = log_args["save_dir"]
+    if not isinstance(save_dir, (str, os.PathLike)) or not os.fspath(save_dir):
+        raise TypeError(f'{_key("log_args", "save_dir")} must be a folder (a non-empty str); '
+                        f'got {describe(save_dir)}')
+
+    _check_keys(sweep_args, "sweep_args", _REQUIRED_KEYS["sweep_args"])
+    for key in ("lr", "hidden"):
+        values = sweep_args[key]
+        if not isinstance(values, list) or not values:
+            raise TypeError(f'{_key("sweep_args", key)} must be a non-empty list; got {describe(values)}')
+        if key == "hidden" and config.hidden_layer is None:
+            if values != [None]:
+                raise ValueError(f'{_key("sweep_args", "hidden")} must be [None] (this script '
+                                 f'has no --hidden option); got {values!r}')
+            continue
+        for value in values:
+            try:
+                if key == "lr":
+                    _check_number(value, _key("sweep_args", "lr") + " values", 0)
+                else:
+                    _check_int(value, _key("sweep_args", "hidden") + " values", 1)
+            except (ValueError, TypeError) as error:
+                raise type(error)(f"{error} in {values!r}") from None
+
+
+class _Typed(argparse.Action):
+    """Store an option's value and remember that it was typed on the command line
+    (``args.given``), so that a message can name the flag or the dict key."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        namespace.given = getattr(namespace, "given", frozenset()) | {self.dest}
+
+
 class _OneLineErrorParser(argparse.ArgumentParser):
     """An argument parser whose errors are one line on stderr (no usage dump)."""
 
+    def add_argument(self, *args, **kwargs):
+        if "action" not in kwargs:
+            kwargs["action"] = _Typed
+        return super().add_argument(*args, **kwargs)
+
     def error(self, message):
         self.exit(EXIT_BAD_INPUT, f"error: {message} (see --help)\n")
+
+
+# Where each value of a run comes from when its flag was not typed.
+_DICT_KEYS = {
+    "dataset": 'data_args["name"]',
+    "save_dir": 'log_args["save_dir"]',
+    "epochs": "EPOCHS",
+}
+_FLAGS = {"dataset": "--dataset", "save_dir": "--save-dir", "epochs": "--epochs"}
+
+
+def _source(args, dest):
+    """The flag if it was typed, else the dict key it defaults to."""
+    return _FLAGS[dest] if dest in getattr(args, "given", ()) else _DICT_KEYS[dest]
 
 
 def name_suffix(config, default_dataset=None):
@@ -121,7 +371,8 @@ def build_parser(description, config, sweep_defaults):
                         help="passes over the training set")
     parser.add_argument("--seed", type=int, default=config.model_args["seed"],
                         help="seeds the initial weights and the order of the examples")
-    parser.add_argument("--dtype", choices=["float64", "float32"], default="float64",
+    parser.add_argument("--dtype", choices=["float64", "float32"],
+                        default=config.data_args.get("dtype", "float64"),
                         help="float64 (exact, for gradient checks) or float32 (faster)")
     parser.add_argument("--model-name", default=None,
                         help="run folder name under --save-dir; None: a name built from the "
@@ -129,7 +380,9 @@ def build_parser(description, config, sweep_defaults):
     parser.add_argument("--save-dir", default=config.log_args["save_dir"],
                         help="folder that holds the run folders")
     parser.add_argument("--overwrite", action="store_true",
-                        help="replace an earlier run of the same name")
+                        help="replace an earlier run of the same name; the earlier run is kept "
+                             "until the new one has finished its first epoch (the new run is "
+                             "written aside until then)")
     parser.add_argument("--resume", action="store_true",
                         help="continue a stopped run from its checkpoint.npz")
     parser.add_argument("--no-plot", action="store_true", help="do not draw plots")
@@ -167,7 +420,34 @@ def config_from_args(config, args):
     new.log_args["save_dir"] = args.save_dir
     if args.no_plot:
         new.log_args["plot"] = False
+    new.sources = {dest: _source(args, dest) for dest in _DICT_KEYS}
     return new
+
+
+def _check_save_dir(save_dir, source):
+    """Refuse a save folder that cannot hold run folders, before any work is done."""
+    path = Path(save_dir)
+    for folder in (path, *path.parents):
+        if not folder.exists():
+            continue
+        if not folder.is_dir():
+            where = "is a file" if folder == path else f"is inside {str(folder)!r}, a file"
+            raise ValueError(f"{source} {str(save_dir)!r} {where}, not a folder; give a folder")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ValueError(f"{source} {str(save_dir)!r}: no permission to write in "
+                             f"{str(folder)!r}; give a folder you can write to")
+        return
+
+
+def _os_error_message(error, save_dir, source):
+    """One line for an OSError; it names the save folder when the error is inside it."""
+    reason = error.strerror or str(error)
+    if error.filename is not None:
+        target = Path(os.path.abspath(error.filename))
+        if Path(os.path.abspath(save_dir)) in (target, *target.parents):
+            return f"{source} {str(save_dir)!r}: cannot write {str(error.filename)!r} ({reason})"
+        return f"{reason}: {str(error.filename)!r}"
+    return reason
 
 
 def _validate(args):
@@ -197,8 +477,13 @@ def load_dataset(config, flatten):
     """The dataset of ``config.data_args``, shuffled by the model's seed."""
     args = dict(config.data_args)
     dtype = np.float32 if args.pop("dtype", "float64") == "float32" else np.float64
-    return initialize_dataset(args.pop("name"), batch_size=args.pop("batch_size"),
-                              seed=config.model_args["seed"], flatten=flatten, dtype=dtype, **args)
+    name = args.pop("name")
+    try:
+        return initialize_dataset(name, batch_size=args.pop("batch_size"),
+                                  seed=config.model_args["seed"], flatten=flatten, dtype=dtype, **args)
+    except (ValueError, TypeError) as error:
+        source = getattr(config, "sources", _DICT_KEYS)["dataset"]
+        raise type(error)(f"{source} {name!r}: {error}") from None
 
 
 def run(config, model_name, name_fn, flatten, overwrite=False, resume=False, verbose=True,
@@ -243,12 +528,22 @@ def run(config, model_name, name_fn, flatten, overwrite=False, resume=False, ver
                   f"nothing left to train.")
         else:
             print(f"Resuming {model_name} after epoch {model.epoch} of {config.epochs}.")
-    start = time.perf_counter()
-    model.train(dataset, max(config.epochs - model.epoch, 0), verbose=verbose)
-    seconds = time.perf_counter() - start
-    results = model.test(dataset, save_predictions=True)
-    if model.loss.name == "cross_entropy":
-        model.test_kaggle(dataset)  # kaggle_predictions.csv next to predictions.csv
+    if config.epochs == 0 and not resume:
+        source = getattr(config, "sources", _DICT_KEYS)["epochs"]
+        print(f"{source} is 0: no training; the test below is of the untrained network "
+              f"(its random initial weights).")
+    try:
+        start = time.perf_counter()
+        model.train(dataset, max(config.epochs - model.epoch, 0), verbose=verbose)
+        seconds = time.perf_counter() - start
+        results = model.test(dataset, save_predictions=True)
+        if model.loss.name == "cross_entropy":
+            model.test_kaggle(dataset)  # kaggle_predictions.csv next to predictions.csv
+    finally:
+        # With --overwrite, a new run that finished no epoch never replaced the earlier one.
+        if model.logger.discard_unfinished():
+            print(f"The earlier run in {run_dir} is kept as it was: the new run finished no "
+                  f"epoch.", file=sys.stderr)
     test_error = float("nan")  # a test split without labels has no error
     if results["error"]:
         sizes = [len(p) for p in results["prediction"]]
@@ -373,11 +668,18 @@ def main(description, config, name_fn, sweep_defaults, flatten, argv=None):
 
     ``flatten`` turns images into feature vectors (for fully connected networks).
     """
+    try:
+        check_config(config, sweep_defaults)
+    except (ValueError, TypeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     parser = build_parser(description, config, sweep_defaults)
     args = parser.parse_args(argv)
+    run_config = None
     try:
         _validate(args)
         run_config = config_from_args(config, args)
+        _check_save_dir(run_config.log_args["save_dir"], run_config.sources["save_dir"])
         if args.sweep:
             sweep(run_config, args.sweep_lr, getattr(args, "sweep_hidden", [None]), name_fn,
                   flatten, args.overwrite, not args.quiet)
@@ -392,5 +694,11 @@ def main(description, config, name_fn, sweep_defaults, flatten, argv=None):
         return EXIT_DIVERGED
     except (ValueError, TypeError, FileExistsError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as error:
+        # A folder that cannot be written (read-only, a file in the way, a full disk).
+        save_dir = (run_config or config).log_args["save_dir"]
+        source = _source(args, "save_dir")
+        print(f"error: {_os_error_message(error, save_dir, source)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return 0

@@ -13,13 +13,15 @@ when asked, writes it under ``<save_dir>/<model_name>/`` after every epoch:
 
 Every file is written atomically (see :func:`neural_networks.utils.atomic_open`):
 a crash leaves the previous complete file, never half of one. A run never
-overwrites an earlier run unless asked to with ``overwrite=True``.
+overwrites an earlier run unless asked to with ``overwrite=True``, and even
+then the earlier run stays until the new one has finished its first epoch.
 
 Plots are drawn on :class:`matplotlib.figure.Figure` objects, which need no
 pyplot and no GUI backend, so importing or using this module never changes the
 user's matplotlib backend.
 """
 
+import contextlib
 import csv
 import io
 import json
@@ -27,6 +29,7 @@ import math
 import numbers
 import os
 import pickle
+import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -42,6 +45,12 @@ _METRIC_PLOTS = ("loss.png", "error.png", "accuracy.png")
 _LOGGER_FILES = _ARG_FILES + _HISTORY_FILES + _METRIC_PLOTS
 # Files the model writes into the run folder: part of the same run.
 _RUN_FILES = ("checkpoint.npz", "predictions.csv")
+# Files that exist only once an epoch has finished: a folder without any of
+# them holds no earlier run, only the stub of a start that failed.
+_FINISHED_EPOCH_FILES = ("log", "checkpoint.npz", "loss.png")
+# With overwrite=True the new run is written into this sub-folder of the run
+# folder until its first epoch is finished, then moved into place.
+_STAGING = ".new_run"
 
 _METRICS = ("loss", "error")
 _SPLITS = ("train", "validate")
@@ -51,13 +60,19 @@ _CSV_COLUMNS = (
     "train_error", "validate_error",
     "train_accuracy", "validate_accuracy",
 )
+# With the L2 loss the model's error is the mean squared error, not 1 - accuracy.
+_CSV_COLUMNS_L2 = ("epoch", "train_loss", "validate_loss", "train_mse", "validate_mse")
 
 # 6 x 4 inches at 100 dpi: a 600 x 400 image, legible and cheap to redraw.
 _FIGSIZE = (6.0, 4.0)
 _DPI = 100
 # Fixed margins (fractions of the figure) with room for tick labels such as
 # "-0.0025". tight_layout would fit them exactly but doubles the drawing time.
-_MARGINS = {"left": 0.14, "right": 0.97, "bottom": 0.12, "top": 0.91}
+_MARGINS = {"left": 0.14, "right": 0.97, "bottom": 0.12, "top": 0.86}
+# The run's name goes above the plot's title in small print, wrapped at "_" and
+# "-" into lines of at most this many characters (they fit the figure's width).
+_NAME_FONTSIZE = 8
+_NAME_LINE_CHARS = 60
 # zlib level 1: files about a third larger than the default level 6, but
 # encoded several times faster, and a plot is rewritten after every epoch.
 _PNG_OPTIONS = {"compress_level": 1}
@@ -78,6 +93,9 @@ class Logger:
         The arguments that built the model and the dataset (usually dicts). With
         ``save`` they are pickled to ``model_args``/``data_args`` and copied to
         readable ``.json`` files (values JSON cannot hold are written as ``repr``).
+        When ``model_args["loss"]`` is ``"l2"`` the pushed error is the mean
+        squared error: ``history.csv`` calls it ``mse``, ``error.png`` is titled
+        ``mse``, and there is no accuracy column or ``accuracy.png``.
     save : bool
         Write the arguments at construction and ``log``, ``history.json`` and
         ``history.csv`` after every :meth:`push`.
@@ -88,11 +106,18 @@ class Logger:
         The folder that holds the run folders. Folders are created as needed,
         and only when ``save`` or ``plot`` is on.
     overwrite : bool
-        If the run folder already holds files of a Logger, the constructor raises
-        ``FileExistsError`` before writing anything, unless ``overwrite`` is true:
-        then those files (and only those) are deleted first. The model's own
-        files in the run folder (``checkpoint.npz``, ``predictions.csv``,
-        ``parameters_epoch*.npz``) count as the run's files too.
+        If the run folder already holds an earlier run (at least one finished
+        epoch), the constructor raises ``FileExistsError`` before writing
+        anything, unless ``overwrite`` is true. Then the new run is written
+        aside, into ``<run folder>/.new_run/``, and the earlier run stays as it
+        was until the new run's first :meth:`push`: only then are the earlier
+        run's files (and only those) deleted and the new ones moved into place.
+        A new run that stops before its first epoch leaves the earlier run
+        untouched (see :meth:`discard_unfinished`). The model's own files in
+        the run folder (``checkpoint.npz``, ``predictions.csv``,
+        ``parameters_epoch*.npz``) count as the run's files too. A folder with
+        Logger files but no finished epoch (a start that failed) is not an
+        earlier run: its files are replaced without ``overwrite``.
     resume : bool
         Continue the run saved in the folder: its ``log`` is read back and new
         epochs are appended (see :meth:`truncate` to match a checkpoint).
@@ -116,7 +141,9 @@ class Logger:
     counter : int
         The number of epochs pushed so far.
     save_dir : pathlib.Path
-        The run folder, ``Path(save_dir) / model_name`` (the course's name for it).
+        The folder written to: the run folder ``Path(save_dir) / model_name``
+        (the course's name for it), or, while an overwriting run has not
+        finished its first epoch, ``<run folder>/.new_run``.
 
     Epochs are numbered from 1 in ``history.json``, ``history.csv`` and the
     plots: epoch ``k`` is the state after ``k`` finished epochs. Accuracy
@@ -153,6 +180,10 @@ class Logger:
         self.plot = plot
         self.overwrite = overwrite
         self.save_dir = Path(save_dir) / model_name
+        # The run folder while the new run is written aside (see overwrite).
+        self._replaces = None
+        loss = model_args.get("loss") if isinstance(model_args, Mapping) else None
+        self._error_is_mse = str(getattr(loss, "name", loss)).lower() == "l2"
         self.counter = 0
         self.log = {
             "loss": {"train": [], "validate": []},
@@ -187,10 +218,12 @@ class Logger:
                 ) + "\n"
 
         existing = _existing_logger_files(self.save_dir)
-        if resume or (overwrite and existing):
+        earlier_run = _holds_finished_epochs(self.save_dir)
+        if resume or existing:
             # Temporary files of writes that a crash or kill cut short.
             for stale in self.save_dir.glob(".*.tmp"):
                 stale.unlink(missing_ok=True)
+            _remove_staging(self.save_dir / _STAGING)
         if resume:
             if not (self.save_dir / "log").is_file():
                 raise FileNotFoundError(
@@ -200,15 +233,21 @@ class Logger:
             self.log.setdefault("params", {})
             self.counter = len(self.log["loss"]["train"])
             return
-        if existing and not overwrite:
+        if earlier_run and not overwrite:
             names = ", ".join(path.name for path in existing)
             raise FileExistsError(
                 f"Logger: the run folder {str(self.save_dir)!r} already holds the files "
                 f"of an earlier run ({names}). Pass overwrite=True (on the command "
                 f"line: --overwrite) to replace them, or pick another model_name."
             )
-        for path in existing:
-            path.unlink(missing_ok=True)
+        if earlier_run:
+            # Keep the earlier run until this one has an epoch to show for itself.
+            self._replaces = self.save_dir
+            self.save_dir = self.save_dir / _STAGING
+        else:
+            # The stub of a start that failed before its first epoch.
+            for path in existing:
+                path.unlink(missing_ok=True)
 
         self.save_dir.mkdir(parents=True, exist_ok=True)
         for name, content in arg_files.items():
@@ -276,6 +315,35 @@ class Logger:
         if self.plot:
             self._plots_stale = True
             self._maybe_draw_plots()
+        if self._replaces is not None:
+            self._replace_earlier_run()
+
+    def _replace_earlier_run(self):
+        """Swap the new run (written aside) in for the earlier one after its first epoch."""
+        staged, run_dir = self.save_dir, self._replaces
+        for path in _existing_logger_files(run_dir):
+            path.unlink(missing_ok=True)
+        for path in sorted(staged.iterdir()):
+            if path.is_file() and not path.name.endswith(".tmp"):
+                os.replace(path, run_dir / path.name)
+        _remove_staging(staged)
+        self.save_dir, self._replaces = run_dir, None
+
+    def discard_unfinished(self):
+        """End a run that was written aside and never finished an epoch.
+
+        With ``overwrite=True`` over an earlier run, the new run lives in
+        ``<run folder>/.new_run/`` until its first :meth:`push`. If it stops
+        before that, this deletes what it wrote there and leaves the earlier
+        run as it was. Returns True if there was something to discard.
+        """
+        if self._replaces is None:
+            return False
+        _remove_staging(self.save_dir)
+        self.save_dir, self._replaces = self._replaces, None
+        self.counter = 0
+        self.save = self.plot = False  # nothing more is written for this run
+        return True
 
     def _maybe_draw_plots(self):
         # Redrawing every plot costs tens of milliseconds, far more than an
@@ -323,6 +391,9 @@ class Logger:
         return list(range(1, self.counter + 1))
 
     def _accuracy(self):
+        """1 - error per split, or None when the error is not a classification error."""
+        if self._error_is_mse:
+            return None
         return {
             split: [1.0 - error for error in self.log["error"][split]]
             for split in _SPLITS
@@ -342,10 +413,11 @@ class Logger:
         columns = [self._epochs()]
         for metric in ("loss", "error"):
             columns += [self.log[metric][split] for split in _SPLITS]
-        columns += [accuracy[split] for split in _SPLITS]
+        if accuracy is not None:
+            columns += [accuracy[split] for split in _SPLITS]
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(_CSV_COLUMNS)
+        writer.writerow(_CSV_COLUMNS_L2 if accuracy is None else _CSV_COLUMNS)
         for row in range(self.counter):
             writer.writerow(
                 [repr(column[row]) if row < len(column) else "" for column in columns]
@@ -355,18 +427,21 @@ class Logger:
     def _draw_plots(self):
         self.save_dir.mkdir(parents=True, exist_ok=True)
         epochs = self._epochs()
-        series = {"loss": self.log["loss"], "error": self.log["error"],
-                  "accuracy": self._accuracy()}
-        for metric, values in series.items():
+        # (file, values, title, y label)
+        series = [("loss.png", self.log["loss"], "loss", "loss")]
+        if self._error_is_mse:
+            series.append(("error.png", self.log["error"], "mse (mean squared error)", "mse"))
+        else:
+            series.append(("error.png", self.log["error"], "error", "error"))
+            series.append(("accuracy.png", self._accuracy(), "accuracy", "accuracy"))
+        for file_name, values, title, ylabel in series:
             lines = [("train", values["train"])]
             if values["validate"]:
                 lines.append(("validation", values["validate"]))
-            self._save_plot(f"{metric}.png", epochs, lines,
-                            title=f"{self.model_name}: {metric}", ylabel=metric)
+            self._save_plot(file_name, epochs, lines, title=title, ylabel=ylabel)
         for name, extremes in self.log["params"].items():
             lines = [("max", extremes["max"]), ("min", extremes["min"])]
-            self._save_plot(f"{name}.png", epochs, lines,
-                            title=f"{self.model_name}: {name} (max and min)",
+            self._save_plot(f"{name}.png", epochs, lines, title=f"{name} (max and min)",
                             ylabel=f"{name} value")
 
     def _save_plot(self, file_name, epochs, lines, title, ylabel):
@@ -380,7 +455,7 @@ class Logger:
         """
         if file_name not in self._figures:
             self._figures[file_name] = _new_plot(
-                [label for label, _ in lines], title, ylabel
+                [label for label, _ in lines], self.model_name, title, ylabel
             )
         fig, ax, artists = self._figures[file_name]
         marker = "o" if len(epochs) <= _MARKER_EPOCHS else "None"
@@ -389,6 +464,10 @@ class Logger:
             artist.set_marker(marker)
         ax.relim()
         ax.autoscale_view()
+        # Epochs are whole numbers: half an epoch of room on each side keeps
+        # the integer locator from labelling 0.95 ... 1.05 when there is one.
+        margin = max(0.5, 0.03 * (len(epochs) - 1))
+        ax.set_xlim(1 - margin, len(epochs) + margin)
         with atomic_open(self.save_dir / file_name, "wb") as f:
             fig.savefig(f, format="png", dpi=_DPI, pil_kwargs=_PNG_OPTIONS)
 
@@ -403,23 +482,48 @@ class Logger:
         return state
 
 
-def _new_plot(labels, title, ylabel):
-    """An empty figure with one line per label; returns (fig, ax, lines)."""
+def _new_plot(labels, model_name, title, ylabel):
+    """An empty figure with one line per label; returns (fig, ax, lines).
+
+    The run's name, which can be long, is printed small above the title and
+    wrapped so that it never runs off the figure.
+    """
     # Imported here so that importing the package does not load matplotlib.
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
     fig = Figure(figsize=_FIGSIZE, dpi=_DPI)
-    fig.subplots_adjust(**_MARGINS)
+    name_lines = _wrap_name(model_name, _NAME_LINE_CHARS)
+    # Each extra line of the name takes room from the top of the plot.
+    line_height = 1.25 * _NAME_FONTSIZE / 72 * _DPI / (_FIGSIZE[1] * _DPI)
+    fig.subplots_adjust(**dict(_MARGINS, top=_MARGINS["top"] - line_height * (len(name_lines) - 1)))
+    fig.text(0.5, 0.985, "\n".join(name_lines), ha="center", va="top",
+             fontsize=_NAME_FONTSIZE, color="0.3")
     ax = fig.add_subplot()
     lines = [ax.plot([], [], label=label, markersize=3)[0] for label in labels]
     ax.set_title(title)
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.grid(alpha=0.3)
     ax.legend(loc="best")
     return fig, ax, lines
+
+
+def _wrap_name(name, width):
+    """Split a run name into lines of at most ``width`` characters, after a "_"
+    or "-" where possible (run names have no spaces)."""
+    lines = [""]
+    for piece in re.split(r"(?<=[_\-\s])", name):
+        while len(piece) > width:  # a piece too long for any line is cut
+            if lines[-1]:
+                lines.append("")
+            lines[-1], piece = piece[:width], piece[width:]
+            lines.append("")
+        if len(lines[-1]) + len(piece) > width and lines[-1]:
+            lines.append("")
+        lines[-1] += piece
+    return [line for line in lines if line] or [""]
 
 
 # ------------------------------------------------------------------- loading
@@ -532,6 +636,26 @@ def _existing_logger_files(run_dir):
     except (OSError, ValueError):
         pass
     return [run_dir / name for name in names if (run_dir / name).is_file()]
+
+
+def _holds_finished_epochs(run_dir):
+    """True if ``run_dir`` holds a run with at least one finished epoch."""
+    return any((run_dir / name).is_file() for name in _FINISHED_EPOCH_FILES)
+
+
+def _remove_staging(staging):
+    """Delete the folder a new run was written into aside, if it exists.
+
+    Only its files are deleted (this module and the model wrote them); if
+    anything else is in there, the folder stays.
+    """
+    if staging.name != _STAGING or not staging.is_dir():
+        return
+    for path in staging.iterdir():
+        if path.is_file():
+            path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        staging.rmdir()
 
 
 def _parse_push(log):

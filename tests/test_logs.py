@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 
@@ -64,10 +65,10 @@ def expected_history(n, validate=True, params=("W0", "b0")):
 
 
 def snapshot(folder):
-    """name -> (bytes, mtime_ns) of every file in ``folder``."""
+    """name -> (bytes, mtime_ns) of every file in ``folder`` (sub-folders left out)."""
     return {
         path.name: (path.read_bytes(), path.stat().st_mtime_ns)
-        for path in sorted(Path(folder).iterdir())
+        for path in sorted(Path(folder).iterdir()) if path.is_file()
     }
 
 
@@ -237,9 +238,18 @@ def test_second_logger_refuses_and_touches_nothing(tmp_path):
     assert snapshot(tmp_path / "run") == before
 
 
-def test_folder_with_only_args_counts_as_a_run(tmp_path):
-    # A run that crashed before its first epoch still owns its folder.
-    Logger("run", MODEL_ARGS, DATA_ARGS, save=True, save_dir=tmp_path)
+def test_folder_of_a_start_that_failed_is_not_an_earlier_run(tmp_path):
+    # A run that stopped before its first epoch leaves only its arguments: a
+    # second start (the fixed run) replaces them without overwrite=True.
+    Logger("run", {"old": True}, DATA_ARGS, save=True, save_dir=tmp_path)
+    (tmp_path / "run" / "notes.txt").write_text("mine")
+    logger = Logger("run", MODEL_ARGS, DATA_ARGS, save=True, save_dir=tmp_path)
+    with open(tmp_path / "run" / "model_args", "rb") as f:
+        assert pickle.load(f) == MODEL_ARGS
+    logger.push(epoch_log(0))
+    assert load_log(tmp_path / "run") == expected_history(1)
+    assert (tmp_path / "run" / "notes.txt").read_text() == "mine"
+    # One finished epoch makes it an earlier run.
     with pytest.raises(FileExistsError):
         Logger("run", MODEL_ARGS, DATA_ARGS, save=True, save_dir=tmp_path)
 
@@ -259,14 +269,21 @@ def test_overwrite_replaces_only_logger_files(tmp_path):
     (tmp_path / "run" / "notes.txt").write_text("keep me")
     (tmp_path / "run" / "parameters_epoch2").write_bytes(b"model's own file")
 
+    run = tmp_path / "run"
+    before = snapshot(run)
     new = Logger("run", MODEL_ARGS, DATA_ARGS, save=True, plot=True, save_dir=tmp_path,
                  overwrite=True)
-    run = tmp_path / "run"
-    # the earlier history is gone as soon as the new run starts
-    assert not (run / "log").exists() and not (run / "W5.png").exists()
+    # Until the new run has finished an epoch it is written aside and the
+    # earlier run stays as it was.
+    assert new.save_dir == run / ".new_run"
+    with open(run / ".new_run" / "model_args", "rb") as f:
+        assert pickle.load(f) == MODEL_ARGS
+    assert snapshot(run) == before
+    new.push(epoch_log(0))
+    assert new.save_dir == run
+    assert not (run / ".new_run").exists()
     with open(run / "model_args", "rb") as f:
         assert pickle.load(f) == MODEL_ARGS
-    new.push(epoch_log(0))
 
     assert load_log(run) == expected_history(1)
     assert (run / "notes.txt").read_text() == "keep me"
@@ -582,3 +599,101 @@ def test_resume_without_an_earlier_run_fails_clearly(tmp_path):
     with pytest.raises(ValueError, match="overwrite and resume"):
         Logger("run", MODEL_ARGS, DATA_ARGS, save=True, save_dir=tmp_path, resume=True,
                overwrite=True)
+
+
+# ------------------------------------------------ overwriting keeps the old run
+
+
+def test_overwrite_that_never_finishes_an_epoch_leaves_the_earlier_run(tmp_path):
+    old = Logger("run", {"old": True}, DATA_ARGS, save=True, plot=True, save_dir=tmp_path)
+    for k in range(2):
+        old.push(epoch_log(k))
+    run = tmp_path / "run"
+    (run / "checkpoint.npz").write_bytes(b"the model's checkpoint")
+    before = snapshot(run)
+
+    new = Logger("run", MODEL_ARGS, DATA_ARGS, save=True, plot=True, save_dir=tmp_path,
+                 overwrite=True)
+    # The model writes its files where the Logger writes (e.g. an untrained test).
+    (new.save_dir / "predictions.csv").write_text("index\n")
+    assert new.discard_unfinished() is True
+    assert snapshot(run) == before
+    assert not (run / ".new_run").exists()
+    assert new.discard_unfinished() is False
+    assert load_log(run) == {**expected_history(2)}
+
+
+def test_stale_new_run_folder_of_a_killed_run_is_cleared(tmp_path):
+    old = Logger("run", MODEL_ARGS, DATA_ARGS, save=True, save_dir=tmp_path)
+    old.push(epoch_log(0))
+    stale = tmp_path / "run" / ".new_run"
+    stale.mkdir()
+    (stale / "log").write_bytes(b"half a run")
+    new = Logger("run", MODEL_ARGS, DATA_ARGS, save=True, save_dir=tmp_path, overwrite=True)
+    assert sorted(p.name for p in stale.iterdir()) == sorted(ARG_FILES)
+    new.push(epoch_log(0))
+    assert not stale.exists()
+
+
+# ------------------------------------------------------------- the L2 loss
+
+
+def test_l2_error_is_called_mse_and_has_no_accuracy(tmp_path):
+    logger = Logger("run", {"loss": "l2"}, DATA_ARGS, save=True, plot=True, save_dir=tmp_path)
+    for k in range(2):
+        logger.push(epoch_log(k))
+    run = tmp_path / "run"
+    with open(run / "history.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["epoch", "train_loss", "validate_loss", "train_mse", "validate_mse"]
+    assert [float(row["train_mse"]) for row in rows] == [0.5 / 2, 0.5 / 3]
+    assert not (run / "accuracy.png").exists()
+    assert_png_file(run / "error.png")
+    _, ax, _ = logger._figures["error.png"]
+    assert "mse" in ax.get_title() and ax.get_ylabel() == "mse"
+    assert "accuracy.png" not in logger._figures
+
+
+def assert_png_file(path):
+    assert path.read_bytes()[:8] == PNG_SIGNATURE, path
+
+
+# ------------------------------------------------------- titles and ticks
+
+LONG_NAME = "feed_forward_2layers_25-lr0.01_mom0.9_seed0"
+
+
+@pytest.mark.parametrize("name", [LONG_NAME, "cnn_" + "32-64-" * 20 + "lr0.001_seed0", "x" * 200])
+def test_every_text_of_every_plot_fits_in_the_figure(tmp_path, name):
+    # The parameter plots' titles used to run off the right edge:
+    # "feed_forward_2layers_25-lr0.01_mom0.9_seed0: W0 (max and m".
+    logger = Logger(name, MODEL_ARGS, DATA_ARGS, plot=True, save_dir=tmp_path)
+    logger.push(epoch_log(0, params=("W0", "b0", "W1")))
+    assert set(logger._figures) == METRIC_PLOTS | {"W0.png", "b0.png", "W1.png"}
+    for file_name, (fig, ax, _) in logger._figures.items():
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        width, height = fig.bbox.width, fig.bbox.height
+        texts = fig.texts + [ax.title, ax.xaxis.label, ax.yaxis.label]
+        shown = "".join(t.get_text().replace("\n", "") for t in fig.texts)
+        assert shown == name, file_name  # the whole name, wrapped, no character lost
+        for text in texts:
+            box = text.get_window_extent(renderer)
+            assert 0 <= box.x0 and box.x1 <= width, (file_name, text.get_text())
+            assert 0 <= box.y0 and box.y1 <= height, (file_name, text.get_text())
+
+
+@pytest.mark.parametrize("n_epochs", [1, 2, 3, 7, 25])
+def test_epoch_ticks_are_whole_numbers(tmp_path, n_epochs):
+    # One epoch used to get the ticks 0.945 ... 1.050.
+    logger = Logger("run", MODEL_ARGS, DATA_ARGS, plot=True, save_dir=tmp_path, plot_interval=0)
+    for k in range(n_epochs):
+        logger.push(epoch_log(k))
+    for file_name, (fig, ax, _) in logger._figures.items():
+        FigureCanvasAgg(fig).draw()
+        low, high = ax.get_xlim()
+        ticks = [t for t in ax.get_xticks() if low <= t <= high]
+        assert ticks, file_name
+        assert all(float(t).is_integer() for t in ticks), (file_name, ticks)
+        assert 1 in ticks or n_epochs > 10
+        # every epoch's point is inside the plot
+        assert low < 1 and n_epochs < high

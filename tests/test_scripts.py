@@ -549,3 +549,359 @@ def test_sigkill_never_leaves_a_truncated_logger_file(tmp_path):
     assert any(n for n in written)
     leftovers = list(run_dir.glob(".*.tmp"))
     print(f"Logger: {len(leftovers)} of 10 kills landed inside a write; epochs seen: {written}")
+
+
+# ---------------------------------------------------------------------------
+# Every key of every dict at the top of the scripts: a mistake is one line
+# naming the key, exit status 2, never a traceback
+# ---------------------------------------------------------------------------
+
+# The line that closes the block of dicts a student edits.
+END_OF_DICTS = re.compile(r"^# -{20,}$", flags=re.M)
+
+
+def script_parts(script):
+    """The script's source split into the dicts at the top and the rest."""
+    source = (REPO / script).read_text()
+    cut = list(END_OF_DICTS.finditer(source))[-1].end()
+    return source[:cut], source[cut:]
+
+
+def run_edited(script, edit, argv, monkeypatch, capsys):
+    """Run ``script`` as ``__main__`` in this process, with ``edit(namespace)``
+    applied to its dicts as if the student had typed the change; returns
+    (exit status, stdout, stderr)."""
+    top, rest = script_parts(script)
+    namespace = {"__name__": "__main__", "__file__": str(REPO / script)}
+    exec(compile(top, script, "exec"), namespace)
+    edit(namespace)
+    monkeypatch.setattr(sys, "argv", [script, *map(str, argv)])
+    monkeypatch.chdir(REPO)
+    with pytest.raises(SystemExit) as info:
+        exec(compile(rest, script, "exec"), namespace)
+    captured = capsys.readouterr()
+    return info.value.code, captured.out, captured.err
+
+
+def script_dicts(script):
+    namespace = {"__name__": "dicts"}
+    exec(compile(script_parts(script)[0], script, "exec"), namespace)
+    return namespace
+
+
+# Keys a script cannot do without (an optional key may be deleted).
+REQUIRED = {
+    "data_args": {"name", "batch_size"},
+    "optimizer_args": {"name", "lr"},
+    "model_args": {"name", "loss", "seed"},
+    "log_args": {"save", "plot", "save_dir"},
+    "sweep_args": {"lr", "hidden"},
+    "fully_connected": {"name", "n_out"},
+    "conv2d": {"name", "n_out", "kernel_shape"},
+    "pool2d": {"name", "kernel_shape"},
+    "flatten": {"name"},
+}
+WRONG_TYPE = {"oops": 1}
+# A value of the right type that no key accepts (None: the key has no range).
+OUT_OF_RANGE = {
+    ("data_args", "name"): "nope", ("data_args", "batch_size"): 0,
+    ("optimizer_args", "name"): "adagrad", ("optimizer_args", "lr"): -0.1,
+    ("optimizer_args", "lr_scheduler"): "linear", ("optimizer_args", "momentum"): 1.5,
+    ("optimizer_args", "clip_norm"): -1.0, ("optimizer_args", "lr_decay"): 1.5,
+    ("optimizer_args", "stage_length"): 0,
+    ("model_args", "name"): "", ("model_args", "loss"): "l1", ("model_args", "seed"): -1,
+    ("log_args", "save"): None, ("log_args", "plot"): None, ("log_args", "save_dir"): "",
+    ("sweep_args", "lr"): [0.01, -0.1],
+    ("layer", "name"): "dense", ("layer", "n_out"): 0, ("layer", "activation"): "rel",
+    ("layer", "weight_init"): "xavier", ("layer", "kernel_shape"): 0, ("layer", "stride"): 0,
+    ("layer", "pad"): -1, ("layer", "mode"): "min", ("layer", "keep_dim"): "middle",
+}
+
+
+def dict_key_cases():
+    cases = []
+    for script in (FFNN, CNN):
+        dicts = script_dicts(script)
+        entries = [(name, name, dicts[name]) for name in
+                   ("data_args", "optimizer_args", "model_args", "log_args", "sweep_args")]
+        entries += [(f"layer_args[{i}]", args["name"], args)
+                    for i, args in enumerate(dicts["layer_args"])]
+        for where, kind, mapping in entries:
+            for key in mapping:
+                if key in REQUIRED[kind]:
+                    cases.append((script, where, key, "delete", None))
+                cases.append((script, where, key, "typo", key + "s"))
+                cases.append((script, where, key, "wrong type", WRONG_TYPE))
+                bad = OUT_OF_RANGE.get(("layer" if where.startswith("layer") else where, key))
+                if where == "sweep_args" and key == "hidden":
+                    bad = [5] if script == CNN else [25, 0]
+                if bad is not None:
+                    cases.append((script, where, key, "out of range", bad))
+        for value in (-1, "10", 2.5):
+            cases.append((script, "EPOCHS", "EPOCHS", "value", value))
+    return cases
+
+
+DICT_KEY_CASES = dict_key_cases()
+
+
+def apply_case(where, key, change, value):
+    def edit(namespace):
+        if where == "EPOCHS":
+            namespace["EPOCHS"] = value
+            return
+        match = re.fullmatch(r"layer_args\[(\d+)\]", where)
+        mapping = namespace["layer_args"][int(match.group(1))] if match else namespace[where]
+        if change == "delete":
+            del mapping[key]
+        elif change == "typo":
+            mapping[value] = mapping.pop(key)
+        else:
+            mapping[key] = value
+    return edit
+
+
+def test_the_dict_table_covers_every_key_of_both_scripts():
+    assert len(DICT_KEY_CASES) > 120
+    for script in (FFNN, CNN):
+        dicts = script_dicts(script)
+        covered = {(where, key) for s, where, key, _, _ in DICT_KEY_CASES if s == script}
+        for name in ("data_args", "optimizer_args", "model_args", "log_args", "sweep_args"):
+            assert {(name, key) for key in dicts[name]} <= covered
+        for i, args in enumerate(dicts["layer_args"]):
+            assert {(f"layer_args[{i}]", key) for key in args} <= covered
+
+
+@pytest.mark.parametrize("script, where, key, change, value", DICT_KEY_CASES,
+                         ids=lambda v: v if isinstance(v, str) else repr(v))
+def test_a_mistake_in_a_dict_is_one_line_naming_the_key(tmp_path, monkeypatch, capsys,
+                                                        script, where, key, change, value):
+    status, out, err = run_edited(script, apply_case(where, key, change, value),
+                                  ["--save-dir", tmp_path / "runs", "--epochs", 0, "--no-plot"]
+                                  if where != "EPOCHS" else ["--save-dir", tmp_path / "runs"],
+                                  monkeypatch, capsys)
+    assert status == 2, (out, err)
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    line = lines[0]
+    assert where in line
+    assert (value if change == "typo" else key) in line
+    if change in ("wrong type", "out of range", "value"):
+        assert repr(value) in line or repr(value)[1:-1] in line
+    assert out == ""
+    assert not (tmp_path / "runs").exists()  # nothing written
+
+
+@pytest.mark.parametrize("script", [FFNN, CNN])
+def test_help_works_and_a_typo_in_a_layer_is_named_even_with_help(monkeypatch, capsys, script):
+    status, out, _ = run_edited(script, lambda ns: None, ["--help"], monkeypatch, capsys)
+    assert status == 0 and out.startswith("usage:")
+
+    def typo(namespace):
+        namespace["layer_args"][0]["n_outs"] = namespace["layer_args"][0].pop("n_out")
+
+    status, out, err = run_edited(script, typo, ["--help"], monkeypatch, capsys)
+    # It used to be a KeyError: 'n_out' traceback.
+    assert status == 2 and "Traceback" not in err
+    assert err.strip() == (
+        "error: layer_args[0] (" + script_dicts(script)["layer_args"][0]["name"] + ") has the "
+        "unknown key 'n_outs' (did you mean 'n_out'?); the valid keys are "
+        + ("['name', 'n_out', 'activation', 'weight_init']" if script == FFNN else
+           "['name', 'n_out', 'kernel_shape', 'activation', 'stride', 'pad', 'weight_init']")
+    )
+
+
+def test_a_bad_hidden_size_in_the_dict_is_not_blamed_on_the_flag(tmp_path, monkeypatch, capsys):
+    def zero(namespace):
+        namespace["layer_args"][0]["n_out"] = 0
+
+    status, _, err = run_edited(FFNN, zero, ["--save-dir", tmp_path], monkeypatch, capsys)
+    assert status == 2
+    assert err == 'error: layer_args[0]["n_out"] must be >= 1; got 0\n'
+    # The flag, when typed, is named.
+    status, _, err = run_edited(FFNN, lambda ns: None, ["--save-dir", tmp_path, "--hidden", 0],
+                                monkeypatch, capsys)
+    assert status == 2 and err == "error: --hidden must be >= 1; got 0\n"
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "linear", None])
+def test_cross_entropy_needs_a_softmax_output_layer(tmp_path, monkeypatch, capsys, activation):
+    def edit(namespace):
+        if activation is None:
+            del namespace["layer_args"][-1]["activation"]
+        else:
+            namespace["layer_args"][-1]["activation"] = activation
+
+    status, out, err = run_edited(FFNN, edit, ["--save-dir", tmp_path / "runs"], monkeypatch, capsys)
+    assert status == 2 and out == ""
+    has = f'has "activation": {activation!r}' if activation else "has no softmax activation"
+    assert err == (
+        f'error: model_args["loss"] "cross_entropy" needs a softmax output layer, but the '
+        f'output layer layer_args[1] (fully_connected) {has}: use "activation": "softmax" '
+        f'there, or "loss": "l2"\n'
+    )
+    assert not (tmp_path / "runs").exists()
+
+
+def test_l2_with_a_linear_output_layer_trains(tmp_path, monkeypatch, capsys):
+    def edit(namespace):
+        namespace["layer_args"][-1]["activation"] = "linear"
+        namespace["model_args"]["loss"] = "l2"
+
+    status, out, err = run_edited(FFNN, edit, ["--save-dir", tmp_path, "--epochs", 2],
+                                  monkeypatch, capsys)
+    assert status == 0, err
+    header = (tmp_path / FFNN_RUN / "history.csv").read_text().splitlines()[0]
+    assert header == "epoch,train_loss,validate_loss,train_mse,validate_mse"
+    assert not (tmp_path / FFNN_RUN / "accuracy.png").exists()
+
+
+# ---------------------------------------------------------------------------
+# The save folder: a file in the way, no permission
+# ---------------------------------------------------------------------------
+
+
+def test_save_dir_that_is_a_file(tmp_path):
+    # It used to be a NotADirectoryError traceback.
+    a_file = tmp_path / "runs.txt"
+    a_file.write_text("not a folder")
+    result = run(FFNN, "--save-dir", a_file, "--epochs", 1)
+    assert result.returncode == 2
+    assert result.stderr == f"error: --save-dir {str(a_file)!r} is a file, not a folder; give a folder\n"
+    inside = run(FFNN, "--save-dir", a_file / "sub", "--epochs", 1)
+    assert inside.returncode == 2
+    assert inside.stderr == (f"error: --save-dir {str(a_file / 'sub')!r} is inside "
+                             f"{str(a_file)!r}, a file, not a folder; give a folder\n")
+    assert a_file.read_text() == "not a folder"
+
+
+def test_save_dir_of_the_dict_that_is_a_file_names_the_key(tmp_path, monkeypatch, capsys):
+    experiments = tmp_path / "experiments"
+    experiments.write_text("")
+
+    def edit(namespace):
+        namespace["log_args"]["save_dir"] = str(experiments)
+
+    status, _, err = run_edited(FFNN, edit, ["--epochs", 1], monkeypatch, capsys)
+    assert status == 2
+    assert err == (f'error: log_args["save_dir"] {str(experiments)!r} is a file, not a folder; '
+                   f"give a folder\n")
+
+
+READ_ONLY_SAVE_DIR = textwrap.dedent("""
+    import errno, os, runpy, sys
+    # What a read-only folder does to a writer, for a test that may run as root
+    # (root ignores permissions): creating anything inside it fails.
+    read_only = os.path.abspath(sys.argv[1])
+    real_mkdir, real_open = os.mkdir, os.open
+
+    def refuse(path):
+        return os.path.abspath(path).startswith(read_only + os.sep)
+
+    def mkdir(path, *args, **kwargs):
+        if refuse(path):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
+        return real_mkdir(path, *args, **kwargs)
+
+    def open_(path, flags, *args, **kwargs):
+        if refuse(path) and flags & os.O_CREAT:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
+        return real_open(path, flags, *args, **kwargs)
+
+    os.mkdir, os.open = mkdir, open_
+    sys.argv = sys.argv[2:]
+    runpy.run_path(sys.argv[0], run_name="__main__")
+""")
+
+
+def test_save_dir_without_permission_to_write(tmp_path):
+    # It used to be a PermissionError traceback.
+    read_only = tmp_path / "experiments"
+    read_only.mkdir()
+    driver = tmp_path / "driver.py"
+    driver.write_text(READ_ONLY_SAVE_DIR)
+    result = subprocess.run([sys.executable, str(driver), str(read_only), FFNN, "--save-dir",
+                             str(read_only), "--epochs", "1", "--no-plot"],
+                            cwd=REPO, env=env(), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    run_dir = read_only / FFNN_RUN
+    assert result.stderr == (f"error: --save-dir {str(read_only)!r}: cannot write "
+                             f"{str(run_dir)!r} (Permission denied)\n")
+    assert list(read_only.iterdir()) == []
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores permissions")
+def test_save_dir_read_only_for_real(tmp_path):
+    read_only = tmp_path / "experiments"
+    read_only.mkdir()
+    read_only.chmod(0o555)
+    try:
+        result = run(FFNN, "--save-dir", read_only, "--epochs", 1)
+    finally:
+        read_only.chmod(0o755)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: --save-dir {str(read_only)!r}: no permission")
+
+
+# ---------------------------------------------------------------------------
+# A failed start, --overwrite, EPOCHS = 0
+# ---------------------------------------------------------------------------
+
+# --lr 1e100 diverges in the first epoch (batch 3), before any epoch is finished.
+DIVERGES_IN_EPOCH_1 = ("--lr", "1e100")
+
+
+def test_a_start_that_failed_does_not_block_the_fixed_rerun(tmp_path):
+    args = ("--save-dir", tmp_path, "--model-name", "r", "--epochs", 2, "--no-plot")
+    failed = run(FFNN, *args, *DIVERGES_IN_EPOCH_1)
+    assert failed.returncode == 1
+    assert "epoch 1, batch" in failed.stderr
+    assert (tmp_path / "r" / "model_args").is_file()  # the stub is there
+    fixed = run(FFNN, *args)
+    assert fixed.returncode == 0, fixed.stderr  # it used to say "already holds the files"
+    assert json.loads((tmp_path / "r" / "history.json").read_text())["epoch"] == [1, 2]
+
+
+def test_overwrite_keeps_the_earlier_run_until_the_new_one_finishes_an_epoch(tmp_path):
+    args = ("--save-dir", tmp_path, "--model-name", "r", "--no-plot")
+    first = run(FFNN, *args, "--epochs", 2)
+    assert first.returncode == 0, first.stderr
+    folder = tmp_path / "r"
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+
+    failed = run(FFNN, *args, "--epochs", 2, "--overwrite", *DIVERGES_IN_EPOCH_1)
+    assert failed.returncode == 1
+    assert f"The earlier run in {folder} is kept as it was: the new run finished no epoch." \
+        in failed.stderr
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # not even a stub
+
+    untrained = run(FFNN, *args, "--epochs", 0, "--overwrite")
+    assert untrained.returncode == 0
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+    replaced = run(FFNN, *args, "--epochs", 3, "--overwrite")
+    assert replaced.returncode == 0, replaced.stderr
+    assert json.loads((folder / "history.json").read_text())["epoch"] == [1, 2, 3]
+    assert checkpoint_epoch(folder / "checkpoint.npz") == 3
+    assert not (folder / ".new_run").exists()
+
+
+def test_overwrite_help_says_the_earlier_run_is_kept():
+    result = run(FFNN, "--help")
+    text = " ".join(result.stdout.split())
+    assert "the earlier run is kept until the new one has finished its first epoch" in text
+
+
+def test_zero_epochs_says_the_network_is_untrained(tmp_path, monkeypatch, capsys):
+    def edit(namespace):
+        namespace["EPOCHS"] = 0
+
+    status, out, err = run_edited(FFNN, edit, ["--save-dir", tmp_path, "--no-plot"],
+                                  monkeypatch, capsys)
+    assert status == 0, err
+    assert out.splitlines()[0] == ("EPOCHS is 0: no training; the test below is of the untrained "
+                                   "network (its random initial weights).")
+    flag = run(FFNN, "--save-dir", tmp_path / "flag", "--epochs", 0, "--no-plot")
+    assert flag.stdout.splitlines()[0].startswith("--epochs is 0: no training;")
