@@ -162,18 +162,16 @@ class NeuralNetwork:
 
         Returns a dict with per-batch lists under "loss" and "error" (and
         "prediction", the network's outputs, when ``save_predictions``), and
-        prints ``Test Loss: <x> Test Accuracy: <y>`` (means over examples;
-        for the L2 loss the second number is the mean squared error,
-        ``Test MSE``; a test split without labels gets predictions only). With ``save_predictions`` it also writes
-        ``predictions.csv`` (one row per test example, in dataset order) to
-        ``predictions_path`` or, when that is None, into the logger's run
-        folder (no file without either).
+        prints ``Test Loss: <x> Test Accuracy: <y>`` (means over examples; see
+        :func:`predictions.test_line` for the L2 loss and unlabelled test
+        sets). With ``save_predictions`` it also writes ``predictions.csv``
+        (one row per test example, in dataset order) to ``predictions_path``
+        or, when that is None, into the logger's run folder (no file without
+        either).
         """
         data = check_dataset_split(dataset, "test", "NeuralNetwork.test")
         log = {"loss": [], "error": []}
-        if save_predictions:
-            log["prediction"] = []
-        sizes = []
+        outputs, sizes = [], []
         for X, Y in data.iter_batches():
             if Y is None:  # hidden test labels (as on Kaggle): outputs only
                 out = self.forward(X)
@@ -181,21 +179,14 @@ class NeuralNetwork:
                 out, loss = self.predict(X, Y)
                 log["loss"].append(loss)
                 log["error"].append(self.error(Y, out))
+            outputs.append(out)
             sizes.append(X.shape[0])
-            if save_predictions:
-                log["prediction"].append(out)
-        if data.labels is None:
-            print(f"The test set has no labels: {sum(sizes)} examples predicted, no Test Loss or Accuracy.")
-        elif isinstance(self.loss, CrossEntropy):
-            mean_loss = np.average(log["loss"], weights=sizes)
-            print(f"Test Loss: {mean_loss} Test Accuracy: {1 - np.average(log['error'], weights=sizes)}")
-        else:
-            mean_loss = np.average(log["loss"], weights=sizes)
-            print(f"Test Loss: {mean_loss} Test MSE: {np.average(log['error'], weights=sizes)}")
+        print(predictions.test_line(self.loss, log, sizes, outputs, data.labels))
         if save_predictions:
+            log["prediction"] = outputs
             path = predictions_path or predictions.run_file(self.logger, "predictions.csv")
             if path is not None:
-                predictions.write_predictions(path, np.concatenate(log["prediction"]), data, self.loss)
+                predictions.write_predictions(path, np.concatenate(outputs), data, self.loss)
         return log
 
     def test_kaggle(self, dataset):

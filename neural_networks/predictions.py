@@ -24,6 +24,34 @@ def run_file(logger, name):
     return None if folder is None else folder / name
 
 
+def test_line(loss, log, sizes, outputs, labels):
+    """The line ``NeuralNetwork.test`` prints, from its per-batch ``log``.
+
+    * cross-entropy: ``Test Loss: <x> Test Accuracy: <y>`` (the course's line);
+    * L2 with one-hot targets: the same, with the argmax accuracy, then
+      ``Test MSE: <z>``;
+    * L2 with other targets: ``Test Loss: <x> Test MSE: <z>``;
+    * no labels: how many examples were predicted.
+    """
+    if labels is None:
+        return f"The test set has no labels: {sum(sizes)} examples predicted, no Test Loss or Accuracy."
+    mean_loss = float(np.average(log["loss"], weights=sizes))
+    mean_error = float(np.average(log["error"], weights=sizes))
+    if isinstance(loss, CrossEntropy):
+        return f"Test Loss: {mean_loss} Test Accuracy: {1 - mean_error}"
+    if not _one_hot(labels):
+        return f"Test Loss: {mean_loss} Test MSE: {mean_error}"
+    predicted = np.argmax(np.concatenate(outputs), axis=-1)
+    accuracy = float(np.mean(predicted == np.argmax(labels, axis=-1)))
+    return f"Test Loss: {mean_loss} Test Accuracy: {accuracy} Test MSE: {mean_error}"
+
+
+def _one_hot(labels):
+    """True when every row of ``labels`` is 0 except one 1."""
+    return labels.ndim == 2 and bool(np.all((labels == 0) | (labels == 1))) and bool(
+        np.all(labels.sum(axis=1) == 1))
+
+
 def write_predictions(path, outputs, data, loss):
     """Write ``predictions.csv`` for the network's ``outputs`` on ``data``."""
     buffer = io.StringIO()
