@@ -150,8 +150,7 @@ class Logger:
     (``1 - error``) appears only in ``history.csv`` and ``accuracy.png``.
 
     With ``plot`` the Logger keeps one figure per plot for the whole run;
-    :meth:`close` frees them. A saved run reads back with :func:`load_log`
-    (or ``Logger.load``).
+    :meth:`close` frees them. A saved run reads back with :func:`load_log`.
     """
 
     def __init__(self, model_name, model_args, data_args, save=False, plot=False,
@@ -379,11 +378,6 @@ class Logger:
         self.flush()
 
     # --------------------------------------------------------------- loading
-
-    @classmethod
-    def load(cls, run_dir):
-        """Return the history dict saved in ``run_dir`` (see :func:`load_log`)."""
-        return load_log(run_dir)
 
     # --------------------------------------------------------------- writing
 

@@ -196,7 +196,7 @@ def epoch_line(epoch, record, loss, seconds):
 def _report_interrupt(model):
     where = run_dir(model.logger)
     message = f"\nInterrupted during epoch {model.epoch + 1}; {model.epoch} finished epoch(s) kept"
-    if where is not None:
+    if where is not None and model.epoch > 0:
         message += f" in {where} (history, plots and checkpoint.npz)"
     print(message + ".", file=sys.stderr, flush=True)
 
