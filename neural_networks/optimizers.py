@@ -14,7 +14,7 @@ name with :func:`initialize_optimizer`.
 import numpy as np
 
 from .schedulers import SCHEDULERS, Scheduler, initialize_scheduler
-from .utils import check_array, check_number, describe, lookup
+from .utils import check_applicable, check_array, check_number, describe, lookup
 
 
 class Optimizer:
@@ -343,14 +343,9 @@ def _make_schedule(where, lr, lr_scheduler, **given):
             )
         return lr_scheduler
     cls = lookup(SCHEDULERS, lr_scheduler, "scheduler")
+    ours = [_OUR_NAMES.get(option, option) for option in cls.options]
+    given = check_applicable(given, ours, where, f"the {lr_scheduler.lower()!r} lr_scheduler")
     theirs = {_SCHEDULE_NAMES.get(key, key): key for key in given}
-    for name, key in theirs.items():
-        if name not in cls.options:
-            takes = ", ".join(_OUR_NAMES.get(option, option) for option in cls.options)
-            raise ValueError(
-                f"{where}: {key} does not apply to the {lr_scheduler.lower()!r} lr_scheduler "
-                f"(it takes {takes or 'no arguments'}); got {given[key]!r}"
-            )
     return initialize_scheduler(lr_scheduler, lr, **{name: given[key] for name, key in theirs.items()})
 
 
@@ -412,13 +407,7 @@ def initialize_optimizer(
     check_number(lr, "lr", cls.__name__, minimum=0, strict=True)
     own = {"momentum": momentum, "rho": rho, "beta1": beta1, "beta2": beta2,
            "epsilon": epsilon, "weight_decay": weight_decay}
-    own = {key: value for key, value in own.items() if value is not None}
-    for key, value in own.items():
-        if key not in cls.options:
-            raise ValueError(
-                f"initialize_optimizer: {key} does not apply to {cls.__name__} "
-                f"(it takes {', '.join(cls.options)}); got {value!r}"
-            )
+    own = check_applicable(own, cls.options, "initialize_optimizer", cls.__name__)
     schedule = _make_schedule(
         "initialize_optimizer", float(lr), "constant" if lr_scheduler is None else lr_scheduler,
         lr_decay=lr_decay, stage_length=stage_length, staircase=staircase,

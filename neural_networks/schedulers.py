@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from .utils import check_int, check_number, describe, lookup
+from .utils import check_applicable, check_int, check_number, describe, lookup
 
 
 class Scheduler:
@@ -142,16 +142,7 @@ def initialize_scheduler(
     given = {"decay": decay, "stage_length": stage_length, "staircase": staircase,
              "step_size": step_size, "gamma": gamma, "total_epochs": total_epochs,
              "min_lr": min_lr}
-    given = {key: value for key, value in given.items() if value is not None}
-    for key, value in given.items():
-        if key not in cls.options:
-            raise ValueError(
-                f"initialize_scheduler: {key} does not apply to the {name.lower()!r} schedule "
-                f"(it takes {_takes(cls)}); got {value!r}"
-            )
+    given = check_applicable(given, cls.options, "initialize_scheduler",
+                             f"the {name.lower()!r} schedule", nothing="no arguments besides lr")
     return cls(lr, **given)
 
-
-def _takes(cls):
-    """``cls.options`` as words for an error message."""
-    return ", ".join(cls.options) if cls.options else "no arguments besides lr"

@@ -141,6 +141,21 @@ def check_same_shape(a, b, name_a, name_b, where):
         )
 
 
+def check_applicable(arguments, accepted, where, target, nothing="no arguments"):
+    """The ``arguments`` whose value is not None, once each of them is one that
+    ``target`` takes (its names in ``accepted``); else a ``ValueError`` naming it.
+
+    The factories share this rule: an argument left as None keeps its default,
+    and a value for one that does not apply is an error, never silently dropped.
+    """
+    given = {key: value for key, value in arguments.items() if value is not None}
+    for key, value in given.items():
+        if key not in accepted:
+            takes = ", ".join(accepted) or nothing
+            raise ValueError(f"{where}: {key} does not apply to {target} (it takes {takes}); got {value!r}")
+    return given
+
+
 def make_rng(seed=None):
     """A ``numpy.random.Generator`` from a seed, a generator, or ``None``."""
     if isinstance(seed, np.random.Generator):
