@@ -163,7 +163,7 @@ def _record_baseline(model, dataset, verbose):
     if push_baseline is not None:
         push_baseline(record)
     if verbose:
-        print(epoch_line(0, record, model.loss, time.perf_counter() - start) + "  untrained",
+        print(epoch_line(0, record, model.loss, time.perf_counter() - start, label="untrained"),
               flush=True)
 
 
@@ -208,8 +208,9 @@ def progress_bar(n_samples, n_batches, epoch, verbose):
                 leave=False, delay=1.0, file=sys.stderr, dynamic_ncols=True)
 
 
-def epoch_line(epoch, record, loss, seconds):
-    """``epoch   3  train loss 0.1234 acc 96.19%  validate loss ...  (0.1s)``."""
+def epoch_line(epoch, record, loss, seconds, label=None):
+    """``epoch   3  train loss 0.1234 acc 96.19%  validate loss ...  (0.1s)``;
+    ``label`` replaces ``epoch   3`` (the baseline's line says ``untrained``)."""
     def part(split):
         value = record["loss"].get(split)
         if value is None:
@@ -219,7 +220,8 @@ def epoch_line(epoch, record, loss, seconds):
             return f"  {split} loss {value:.4f} acc {100 * (1 - error):.2f}%"
         return f"  {split} loss {value:.4f} mse {error:.4g}"
 
-    return f"epoch {epoch:3d}{part('train')}{part('validate')}  ({seconds:.1f}s)"
+    label = f"epoch {epoch:3d}" if label is None else label
+    return f"{label}{part('train')}{part('validate')}  ({seconds:.1f}s)"
 
 
 def _report_interrupt(model):
