@@ -179,7 +179,7 @@ class NeuralNetwork:
                     f"NeuralNetwork.summary: layer {i} ({type(layer).__name__}) has not created "
                     f"its parameters yet; run forward on a batch (or train) first"
                 )
-            shape = layer._output_shape((None, *shape))[1:]
+            shape = layer._output_shape((1, *shape))[1:]
             count = sum(p.size for p in layer.parameters.values())
             total += count
             out = "(batch, " + ", ".join(str(n) for n in shape) + ")"
