@@ -1,10 +1,12 @@
 """Saving and loading a ``NeuralNetwork``: parameters, optimizer state, history.
 
 A checkpoint is one ``.npz`` of plain arrays under stable names: the
-parameters as "W0", "b0", ..., the optimizer's state as
-"optimizer.W0.velocity" and the like, and "meta", a JSON string with the
-finished epochs, the history, the network's ``layer_args``, the loss, the
-optimizer's class and the training data's order. :func:`load` checks all of
+parameters as "W0", "b0", "gamma1", ..., the layers' buffers (BatchNorm's
+running statistics) as "buffer.running_mu1" and the like, the optimizer's
+state as "optimizer.W0.velocity" and the like, and "meta", a JSON string with
+the finished epochs, the history, the network's ``layer_args``, the loss, the
+optimizer's class, the training data's order and the state of every layer's
+random generator (the dropout masks still to come). :func:`load` checks all of
 it before changing anything, so a checkpoint that does not fit leaves the
 model (and the dataset) exactly as they were.
 """
@@ -41,6 +43,8 @@ def save_parameters(model, epoch):
 def state_dict(model, dataset=None):
     """Everything needed to resume, as arrays under stable names (see the module)."""
     state = {k: v.copy() for k, v in model.parameters().items()}
+    for k, v in buffers(model).items():
+        state[f"buffer.{k}"] = v.copy()
     for k, v in model.optimizer.state_dict().items():
         state[f"optimizer.{k}"] = v
     meta = {
@@ -50,9 +54,17 @@ def state_dict(model, dataset=None):
         "loss": model.loss.name,
         "optimizer": type(model.optimizer).__name__,
         "data_state": None if dataset is None else dataset.train.get_state(),
+        "layer_rngs": [rng.bit_generator.state for rng in model.layer_rngs],
     }
     state["meta"] = np.array(json.dumps(meta))
     return state
+
+
+def buffers(model):
+    """Every layer's buffers (state kept in its cache, such as BatchNorm's
+    running statistics) under stable names: ``{"running_mu1": array, ...}``."""
+    return {f"{name}{i}": layer.cache[name] for i, layer in enumerate(model.layers)
+            for name in layer.buffer_names if name in layer.cache}
 
 
 def save(model, path, dataset=None):
@@ -74,7 +86,7 @@ def load(model, path, dataset=None):
     model and the dataset as they were.
     """
     path = Path(path)
-    params, optimizer_state, meta = _read(path)
+    params, stored_buffers, optimizer_state, meta = _read(path)
     _check_meta(model, meta, path)
     data_state = meta.get("data_state") if dataset is not None else None
     # Checking may create the layers or parameters of a network that has not
@@ -85,6 +97,8 @@ def load(model, path, dataset=None):
         if not model.built and out_key in params:
             model.build(int(params[out_key].shape[-1]))
         _check_parameters(model, params, path)
+        _check_buffers(model, stored_buffers, path)
+        _check_rng_states(model, meta.get("layer_rngs"), path)
         if data_state is not None:
             _check_data_state(dataset, data_state, path)
     except BaseException:
@@ -95,6 +109,11 @@ def load(model, path, dataset=None):
         for name in layer.parameters:
             layer.parameters[name] = params[f"{name}{i}"].copy()
         layer.clear_gradients()
+        for name in layer.buffer_names:
+            layer.cache[name] = stored_buffers[f"{name}{i}"].copy()
+    # Checkpoints written before the generators were saved have no states.
+    for rng, rng_state in zip(model.layer_rngs, meta.get("layer_rngs") or []):
+        rng.bit_generator.state = rng_state
     model.optimizer.load_state_dict(optimizer_state)
     model.epoch, model.history = meta["epoch"], meta["history"]
     if data_state is not None:
@@ -120,8 +139,9 @@ def _read(path):
             f"NeuralNetwork.load: {path} is not a readable checkpoint ({type(error).__name__}: {error})"
         ) from None
     optimizer_state = {k[len("optimizer."):]: v for k, v in stored.items() if k.startswith("optimizer.")}
-    params = {k: v for k, v in stored.items() if not k.startswith("optimizer.")}
-    return params, optimizer_state, meta
+    stored_buffers = {k[len("buffer."):]: v for k, v in stored.items() if k.startswith("buffer.")}
+    params = {k: v for k, v in stored.items() if not k.startswith(("optimizer.", "buffer."))}
+    return params, stored_buffers, optimizer_state, meta
 
 
 def _check_meta(model, meta, path):
@@ -145,11 +165,14 @@ def _check_meta(model, meta, path):
 
 def _check_parameters(model, params, path):
     for i, layer in enumerate(model.layers):
-        W = params.get(f"W{i}")
+        W, gamma = params.get(f"W{i}"), params.get(f"gamma{i}")
         if not layer.parameters and W is not None:
             # Parameters are created on the first forward; a network loaded
             # before any forward creates them from the stored kernel's shape.
             layer._init_parameters(_input_shape_for(W))
+        elif not layer.parameters and gamma is not None and layer.n_in is None:
+            # BatchNorm: gamma is (1, features); the input has the layer's rank.
+            layer._init_parameters((1,) * (layer._input_ndim - 1) + (gamma.shape[-1],))
     expected = set(model.parameters())
     missing = sorted(expected - set(params))
     unexpected = sorted(set(params) - expected)
@@ -164,6 +187,42 @@ def _check_parameters(model, params, path):
                 f"NeuralNetwork.load: {name} has shape {params[name].shape} in {path} "
                 f"but {current.shape} in this network"
             )
+
+
+def _check_buffers(model, stored_buffers, path):
+    expected = buffers(model)
+    missing = sorted(set(expected) - set(stored_buffers))
+    unexpected = sorted(set(stored_buffers) - set(expected))
+    if missing or unexpected:
+        raise ValueError(
+            f"NeuralNetwork.load: {path} does not match this network's buffers (running "
+            f"statistics): missing {missing}, unexpected {unexpected}"
+        )
+    for name, current in expected.items():
+        if stored_buffers[name].shape != current.shape:
+            raise ValueError(
+                f"NeuralNetwork.load: buffer {name} has shape {stored_buffers[name].shape} in "
+                f"{path} but {current.shape} in this network"
+            )
+
+
+def _check_rng_states(model, states, path):
+    if states is None:
+        return
+    if not isinstance(states, list) or len(states) != len(model.layer_rngs):
+        raise ValueError(
+            f"NeuralNetwork.load: {path} holds {len(states) if isinstance(states, list) else 'no list of'} "
+            f"layer generator states; this network has {len(model.layer_rngs)} layers"
+        )
+    for i, (rng, state) in enumerate(zip(model.layer_rngs, states)):
+        scratch = type(rng.bit_generator)()
+        try:
+            scratch.state = state
+        except (TypeError, ValueError, KeyError) as error:
+            raise ValueError(
+                f"NeuralNetwork.load: the generator state of layer {i} in {path} is not a "
+                f"{type(scratch).__name__} state: {error}"
+            ) from None
 
 
 def _check_data_state(dataset, data_state, path):

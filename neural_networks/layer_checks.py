@@ -11,7 +11,7 @@ received, before any work is done.
 import numpy as np
 
 from .im2col import im2col, output_shape, padding
-from .utils import check_array, check_pair, describe
+from .utils import check_array, check_number, check_pair, describe
 
 
 class LayerChecks:
@@ -184,3 +184,109 @@ class FlattenChecks(LayerChecks):
         if self.keep_dim == "first":
             return (X_shape[0], int(np.prod(X_shape[1:])))
         return (int(np.prod(X_shape[:-1])), X_shape[-1])
+
+
+class ModeChecks(LayerChecks):
+    """The ``mode`` argument of a layer that behaves differently in training
+    ("train") and at test time ("test"): ``BatchNorm1D``, ``BatchNorm2D``,
+    ``Dropout``."""
+
+    MODES = ("train", "test")
+
+    def _check_forward(self, X, mode):
+        """``forward``'s guard: ``X`` as in :meth:`_check_input`, and the mode."""
+        X = self._check_input(X)
+        if not isinstance(mode, str) or mode not in self.MODES:
+            raise ValueError(
+                f"{self._name()}.forward: mode must be one of {list(self.MODES)}; got {describe(mode)}"
+            )
+        return X, mode
+
+
+class BatchNormChecks(ModeChecks):
+    """Checks of ``BatchNorm1D`` (``(batch, features)``) and ``BatchNorm2D``
+    (``(batch, rows, cols, channels)``): ``eps > 0``, ``momentum`` in [0, 1],
+    the feature count, and the hand-set ``gamma``, ``beta``, running
+    statistics and cache."""
+
+    _input_ndim = 2
+
+    def _set_batchnorm_args(self, eps, momentum):
+        self.eps = check_number(eps, "eps", self._name(), minimum=0, strict=True)
+        self.momentum = check_number(momentum, "momentum", self._name(), minimum=0, maximum=1)
+
+    def _check_features(self, X, where):
+        if self.n_in is not None and X.shape[-1] != self.n_in:
+            raise ValueError(
+                f"{where}: X has {X.shape[-1]} features (last axis) but the layer was built "
+                f"for n_in={self.n_in}; got shape {X.shape}"
+            )
+
+    def _expected_parameter_shapes(self):
+        return {"gamma": (1, self.n_in), "beta": (1, self.n_in)}
+
+    def _check_forward(self, X, mode):
+        X, mode = super()._check_forward(X, mode)
+        if mode == "train" and X.shape[0] == 0:
+            raise ValueError(
+                f"{self._name()}.forward: an empty batch has no statistics to normalize "
+                f"with in mode 'train'; got shape {X.shape}"
+            )
+        return X, mode
+
+    def _check_parameter_shapes(self, where):
+        """``gamma``, ``beta`` and the running statistics in ``cache``, any of
+        which may have been set by hand."""
+        super()._check_parameter_shapes(where)
+        for key in ("running_mu", "running_var"):
+            value = self.cache.get(key)
+            if not isinstance(value, np.ndarray) or value.shape != (1, self.n_in):
+                got = value.shape if isinstance(value, np.ndarray) else describe(value)
+                raise ValueError(
+                    f"{where}: cache[{key!r}] must be an array of shape {(1, self.n_in)} "
+                    f"(it holds the running statistics); got {got}"
+                )
+
+    def _check_upstream(self, dLdY):
+        """``dLdY`` and the cache ``backward`` reads: ``X`` and ``X_hat`` of
+        the shape of ``dLdY``, ``mu`` and ``var`` with one value per feature,
+        and ``gamma`` (all may have been set by hand)."""
+        where = f"{self._name()}.backward"
+        X = self.cache.get("X")
+        if X is None:
+            raise ValueError(f"{where}: backward was called before forward (cache['X'] is empty)")
+        dLdY = check_array(dLdY, "dLdY", where, ndim=self._input_ndim)
+        n = dLdY.shape[-1]
+        for key in ("X", "X_hat"):
+            value = self.cache.get(key)
+            if not isinstance(value, np.ndarray) or value.shape != dLdY.shape:
+                got = value.shape if isinstance(value, np.ndarray) else describe(value)
+                raise ValueError(
+                    f"{where}: cache[{key!r}] must be an array of the shape of dLdY "
+                    f"{dLdY.shape}; got {got}"
+                )
+        for key in ("mu", "var"):
+            value = self.cache.get(key)
+            if not isinstance(value, np.ndarray) or value.shape not in ((1, n), (n,)):
+                got = value.shape if isinstance(value, np.ndarray) else describe(value)
+                raise ValueError(
+                    f"{where}: cache[{key!r}] must be an array of shape {(1, n)}; got {got}"
+                )
+        gamma = self.parameters.get("gamma")
+        if not isinstance(gamma, np.ndarray) or gamma.shape != (1, n):
+            got = gamma.shape if isinstance(gamma, np.ndarray) else describe(gamma)
+            raise ValueError(f"{where}: parameters['gamma'] must be an array of shape {(1, n)}; got {got}")
+        return dLdY
+
+
+class DropoutChecks(ModeChecks):
+    """Checks of ``Dropout``: ``p`` in [0, 1); any input of rank >= 1."""
+
+    def _set_p(self, p):
+        self.p = check_number(p, "p", self._name(), minimum=0, maximum=1)
+        if self.p == 1:
+            raise ValueError(f"{self._name()}: p must be in [0, 1) (p=1 would drop every unit); got {p!r}")
+
+    def _check_features(self, X, where):
+        if X.ndim < 1:
+            raise ValueError(f"{where}: X must have a batch axis; got a 0-dimensional array")

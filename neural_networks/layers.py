@@ -13,13 +13,28 @@ Each ``forward`` and ``backward`` opens with one guard call
 arguments with a clear message; the guards live in ``layer_checks.py`` and
 the window gathering of Conv2D and Pool2D in ``im2col.py``, so the methods
 below hold only the math.
+
+Training and test modes: ``BatchNorm1D``, ``BatchNorm2D`` and ``Dropout``
+behave differently while training (batch statistics, dropped units) and at
+test time (running statistics, every unit kept). Their ``forward`` takes
+``mode="train"`` (the default, as in the course) or ``mode="test"``, and they
+set ``takes_mode = True``; ``NeuralNetwork.forward(X, mode=...)`` passes the
+mode to exactly those layers (``train`` uses "train", everything else "test").
 """
 
 import numpy as np
 
 from .activations import ACTIVATIONS, Activation, initialize_activation
 from .im2col import col2im, im2col, output_shape, pool_col2im, pool_windows, window_argmax
-from .layer_checks import ConvChecks, DenseChecks, FlattenChecks, LayerChecks, PoolChecks
+from .layer_checks import (
+    BatchNormChecks,
+    ConvChecks,
+    DenseChecks,
+    DropoutChecks,
+    FlattenChecks,
+    LayerChecks,
+    PoolChecks,
+)
 from .utils import check_int, lookup, make_rng
 from .weights import initialize_weights
 
@@ -41,7 +56,15 @@ class Layer(LayerChecks):
         Whether ``backward`` computes ``dL/dX``. A network turns it off on its
         first layer, whose input is the data (nothing upstream to train);
         ``backward`` then returns None.
+    takes_mode : bool (class attribute)
+        Whether ``forward`` takes ``mode="train"``/``"test"`` (see the module).
+    buffer_names : tuple of str (class attribute)
+        Keys of ``cache`` that are state, not scratch (BatchNorm's running
+        statistics): checkpoints save and restore them.
     """
+
+    takes_mode = False
+    buffer_names = ()
 
     def __init__(self):
         self.activation = None
@@ -358,11 +381,195 @@ class Flatten(FlattenChecks, Layer):
         return f"Flatten(keep_dim={self.keep_dim!r})"
 
 
+class BatchNorm1D(BatchNormChecks, Layer):
+    """Batch normalization of every feature over the mini-batch.
+
+    Training (``mode="train"``), with the mean and the biased variance of the
+    batch (divided by ``batch``)::
+
+        mu = mean(X, axis=0)          var = mean((X - mu)**2, axis=0)
+        X_hat = (X - mu) / sqrt(var + eps)
+        Y = gamma * X_hat + beta
+
+    and the running statistics follow the batch ones:
+    ``running = momentum * running + (1 - momentum) * batch_statistic``.
+    At test time (``mode="test"``) ``mu`` and ``var`` are the running
+    statistics and nothing changes.
+
+    Parameters
+    ----------
+    weight_init : str
+        Kept for the course's signature and checked, but gamma starts at ones
+        and beta at zeros whatever it says: the layer starts as a plain
+        standardization.
+    eps : float
+        Added to the variance (> 0).
+    momentum : float
+        Weight of the old running statistics, in [0, 1].
+
+    Shape: ``X`` and ``Y`` are ``(batch, n_in)``; ``gamma``, ``beta``,
+    ``mu``, ``var`` and the running statistics are ``(1, n_in)``.
+
+    Attributes
+    ----------
+    cache : dict
+        ``"X"``, ``"X_hat"``, ``"mu"``, ``"var"`` of the last training
+        forward, and ``"running_mu"``, ``"running_var"`` (zeros at first).
+    """
+
+    takes_mode = True
+    buffer_names = ("running_mu", "running_var")
+    # The axes each statistic is taken over (BatchNorm2D adds rows and cols).
+    _axes = (0,)
+
+    def __init__(self, weight_init="xavier_uniform", eps=1e-8, momentum=0.9):
+        super().__init__()
+        initialize_weights(weight_init)  # an unknown name is an error, as in the other layers
+        self.weight_init = weight_init
+        self._set_batchnorm_args(eps, momentum)
+
+    def _init_parameters(self, X_shape, dtype=np.float64):
+        self.n_in = self.n_out = X_shape[-1]
+        self.parameters = {"gamma": np.ones((1, self.n_in), dtype=dtype),
+                           "beta": np.zeros((1, self.n_in), dtype=dtype)}
+        self.cache = {"X": None, "X_hat": None, "mu": None, "var": None,
+                      "running_mu": np.zeros((1, self.n_in), dtype=dtype),
+                      "running_var": np.zeros((1, self.n_in), dtype=dtype)}
+        self.clear_gradients()
+
+    def forward(self, X, mode="train"):
+        """``(batch, n_in) -> (batch, n_in)``; in training caches ``X``, ``X_hat``,
+        ``mu``, ``var`` and updates the running statistics."""
+        X, mode = self._check_forward(X, mode)
+        if self.n_in is None:
+            self._init_parameters(X.shape, X.dtype)
+        gamma, beta = self.parameters["gamma"], self.parameters["beta"]
+
+        if mode == "test":
+            mu, var = self.cache["running_mu"], self.cache["running_var"]
+            return gamma * (X - mu) / np.sqrt(var + self.eps) + beta
+
+        mu = _per_feature(X.mean(axis=self._axes))
+        var = _per_feature(((X - mu) ** 2).mean(axis=self._axes))
+        X_hat = (X - mu) / np.sqrt(var + self.eps)
+        # Only the keys forward owns: the running statistics stay in the cache.
+        self.cache.update(X=X, X_hat=X_hat, mu=mu, var=var)
+        m = self.momentum
+        self.cache["running_mu"] = m * self.cache["running_mu"] + (1 - m) * mu
+        self.cache["running_var"] = m * self.cache["running_var"] + (1 - m) * var
+        return gamma * X_hat + beta
+
+    def backward(self, dLdY):
+        """``dL/dY (batch, n_in) -> dL/dX (batch, n_in)``, through the batch
+        statistics (``mu`` and ``var`` depend on every row of ``X``)::
+
+            dX_hat = dLdY * gamma
+            dvar   = sum(dX_hat * (X - mu)) * (-1/2) * (var + eps)**(-3/2)
+            dmu    = -sum(dX_hat) / sqrt(var + eps) + dvar * sum(-2 * (X - mu)) / m
+            dX     = dX_hat / sqrt(var + eps) + dvar * 2 * (X - mu) / m + dmu / m
+
+        with sums over the batch and ``m`` the batch size; also
+        ``dgamma = sum(dLdY * X_hat)`` and ``dbeta = sum(dLdY)``.
+        """
+        dLdY = self._check_upstream(dLdY)
+        X, X_hat = self.cache["X"], self.cache["X_hat"]
+        mu, var = self.cache["mu"], self.cache["var"]
+        gamma = self.parameters["gamma"]
+        m = X.size // X.shape[-1]  # values behind each statistic
+
+        self.gradients["gamma"] = _per_feature((dLdY * X_hat).sum(axis=self._axes))
+        self.gradients["beta"] = _per_feature(dLdY.sum(axis=self._axes))
+        if not self.input_gradient:
+            return None
+        dX_hat = dLdY * gamma
+        inv_std = 1 / np.sqrt(var + self.eps)
+        dvar = _per_feature((dX_hat * (X - mu)).sum(axis=self._axes)) * -0.5 * inv_std ** 3
+        dmu = (-_per_feature(dX_hat.sum(axis=self._axes)) * inv_std
+               + dvar * _per_feature((-2 * (X - mu)).sum(axis=self._axes)) / m)
+        return dX_hat * inv_std + dvar * 2 * (X - mu) / m + dmu / m
+
+    def __repr__(self):
+        return (f"{self._name()}(eps={self.eps:g}, momentum={self.momentum:g}, "
+                f"n_in={self.n_in})")
+
+
+class BatchNorm2D(BatchNorm1D):
+    """Batch normalization of every channel of ``(batch, rows, cols, channels)``
+    images: BatchNorm1D's math with each statistic taken over the batch and
+    all positions (``m = batch * rows * cols`` values per channel).
+
+    Shape: ``X`` and ``Y`` are ``(batch, rows, cols, channels)``; ``gamma``,
+    ``beta``, ``mu``, ``var`` and the running statistics are ``(1, channels)``.
+    """
+
+    _input_ndim = 4
+    _axes = (0, 1, 2)
+
+
+class Dropout(DropoutChecks, Layer):
+    """Inverted dropout: in training each unit is dropped with probability ``p``
+    and the kept ones are scaled by ``1 / (1 - p)``, so that test time (every
+    unit kept, ``Y = X``) needs no rescaling::
+
+        mask = (uniform(X.shape) >= p) / (1 - p)       Y = X * mask
+
+    ``backward`` multiplies ``dL/dY`` by the same mask.
+
+    Parameters
+    ----------
+    p : float
+        The probability of dropping a unit, in [0, 1).
+    seed : int or numpy.random.Generator, optional
+        Draws the masks; a network gives each layer its own stream, so a
+        seeded run is bit-identical.
+
+    Shape: any ``(batch, ...)``; ``Y`` has the shape of ``X``.
+    """
+
+    takes_mode = True
+
+    def __init__(self, p=0.5, seed=None):
+        super().__init__()
+        self._set_p(p)
+        self.rng = make_rng(seed)
+
+    def _init_parameters(self, X_shape, dtype=np.float64):
+        self.n_in = self.n_out = X_shape[-1]
+
+    def forward(self, X, mode="train"):
+        """``X -> X * mask`` in training, ``X`` at test time; caches ``X`` and
+        the mask (None at test time)."""
+        X, mode = self._check_forward(X, mode)
+        if self.n_in is None:
+            self._init_parameters(X.shape)
+
+        mask = None
+        if mode == "train":
+            keep = self.rng.random(X.shape) >= self.p
+            mask = keep.astype(X.dtype) / X.dtype.type(1 - self.p)
+        self.cache = {"X": X, "mask": mask}
+        return X if mask is None else X * mask
+
+    def backward(self, dLdY):
+        """``dL/dX = dL/dY * mask`` (the mask of the last forward)."""
+        dLdY = self._check_upstream(dLdY)
+        if not self.input_gradient:
+            return None
+        mask = self.cache["mask"]
+        return dLdY if mask is None else dLdY * mask
+
+    def __repr__(self):
+        return f"Dropout(p={self.p:g})"
+
+
 LAYERS = {
     "fully_connected": FullyConnected,
     "conv2d": Conv2D,
     "pool2d": Pool2D,
     "flatten": Flatten,
+    "batchnorm1d": BatchNorm1D,
+    "batchnorm2d": BatchNorm2D,
+    "dropout": Dropout,
 }
 
 
@@ -377,12 +584,16 @@ def initialize_layer(
     mode=None,
     keep_dim="first",
     seed=None,
+    p=None,
+    eps=None,
+    momentum=None,
 ):
     """Build a layer by name; an argument left as None takes the class default.
 
     An argument the named layer does not take (``activation`` for "pool2d",
     say) must be left as None: a value there raises ``ValueError``, as an
-    unknown argument does in ``initialize_optimizer``.
+    unknown argument does in ``initialize_optimizer``. ``p`` is Dropout's;
+    ``eps`` and ``momentum`` are BatchNorm's (not the optimizer's momentum).
     """
     cls = lookup(LAYERS, name, "layer")
     given = {
@@ -395,12 +606,18 @@ def initialize_layer(
         "mode": mode,
         "keep_dim": None if keep_dim == "first" else keep_dim,
         "seed": seed,
+        "p": p,
+        "eps": eps,
+        "momentum": momentum,
     }
     accepted = {
         FullyConnected: ("n_out", "activation", "weight_init", "seed"),
         Conv2D: ("n_out", "kernel_shape", "activation", "weight_init", "stride", "pad", "seed"),
         Pool2D: ("kernel_shape", "stride", "pad", "mode"),
         Flatten: ("keep_dim",),
+        BatchNorm1D: ("weight_init", "eps", "momentum"),
+        BatchNorm2D: ("weight_init", "eps", "momentum"),
+        Dropout: ("p", "seed"),
     }[cls]
     for key, value in given.items():
         if value is not None and key not in accepted and key != "seed":
@@ -424,3 +641,9 @@ def _activation_name(activation):
         if type(activation) is cls:
             return name
     return None
+
+
+def _per_feature(statistic):
+    """A per-feature statistic ``(n_in,)`` as the row ``(1, n_in)`` the
+    parameters have (it broadcasts over ``(batch, n_in)`` and images alike)."""
+    return statistic.reshape(1, -1)

@@ -22,7 +22,7 @@ from .model_checks import (
     make_optimizer,
 )
 from .training import TrainingDiverged  # noqa: F401  (raised by train)
-from .utils import check_array, check_int, check_same_shape
+from .utils import check_array, check_int, check_same_shape, describe
 
 
 class NeuralNetwork:
@@ -41,8 +41,21 @@ class NeuralNetwork:
     logger : logs.Logger, optional
         Receives one record per finished epoch and holds the run's folder.
     seed : int, optional
-        Seeds the initial weights and the order of the training examples:
-        the same seed gives bit-identical runs.
+        Seeds the initial weights, the dropout masks and the order of the
+        training examples: the same seed gives bit-identical runs.
+
+    Training and test modes: ``train`` runs the layers in training mode
+    (BatchNorm normalizes with the batch's statistics and updates its running
+    ones, Dropout drops units); ``forward``, ``predict``, ``evaluate``,
+    ``test`` and the validation after each epoch run in test mode (running
+    statistics, every unit kept). ``forward(X, mode="train")`` is the switch.
+
+    Attributes
+    ----------
+    history : dict
+        ``{"loss": {"train": [...], "validate": [...]}, "error": {...}}``,
+        one entry per finished epoch, and ``"baseline"``: the same numbers
+        (one float each) for the untrained network, epoch 0.
     """
 
     def __init__(self, loss, layer_args, optimizer_args, logger=None, seed=None):
@@ -88,11 +101,19 @@ class NeuralNetwork:
 
     # -- the course's methods -----------------------------------------------------------
 
-    def forward(self, X):
-        """Run every layer on ``X`` and return the output (e.g. class probabilities)."""
+    def forward(self, X, mode="test"):
+        """Run every layer on ``X`` and return the output (e.g. class probabilities).
+
+        ``mode`` is "test" (the default: what ``predict``, ``evaluate``,
+        ``test`` and validation use) or "train" (what ``train`` uses). It
+        reaches only the layers that behave differently in training, those
+        with ``takes_mode`` (BatchNorm: batch or running statistics; Dropout:
+        units dropped or all kept); the others ignore it.
+        """
         check_built(self, "forward")
+        _check_mode(mode, "NeuralNetwork.forward")
         for layer in self.layers:
-            X = layer.forward(X)
+            X = layer.forward(X, mode=mode) if layer.takes_mode else layer.forward(X)
         return X
 
     def backward(self, target, out):
@@ -140,16 +161,56 @@ class NeuralNetwork:
         return {f"{name}{i}": p for i, layer in enumerate(self.layers)
                 for name, p in layer.parameters.items()}
 
+    def summary(self, input_shape=None):
+        """Print and return a table of every layer's output shape and number of
+        trainable parameters, with the total.
+
+        ``input_shape`` is the shape of one example, e.g. ``(784,)`` or
+        ``(28, 28, 1)``; by default it is read from the first layer (its last
+        input, or ``(n_in,)`` for a dense one). Parameters are created on the
+        first forward, so call ``forward`` on a batch (or ``train``) first.
+        """
+        check_built(self, "summary")
+        shape = _summary_input_shape(self, input_shape)
+        rows, total = [], 0
+        for i, layer in enumerate(self.layers):
+            if layer.n_in is None:
+                raise ValueError(
+                    f"NeuralNetwork.summary: layer {i} ({type(layer).__name__}) has not created "
+                    f"its parameters yet; run forward on a batch (or train) first"
+                )
+            shape = layer._output_shape((1, *shape))[1:]
+            count = sum(p.size for p in layer.parameters.values())
+            total += count
+            out = "(batch, " + ", ".join(str(n) for n in shape) + ")"
+            name = type(layer).__name__
+            if layer.activation is not None:
+                name += f" ({type(layer.activation).__name__})"
+            rows.append((f"{i}  {name}", out, f"{count:,}"))
+        rows.append(("Total trainable parameters", "", f"{total:,}"))
+        width = max(len(row[0]) for row in rows)
+        header = f"{'Layer':<{width}}  {'Output shape':<20}  {'Parameters':>12}"
+        rule = "-" * len(header)
+        lines = [header, rule]
+        lines += [f"{a:<{width}}  {b:<20}  {c:>12}" for a, b, c in rows[:-1]]
+        lines += [rule, f"{rows[-1][0]:<{width}}  {'':<20}  {rows[-1][2]:>12}"]
+        table = "\n".join(lines)
+        print(table)
+        return table
+
     # -- training and testing ----------------------------------------------------------
 
     def train(self, dataset, epochs, verbose=True, checkpoint=True):
         """Train for ``epochs`` more epochs on ``dataset.train``; see
         :func:`training.train` (validation, logging, checkpoints, Ctrl-C).
+        The batches run in training mode (``forward(X, mode="train")``); the
+        untrained network's numbers go to ``history["baseline"]``.
         Returns ``self.history``."""
         return training.train(self, dataset, epochs, verbose=verbose, checkpoint=checkpoint)
 
     def evaluate(self, data):
-        """Mean loss and error over a whole ``Data`` split, in stored order."""
+        """Mean loss and error over a whole ``Data`` split, in stored order
+        (test mode: running statistics, no dropout)."""
         total_loss = total_error = 0.0
         for X, Y in data.iter_batches():
             out = self.forward(X)
@@ -235,3 +296,34 @@ def initialize_model(name, loss, layer_args, optimizer_args, logger=None, seed=N
         raise TypeError(f"initialize_model: name must be a non-empty string; got {name!r}")
     return NeuralNetwork(loss=loss, layer_args=layer_args, optimizer_args=optimizer_args,
                          logger=logger, seed=seed)
+
+
+def _check_mode(mode, where):
+    """``mode`` of ``NeuralNetwork.forward``: "train" or "test"."""
+    if not isinstance(mode, str) or mode not in ("train", "test"):
+        raise ValueError(f"{where}: mode must be 'train' or 'test'; got {describe(mode)}")
+    return mode
+
+
+def _summary_input_shape(model, input_shape):
+    """The shape of one example for ``NeuralNetwork.summary``: ``input_shape``
+    checked, or what the first layer has seen."""
+    where = "NeuralNetwork.summary"
+    if input_shape is not None:
+        if (not isinstance(input_shape, (tuple, list)) or not input_shape
+                or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in input_shape)):
+            raise ValueError(
+                f"{where}: input_shape must be the shape of one example, a tuple of positive "
+                f"ints such as (784,) or (28, 28, 1); got {describe(input_shape)}"
+            )
+        return tuple(input_shape)
+    first = model.layers[0]
+    X = first.cache.get("X")
+    if X is not None:
+        return X.shape[1:]
+    if first._input_ndim == 2 and first.n_in is not None:
+        return (first.n_in,)
+    raise ValueError(
+        f"{where}: the input shape is not known yet; pass input_shape (one example's shape) "
+        f"or run forward on a batch first"
+    )

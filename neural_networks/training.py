@@ -38,6 +38,13 @@ def train(model, dataset, epochs, verbose=True, checkpoint=True):
     With a ``seed``, the model also sets the order of the training examples:
     it hands its own generator to ``dataset.train``.
 
+    The batches run in training mode (``model.forward(X, mode="train")``),
+    the evaluations in test mode. Before the first epoch of a new run the
+    untrained network is evaluated on both splits (in test mode) and kept as
+    ``model.history["baseline"] = {"loss": {"train": x, "validate": y},
+    "error": {...}}`` (epoch 0; the per-epoch lists are left as the course
+    has them), and handed to ``logger.push_baseline`` when the logger has one.
+
     Ctrl-C abandons the current epoch: the finished epochs stay logged and
     checkpointed, and ``KeyboardInterrupt`` is raised again for the caller.
     A loss that stops being finite raises :class:`TrainingDiverged`.
@@ -57,6 +64,8 @@ def train(model, dataset, epochs, verbose=True, checkpoint=True):
     if model.seed is not None:
         dataset.train.rng = model.data_rng
     try:
+        if model.epoch == 0 and "baseline" not in model.history:
+            _record_baseline(model, dataset, verbose)
         for _ in range(epochs):
             start = time.perf_counter()
             record = _train_one_epoch(model, dataset, verbose)
@@ -100,7 +109,7 @@ def _run_epoch(model, dataset, verbose):
     try:
         for batch in range(train_data.samples_per_epoch):
             X, Y = train_data.sample()
-            out = model.forward(X)
+            out = model.forward(X, mode="train")
             loss = model.backward(Y, out)
             if not math.isfinite(loss):
                 raise TrainingDiverged(diverged_message(model, batch, loss))
@@ -136,6 +145,26 @@ def _run_epoch(model, dataset, verbose):
             if split in record[key]:
                 model.history[key][split].append(record[key][split])
     return record
+
+
+def _record_baseline(model, dataset, verbose):
+    """Evaluate the untrained network (epoch 0) on the training and validation
+    splits; store it in ``model.history["baseline"]`` and tell the logger."""
+    start = time.perf_counter()
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        loss, error = model.evaluate(dataset.train)
+        record = {"loss": {"train": float(loss)}, "error": {"train": float(error)}}
+        if dataset.validate is not None:
+            loss, error = model.evaluate(dataset.validate)
+            record["loss"]["validate"] = float(loss)
+            record["error"]["validate"] = float(error)
+    model.history["baseline"] = record
+    push_baseline = getattr(model.logger, "push_baseline", None)
+    if push_baseline is not None:
+        push_baseline(record)
+    if verbose:
+        print(epoch_line(0, record, model.loss, time.perf_counter() - start, label="untrained"),
+              flush=True)
 
 
 # -- divergence ----------------------------------------------------------------------------
@@ -179,8 +208,9 @@ def progress_bar(n_samples, n_batches, epoch, verbose):
                 leave=False, delay=1.0, file=sys.stderr, dynamic_ncols=True)
 
 
-def epoch_line(epoch, record, loss, seconds):
-    """``epoch   3  train loss 0.1234 acc 96.19%  validate loss ...  (0.1s)``."""
+def epoch_line(epoch, record, loss, seconds, label=None):
+    """``epoch   3  train loss 0.1234 acc 96.19%  validate loss ...  (0.1s)``;
+    ``label`` replaces ``epoch   3`` (the baseline's line says ``untrained``)."""
     def part(split):
         value = record["loss"].get(split)
         if value is None:
@@ -190,7 +220,8 @@ def epoch_line(epoch, record, loss, seconds):
             return f"  {split} loss {value:.4f} acc {100 * (1 - error):.2f}%"
         return f"  {split} loss {value:.4f} mse {error:.4g}"
 
-    return f"epoch {epoch:3d}{part('train')}{part('validate')}  ({seconds:.1f}s)"
+    label = f"epoch {epoch:3d}" if label is None else label
+    return f"{label}{part('train')}{part('validate')}  ({seconds:.1f}s)"
 
 
 def _report_interrupt(model):

@@ -133,7 +133,7 @@ def test_default_mapping_covers_the_course_implementations():
 def test_method_source_is_dedented():
     text = gs.render("markdown", 1, {"Model": ["models.NeuralNetwork.forward"]})
     _, blocks = parse_markdown(text)
-    assert blocks[0][2].startswith("def forward(self, X):")
+    assert blocks[0][2].startswith("def forward(self, X, mode=\"test\"):")
 
 
 # ---------------------------------------------------------------------------

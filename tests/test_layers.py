@@ -986,7 +986,7 @@ def test_initialize_layer_conv_arguments_are_passed():
 
 CONSTRUCTOR_ERRORS = [
     (lambda: initialize_layer("dense", n_out=3), ValueError,
-     r"unknown layer 'dense'; valid names are \['conv2d', 'flatten', 'fully_connected', 'pool2d'\]"),
+     r"unknown layer 'dense'; valid names are \['batchnorm1d', 'batchnorm2d', 'conv2d', 'dropout', 'flatten', 'fully_connected', 'pool2d'\]"),
     (lambda: initialize_layer(None), TypeError, "layer must be a string"),
     (lambda: initialize_layer("fully_connected"), ValueError, "needs n_out"),
     (lambda: initialize_layer("conv2d", n_out=2), ValueError, "needs kernel_shape"),

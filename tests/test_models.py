@@ -825,3 +825,207 @@ def test_default_iris_run_matches_the_figures_of_the_fused_softmax_era():
     Y_hat, loss = model.predict(dataset.test.data, dataset.test.labels)
     assert loss == pytest.approx(0.14235123114932033, rel=1e-6)
     assert np.mean(Y_hat.argmax(1) == dataset.test.labels.argmax(1)) == pytest.approx(0.9)
+
+
+# ---------------------------------------------------------------------------
+# BatchNorm and Dropout in a network: modes, summary, baseline, resume
+# ---------------------------------------------------------------------------
+
+# train_ffnn.py's layer_args with the two new layers added.
+BN_DROPOUT_LAYERS = [
+    {"name": "fully_connected", "activation": "relu", "weight_init": "xavier_uniform", "n_out": 25},
+    {"name": "batchnorm1d"},
+    {"name": "dropout", "p": 0.2},
+    {"name": "fully_connected", "activation": "softmax", "weight_init": "xavier_uniform", "n_out": None},
+]
+
+
+def bn_model(seed=0):
+    return iris_model(seed=seed, layer_args=BN_DROPOUT_LAYERS)
+
+
+def test_forward_runs_in_test_mode_unless_told_to_train():
+    dataset = iris()
+    model = bn_model()
+    model.build(dataset.out_dim)
+    X = dataset.train.data[:10]
+    batchnorm, dropout = model.layers[1], model.layers[2]
+    state = dropout.rng.bit_generator.state
+    a, b = model.forward(X), model.forward(X)
+    assert np.array_equal(a, b)  # no dropout at test time
+    assert np.array_equal(batchnorm.cache["running_mu"], np.zeros((1, 25)))
+    assert dropout.rng.bit_generator.state == state
+    model.predict(X, dataset.train.labels[:10])
+    model.evaluate(dataset.validate)
+    assert np.array_equal(batchnorm.cache["running_var"], np.zeros((1, 25)))
+
+    model.forward(X, mode="train")
+    H = np.maximum(X @ model.layers[0].parameters["W"] + model.layers[0].parameters["b"], 0)
+    np.testing.assert_allclose(batchnorm.cache["running_mu"], 0.1 * H.mean(axis=0, keepdims=True))
+    assert dropout.rng.bit_generator.state != state
+    with pytest.raises(ValueError, match=r"NeuralNetwork.forward: mode must be 'train' or 'test'; got 'eval'"):
+        model.forward(X, mode="eval")
+
+
+def test_training_runs_the_layers_in_train_mode_and_learns():
+    dataset = iris()
+    model = bn_model()
+    model.train(dataset, 30, verbose=False)
+    running_var = model.layers[1].cache["running_var"]
+    assert np.all(running_var >= 0) and np.any(running_var > 0)
+    # Test mode uses the running statistics: the network's output by hand.
+    X = dataset.test.data
+    fc0, bn, fc1 = model.layers[0], model.layers[1], model.layers[3]
+    H = np.maximum(X @ fc0.parameters["W"] + fc0.parameters["b"], 0)
+    H = (bn.parameters["gamma"] * (H - bn.cache["running_mu"]) / np.sqrt(running_var + 1e-8)
+         + bn.parameters["beta"])
+    Z = H @ fc1.parameters["W"] + fc1.parameters["b"]
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(model.forward(X), P, rtol=1e-9, atol=1e-12)
+    accuracy = np.mean(np.argmax(P, axis=1) == np.argmax(dataset.test.labels, axis=1))
+    assert accuracy >= 0.8
+
+
+def test_seeded_runs_with_dropout_are_bit_identical():
+    def run(seed):
+        model = bn_model(seed=seed)
+        history = model.train(iris(), 5, verbose=False)
+        return model, history
+
+    a, history_a = run(0)
+    b, history_b = run(0)
+    c, history_c = run(1)
+    assert history_a == history_b
+    assert_same_parameters(snapshot(a), snapshot(b))
+    assert np.array_equal(a.layers[1].cache["running_mu"], b.layers[1].cache["running_mu"])
+    assert history_a["loss"]["train"] != history_c["loss"]["train"]
+
+
+def test_resume_with_batchnorm_and_dropout_equals_an_uninterrupted_run(tmp_path):
+    straight = bn_model()
+    straight.train(iris(), 6, verbose=False)
+
+    first, first_data = bn_model(), iris()
+    first.train(first_data, 3, verbose=False)
+    path = tmp_path / "half.npz"
+    first.save(path, first_data)
+    del first, first_data
+
+    second, second_data = bn_model(), iris()
+    second.load(path, second_data)
+    second.train(second_data, 3, verbose=False)
+
+    assert second.history == straight.history
+    assert_same_parameters(snapshot(second), snapshot(straight))
+    for key in ("running_mu", "running_var"):
+        assert np.array_equal(second.layers[1].cache[key], straight.layers[1].cache[key]), key
+    dataset = iris()
+    assert np.array_equal(second.forward(dataset.test.data), straight.forward(dataset.test.data))
+
+
+def test_checkpoint_holds_the_running_statistics(tmp_path):
+    dataset = iris()
+    model = bn_model()
+    model.train(dataset, 2, verbose=False)
+    path = model.save(tmp_path / "ck.npz")
+    with np.load(path) as archive:
+        assert np.array_equal(archive["buffer.running_mu1"], model.layers[1].cache["running_mu"])
+        assert np.array_equal(archive["buffer.running_var1"], model.layers[1].cache["running_var"])
+        assert "gamma1" in archive.files and "beta1" in archive.files
+    clone = bn_model(seed=5).load(path)  # never ran forward: the layers are built from the file
+    assert np.array_equal(clone.forward(dataset.test.data), model.forward(dataset.test.data))
+
+
+def test_checkpoint_without_generator_states_still_loads(tmp_path):
+    # Checkpoints written before the layers' generators were saved.
+    dataset = iris()
+    model = iris_model()
+    model.train(dataset, 1, verbose=False)
+    state = model.state_dict()
+    meta = json.loads(str(state["meta"]))
+    del meta["layer_rngs"]
+    state["meta"] = np.array(json.dumps(meta))
+    np.savez(tmp_path / "old.npz", **state)
+    clone = iris_model().load(tmp_path / "old.npz")
+    assert clone.epoch == 1
+    assert_same_parameters(snapshot(clone), snapshot(model))
+
+
+def test_summary_counts_the_trainable_parameters(capsys):
+    model = bn_model()
+    model.build(3)
+    model.forward(np.zeros((2, 4)))
+    table = model.summary()
+    assert capsys.readouterr().out.strip() == table.strip()
+    lines = table.splitlines()
+    # 4*25 + 25, 2*25, 0, 25*3 + 3.
+    expected = [("FullyConnected (ReLU)", "(batch, 25)", "125"), ("BatchNorm1D", "(batch, 25)", "50"),
+                ("Dropout", "(batch, 25)", "0"), ("FullyConnected (SoftMax)", "(batch, 3)", "78")]
+    for i, (name, shape, count) in enumerate(expected):
+        row = next(line for line in lines if line.startswith(f"{i}  "))
+        assert name in row and shape in row and row.split()[-1] == count, row
+    assert lines[-1].startswith("Total trainable parameters") and lines[-1].split()[-1] == "253"
+
+
+def test_summary_of_a_cnn_and_its_errors():
+    layers = [{"name": "conv2d", "activation": "relu", "n_out": 4, "kernel_shape": 3},
+              {"name": "batchnorm2d"}, {"name": "pool2d", "kernel_shape": 2, "stride": 2},
+              {"name": "flatten"}, {"name": "fully_connected", "activation": "softmax", "n_out": 10}]
+    model = NeuralNetwork("cross_entropy", layers, {"name": "SGD", "lr": 0.1}, seed=0)
+    with pytest.raises(ValueError, match=r"summary: the input shape is not known"):
+        model.summary()
+    with pytest.raises(ValueError, match=r"summary: layer 0 \(Conv2D\) has not created its parameters"):
+        model.summary(input_shape=(8, 8, 1))
+    model.forward(np.zeros((1, 8, 8, 1)))
+    table = model.summary()
+    assert "(batch, 4, 4, 4)" in table and "(batch, 64)" in table
+    # 3*3*1*4 + 4, 2*4, 0, 0, 64*10 + 10
+    assert table.splitlines()[-1].split()[-1] == "698"
+    with pytest.raises(ValueError, match=r"input_shape must be the shape of one example"):
+        model.summary(input_shape=(8, -8, 1))
+
+
+def test_history_records_the_untrained_baseline():
+    dataset = iris()
+    model = iris_model()
+    model.build(dataset.out_dim)
+    model.forward(dataset.train.data[:1])  # creates the initial weights
+    W0, b0 = (model.layers[0].parameters[k].copy() for k in ("W", "b"))
+    W1, b1 = (model.layers[1].parameters[k].copy() for k in ("W", "b"))
+    history = model.train(dataset, 3, verbose=False)
+    assert len(history["loss"]["train"]) == len(history["error"]["validate"]) == 3
+    for split in ("train", "validate"):
+        data = getattr(dataset, split)
+        H = np.maximum(data.data @ W0 + b0, 0)
+        Z = H @ W1 + b1
+        log_p = Z - Z.max(axis=1, keepdims=True)
+        log_p -= np.log(np.exp(log_p).sum(axis=1, keepdims=True))
+        loss = -np.mean(np.sum(data.labels * log_p, axis=1))
+        error = np.mean(np.argmax(Z, axis=1) != np.argmax(data.labels, axis=1))
+        assert history["baseline"]["loss"][split] == pytest.approx(loss, rel=1e-9)
+        assert history["baseline"]["error"][split] == pytest.approx(error)
+    # A second call continues: the baseline stays that of the untrained network.
+    baseline = dict(history["baseline"])
+    model.train(dataset, 1, verbose=False)
+    assert model.history["baseline"] == baseline
+
+
+def test_baseline_goes_to_a_logger_that_takes_it_and_is_printed(capsys):
+    class RecordingLogger:
+        def __init__(self):
+            self.baseline, self.pushed = None, 0
+
+        def push_baseline(self, record):
+            self.baseline = record
+
+        def push(self, record):
+            self.pushed += 1
+
+    logger = RecordingLogger()
+    model = iris_model(logger=logger)
+    model.train(iris(), 2)
+    assert logger.baseline == model.history["baseline"] and logger.pushed == 2
+    out = capsys.readouterr().out
+    assert re.search(r"^untrained  train loss [\d.]+ acc [\d.]+%  validate loss", out, flags=re.M)
+    assert len(re.findall(r"^epoch +\d+ ", out, flags=re.M)) == 2
