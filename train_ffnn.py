@@ -63,7 +63,7 @@ sweep_args = {
 
 def model_name(config):
     """The course's run name, e.g. feed_forward_2layers_25-lr0.01_mom0.9_seed0."""
-    hidden = "-".join(str(args["n_out"]) for args in config.layer_args[:-1])
+    hidden = "-".join(str(args["n_out"]) for args in config.layer_args[:-1] if args.get("n_out") is not None)
     layers = f"{config.model_args['name']}_{len(config.layer_args)}layers_{hidden}"
     return layers + name_suffix(config, default_dataset="iris")
 

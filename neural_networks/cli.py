@@ -532,6 +532,8 @@ def run(config, model_name, name_fn, flatten, overwrite=False, resume=False, ver
         source = getattr(config, "sources", _DICT_KEYS)["epochs"]
         print(f"{source} is 0: no training; the test below is of the untrained network "
               f"(its random initial weights).")
+    if verbose:
+        model.summary()
     try:
         start = time.perf_counter()
         model.train(dataset, max(config.epochs - model.epoch, 0), verbose=verbose)

@@ -317,6 +317,20 @@ class Logger:
         if self._replaces is not None:
             self._replace_earlier_run()
 
+    def push_baseline(self, log):
+        """Record the untrained network's numbers (epoch 0), before the first push.
+
+        ``log`` has the layout of :meth:`push` (``"params"`` is ignored). The
+        numbers are kept as ``self.log["baseline"] = {"loss": {...}, "error":
+        {...}}``, an extra key: the per-epoch lists keep the course's layout (one
+        entry per finished epoch). Nothing is written until the first epoch is
+        pushed (a run folder holds finished epochs only); from then on
+        ``history.json`` carries the key, ``history.csv`` has an epoch-0 row,
+        and the curves start at epoch 0.
+        """
+        record, _ = _parse_push(log)
+        self.log["baseline"] = {metric: record[metric] for metric in _METRICS}
+
     def _replace_earlier_run(self):
         """Swap the new run (written aside) in for the earlier one after its first epoch."""
         staged, run_dir = self.save_dir, self._replaces
@@ -384,6 +398,19 @@ class Logger:
     def _epochs(self):
         return list(range(1, self.counter + 1))
 
+    def _curve(self, metric):
+        """``(epochs, {split: values})`` of one metric, from epoch 0 when the
+        untrained network's numbers were pushed (a split it lacks starts at 1)."""
+        values = self.log[metric] if metric != "accuracy" else self._accuracy()
+        baseline = self.log.get("baseline")
+        epochs = self._epochs()
+        if baseline is None:
+            return epochs, {split: list(values[split]) for split in _SPLITS}
+        source = baseline["error" if metric == "accuracy" else metric]
+        first = {split: (1.0 - v if metric == "accuracy" else v) for split, v in source.items()}
+        return [0] + epochs, {split: ([first[split]] if split in first else [None]) + list(values[split])
+                              for split in _SPLITS}
+
     def _accuracy(self):
         """1 - error per split, or None when the error is not a classification error."""
         if self._error_is_mse:
@@ -403,36 +430,37 @@ class Logger:
             json.dumps(history, indent=2, allow_nan=False) + "\n",
         )
 
-        accuracy = self._accuracy()
-        columns = [self._epochs()]
-        for metric in ("loss", "error"):
-            columns += [self.log[metric][split] for split in _SPLITS]
-        if accuracy is not None:
-            columns += [accuracy[split] for split in _SPLITS]
+        metrics = ("loss", "error") if self._error_is_mse else ("loss", "error", "accuracy")
+        epochs, columns = None, []
+        for metric in metrics:
+            epochs, values = self._curve(metric)
+            columns += [values[split] for split in _SPLITS]
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(_CSV_COLUMNS_L2 if accuracy is None else _CSV_COLUMNS)
-        for row in range(self.counter):
-            writer.writerow(
-                [repr(column[row]) if row < len(column) else "" for column in columns]
-            )
+        writer.writerow(_CSV_COLUMNS_L2 if self._error_is_mse else _CSV_COLUMNS)
+        for row, epoch in enumerate(epochs):
+            writer.writerow([epoch] + [
+                repr(column[row]) if row < len(column) and column[row] is not None else ""
+                for column in columns
+            ])
         atomic_write_text(self.save_dir / "history.csv", buffer.getvalue())
 
     def _draw_plots(self):
         self.save_dir.mkdir(parents=True, exist_ok=True)
         epochs = self._epochs()
         # (file, values, title, y label)
-        series = [("loss.png", self.log["loss"], "loss", "loss")]
+        series = [("loss.png", "loss", "loss", "loss")]
         if self._error_is_mse:
-            series.append(("error.png", self.log["error"], "mse (mean squared error)", "mse"))
+            series.append(("error.png", "error", "mse (mean squared error)", "mse"))
         else:
-            series.append(("error.png", self.log["error"], "error", "error"))
-            series.append(("accuracy.png", self._accuracy(), "accuracy", "accuracy"))
-        for file_name, values, title, ylabel in series:
-            lines = [("train", values["train"])]
-            if values["validate"]:
-                lines.append(("validation", values["validate"]))
-            self._save_plot(file_name, epochs, lines, title=title, ylabel=ylabel)
+            series.append(("error.png", "error", "error", "error"))
+            series.append(("accuracy.png", "accuracy", "accuracy", "accuracy"))
+        for file_name, metric, title, ylabel in series:
+            curve_epochs, values = self._curve(metric)
+            lines = [("train", _nan_for_none(values["train"]))]
+            if self.log[metric if metric != "accuracy" else "error"]["validate"]:
+                lines.append(("validation", _nan_for_none(values["validate"])))
+            self._save_plot(file_name, curve_epochs, lines, title=title, ylabel=ylabel)
         for name, extremes in self.log["params"].items():
             lines = [("max", extremes["max"]), ("min", extremes["min"])]
             self._save_plot(f"{name}.png", epochs, lines, title=f"{name} (max and min)",
@@ -461,7 +489,7 @@ class Logger:
         # Epochs are whole numbers: half an epoch of room on each side keeps
         # the integer locator from labelling 0.95 ... 1.05 when there is one.
         margin = max(0.5, 0.03 * (len(epochs) - 1))
-        ax.set_xlim(1 - margin, len(epochs) + margin)
+        ax.set_xlim(epochs[0] - margin, epochs[-1] + margin)
         with atomic_open(self.save_dir / file_name, "wb") as f:
             fig.savefig(f, format="png", dpi=_DPI, pil_kwargs=_PNG_OPTIONS)
 
@@ -474,6 +502,11 @@ class Logger:
         state = self.__dict__.copy()
         state["_figures"] = {}
         return state
+
+
+def _nan_for_none(values):
+    """A gap in a curve (matplotlib skips NaN) where a value is missing."""
+    return [float("nan") if v is None else v for v in values]
 
 
 def _new_plot(labels, model_name, title, ylabel):

@@ -696,3 +696,36 @@ def test_epoch_ticks_are_whole_numbers(tmp_path, n_epochs):
         assert 1 in ticks or n_epochs > 10
         # every epoch's point is inside the plot
         assert low < 1 and n_epochs < high
+
+
+def test_baseline_is_epoch_zero_of_the_files_and_written_with_the_first_epoch(tmp_path):
+    logger = Logger("run", MODEL_ARGS, DATA_ARGS, save=True, plot=True, save_dir=tmp_path)
+    run = tmp_path / "run"
+    baseline = {"loss": {"train": 2.5, "validate": 2.75}, "error": {"train": 0.75, "validate": 0.8}}
+    logger.push_baseline(baseline)
+    # Nothing of an unfinished epoch on disk: the baseline waits for epoch 1.
+    assert not any((run / name).exists() for name in HISTORY_FILES | METRIC_PLOTS)
+    for k in range(2):
+        logger.push(epoch_log(k))
+    expected = expected_history(2)
+    expected["baseline"] = baseline
+    assert load_log(run) == expected
+    assert json.loads((run / "history.json").read_text())["baseline"] == baseline
+    with open(run / "history.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["epoch"] for r in rows] == ["0", "1", "2"]
+    assert rows[0]["train_loss"] == "2.5" and rows[0]["validate_error"] == "0.8"
+    assert float(rows[0]["validate_accuracy"]) == pytest.approx(0.2)
+    assert [float(r["train_loss"]) for r in rows[1:]] == expected["loss"]["train"]
+    for name in METRIC_PLOTS:
+        assert (run / name).read_bytes()[:8] == PNG_SIGNATURE
+
+
+def test_baseline_without_a_validation_split_leaves_that_cell_empty(tmp_path):
+    logger = Logger("run", MODEL_ARGS, DATA_ARGS, save=True, plot=True, save_dir=tmp_path)
+    logger.push_baseline({"loss": {"train": 2.0}, "error": {"train": 0.5}})
+    logger.push(epoch_log(0, validate=False))
+    with open(tmp_path / "run" / "history.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows[0]["epoch"] == "0" and rows[0]["train_loss"] == "2.0"
+    assert rows[0]["validate_loss"] == "" and rows[1]["validate_loss"] == ""

@@ -336,7 +336,9 @@ def test_logger_files_exist_and_read_back_after_training(tmp_path, capsys):
     run = tmp_path / "run"
 
     log = load_log(run)
-    assert set(log) == {"loss", "error", "params"}
+    # The course's keys, plus the untrained network's numbers under "baseline".
+    assert set(log) == {"loss", "error", "params", "baseline"}
+    assert log["baseline"] == {k: model.history["baseline"][k] for k in ("loss", "error")}
     for metric in ("loss", "error"):
         assert set(log[metric]) == {"train", "validate"}
         assert log[metric]["train"] == model.history[metric]["train"]
@@ -353,7 +355,12 @@ def test_logger_files_exist_and_read_back_after_training(tmp_path, capsys):
     assert history["loss"] == model.history["loss"]
     with open(run / "history.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == epochs
+    # An epoch-0 row for the untrained network, then one row per epoch.
+    assert [r["epoch"] for r in rows] == [str(e) for e in range(epochs + 1)]
+    baseline = model.history["baseline"]
+    assert float(rows[0]["validate_loss"]) == baseline["loss"]["validate"]
+    assert float(rows[0]["train_accuracy"]) == pytest.approx(1 - baseline["error"]["train"])
+    rows = rows[1:]
     assert [float(r["train_loss"]) for r in rows] == model.history["loss"]["train"]
     assert [float(r["validate_accuracy"]) for r in rows] == pytest.approx(
         [1 - e for e in model.history["error"]["validate"]])
@@ -588,7 +595,7 @@ def _assert_only_finished_epochs_on_disk(run, finished):
     with np.load(run / "checkpoint.npz") as archive:
         assert json.loads(str(archive["meta"]))["epoch"] == finished
     csv_rows = (run / "history.csv").read_text().strip().splitlines()
-    assert len(csv_rows) == finished + 1
+    assert len(csv_rows) == finished + 2  # the header, the untrained network (epoch 0), the epochs
     assert "nan" not in (run / "history.csv").read_text().lower()
 
 
