@@ -53,7 +53,13 @@ student_implementations = {
         "activations.ReLU",
         "activations.SoftMax",
     ],
-    "Layers": ["layers.FullyConnected", "layers.Conv2D", "layers.Pool2D"],
+    "Layers": [
+        "layers.FullyConnected",
+        "layers.Conv2D",
+        "layers.Pool2D",
+        "layers.BatchNorm1D",
+        "layers.Dropout",
+    ],
     "Losses": ["losses.CrossEntropy", "losses.L2"],
     "Model": [
         "models.NeuralNetwork.forward",
