@@ -35,7 +35,7 @@ from .layer_checks import (
     LayerChecks,
     PoolChecks,
 )
-from .utils import check_int, lookup, make_rng
+from .utils import check_applicable, check_int, lookup, make_rng
 from .weights import initialize_weights
 
 
@@ -619,13 +619,13 @@ def initialize_layer(
         BatchNorm2D: ("weight_init", "eps", "momentum"),
         Dropout: ("p", "seed"),
     }[cls]
-    for key, value in given.items():
-        if value is not None and key not in accepted and key != "seed":
-            raise ValueError(f"initialize_layer: {name!r} does not take {key}; got {key}={value!r}")
+    if "seed" not in accepted:
+        given.pop("seed")  # a network hands every layer a generator; this one draws nothing
+    given = check_applicable(given, accepted, "initialize_layer", repr(name))
     for key in ("n_out", "kernel_shape"):
-        if key in accepted and given[key] is None:
+        if key in accepted and key not in given:
             raise ValueError(f"initialize_layer: {name!r} needs {key}; got None")
-    return cls(**{key: given[key] for key in accepted if given[key] is not None})
+    return cls(**given)
 
 
 def _activation(activation):

@@ -230,9 +230,9 @@ def test_constructor_errors(kwargs, exc, match):
 
 
 def test_initialize_layer_rejects_arguments_batchnorm_does_not_take():
-    with pytest.raises(ValueError, match=r"'batchnorm1d' does not take p"):
+    with pytest.raises(ValueError, match=r"p does not apply to 'batchnorm1d' \(it takes weight_init, eps, momentum\); got 0.2"):
         initialize_layer("batchnorm1d", p=0.2)
-    with pytest.raises(ValueError, match=r"'batchnorm1d' does not take n_out"):
+    with pytest.raises(ValueError, match=r"n_out does not apply to 'batchnorm1d'"):
         initialize_layer("batchnorm1d", n_out=4)
 
 

@@ -1172,3 +1172,23 @@ def test_conv_bias_of_the_wrong_shape_is_named():
     layer.parameters["b"] = np.zeros((1, 3))
     with pytest.raises(ValueError, match=r"Conv2D.forward: parameters\['b'\]"):
         layer.forward(X)
+
+
+@pytest.mark.parametrize("name, kwargs, match", [
+    ("pool2d", {"kernel_shape": 2, "activation": "relu"},
+     r"initialize_layer: activation does not apply to 'pool2d' \(it takes kernel_shape, stride, pad, mode\); got 'relu'"),
+    ("flatten", {"n_out": 3}, r"n_out does not apply to 'flatten' \(it takes keep_dim\); got 3"),
+    ("fully_connected", {"n_out": 3, "kernel_shape": 3}, r"kernel_shape does not apply to 'fully_connected'"),
+    ("conv2d", {"n_out": 3, "kernel_shape": 3, "mode": "max"}, r"mode does not apply to 'conv2d'"),
+    ("pool2d", {"kernel_shape": 2, "keep_dim": "last"}, r"keep_dim does not apply to 'pool2d'"),
+])
+def test_initialize_layer_rejects_an_argument_the_layer_does_not_take(name, kwargs, match):
+    # The same rule as initialize_optimizer: a setting never silently does nothing.
+    with pytest.raises(ValueError, match=match):
+        initialize_layer(name, **kwargs)
+
+
+def test_initialize_layer_accepts_the_generator_a_network_hands_every_layer():
+    rng = np.random.default_rng(0)
+    assert isinstance(initialize_layer("pool2d", kernel_shape=2, seed=rng), Pool2D)
+    assert isinstance(initialize_layer("flatten", seed=rng), Flatten)
