@@ -75,23 +75,17 @@ class RefRMSProp:
         return self.lr * grad / (np.sqrt(s) + self.epsilon)
 
 
-class RefAdamW:
+class RefAdamW(RefAdam):
     """Loshchilov & Hutter, Algorithm 2 with the decay scaled by lr:
     delta = lr * (m_hat / (sqrt(v_hat) + eps) + weight_decay * param)."""
 
     def __init__(self, lr, beta1=0.9, beta2=0.999, epsilon=1e-8, weight_decay=0.01):
-        self.lr, self.beta1, self.beta2, self.epsilon = lr, beta1, beta2, epsilon
+        super().__init__(lr, beta1, beta2, epsilon)
         self.weight_decay = weight_decay
-        self.m, self.v, self.t = {}, {}, {}
 
     def delta(self, name, param, grad):
-        t = self.t.get(name, 0) + 1
-        m = self.beta1 * self.m.get(name, 0.0) + (1 - self.beta1) * grad
-        v = self.beta2 * self.v.get(name, 0.0) + (1 - self.beta2) * grad**2
-        self.m[name], self.v[name], self.t[name] = m, v, t
-        m_hat = m / (1 - self.beta1**t)
-        v_hat = v / (1 - self.beta2**t)
-        return self.lr * (m_hat / (np.sqrt(v_hat) + self.epsilon) + self.weight_decay * param)
+        # Adam's step on the gradient alone, plus the decay of the parameter itself.
+        return super().delta(name, grad) + self.lr * self.weight_decay * param
 
 
 def grads(seed, shape, count):
