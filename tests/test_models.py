@@ -1036,3 +1036,21 @@ def test_baseline_goes_to_a_logger_that_takes_it_and_is_printed(capsys):
     out = capsys.readouterr().out
     assert re.search(r"^untrained  train loss [\d.]+ acc [\d.]+%  validate loss", out, flags=re.M)
     assert len(re.findall(r"^epoch +\d+ ", out, flags=re.M)) == 2
+
+
+@pytest.mark.parametrize("activation, shown", [
+    ("relu", "'relu'"), ("linear", "'linear'"), (None, r"None \(linear\)"), ("sigmoid", "'sigmoid'"),
+])
+def test_cross_entropy_needs_a_softmax_output_layer(activation, shown):
+    # A relu output once trained to a loss of -4.28 and a linear one was
+    # reported as divergence: cross-entropy takes probabilities.
+    layers = [dict(IRIS_LAYERS[0]), {"name": "fully_connected", "n_out": 3}]
+    if activation is not None:
+        layers[1]["activation"] = activation
+    with pytest.raises(ValueError, match=(
+            r"NeuralNetwork: the cross_entropy loss needs probabilities, but the output layer "
+            rf"layer_args\[1\] \(fully_connected\) has activation {shown}; give it activation "
+            r"'softmax', or use the 'l2' loss")):
+        iris_model(layer_args=layers)
+    # The same layers are fine with the L2 loss.
+    NeuralNetwork("l2", layers, dict(IRIS_OPTIMIZER), seed=0)
