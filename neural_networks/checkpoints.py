@@ -172,7 +172,7 @@ def _check_parameters(model, params, path):
             layer._init_parameters(_input_shape_for(W))
         elif not layer.parameters and gamma is not None and layer.n_in is None:
             # BatchNorm: gamma is (1, features); the input has the layer's rank.
-            layer._init_parameters((1,) * (layer._input_ndim - 1) + (gamma.shape[-1],))
+            layer._init_parameters((1,) * (layer.input_ndim - 1) + (gamma.shape[-1],))
     expected = set(model.parameters())
     missing = sorted(expected - set(params))
     unexpected = sorted(set(params) - expected)

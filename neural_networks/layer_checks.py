@@ -17,12 +17,12 @@ from .utils import check_array, check_number, check_pair, describe
 class LayerChecks:
     """Input checks shared by every layer (mixed into ``layers.Layer``).
 
-    A layer class sets ``_input_ndim`` (None: any rank) and may override
-    :meth:`_output_shape`, :meth:`_check_features` and
+    A layer class sets ``input_ndim`` (None: any rank) and may override
+    :meth:`output_shape_for`, :meth:`_check_features` and
     :meth:`_expected_parameter_shapes`.
     """
 
-    _input_ndim = None
+    input_ndim = None
 
     def _name(self):
         return type(self).__name__
@@ -31,7 +31,7 @@ class LayerChecks:
         """``X`` as a real array of the right rank and size for this layer;
         on a built layer, also the hand-set parameters' shapes."""
         where = f"{self._name()}.{method}"
-        X = check_array(X, "X", where, ndim=self._input_ndim)
+        X = check_array(X, "X", where, ndim=self.input_ndim)
         # An empty batch is fine; an example with no features or channels is not.
         if X.ndim >= 2 and 0 in X.shape[1:]:
             raise ValueError(f"{where}: every axis of X but the batch must be non-empty; got shape {X.shape}")
@@ -43,7 +43,7 @@ class LayerChecks:
     def _check_features(self, X, where):
         """Layer-specific checks of ``X`` (feature counts, window sizes)."""
 
-    def _output_shape(self, X_shape):
+    def output_shape_for(self, X_shape):
         """The shape of ``forward``'s output for an input of shape ``X_shape``."""
         return X_shape
 
@@ -53,7 +53,7 @@ class LayerChecks:
         if "X" not in self.cache:
             raise ValueError(f"{where}: backward was called before forward")
         dLdY = check_array(dLdY, "dLdY", where)
-        expected = self._output_shape(self.cache["X"].shape)
+        expected = self.output_shape_for(self.cache["X"].shape)
         if dLdY.shape != expected:
             raise ValueError(
                 f"{where}: dLdY must have the shape of the last output {expected}; got {dLdY.shape}"
@@ -84,7 +84,7 @@ class LayerChecks:
 class DenseChecks(LayerChecks):
     """Checks of a layer on ``(batch, n_in)`` inputs with ``W`` and ``b``."""
 
-    _input_ndim = 2
+    input_ndim = 2
 
     def _check_features(self, X, where):
         if self.n_in is not None and X.shape[1] != self.n_in:
@@ -93,7 +93,7 @@ class DenseChecks(LayerChecks):
                 f"n_in={self.n_in}; got shape {X.shape}"
             )
 
-    def _output_shape(self, X_shape):
+    def output_shape_for(self, X_shape):
         return (X_shape[0], self.n_out)
 
     def _expected_parameter_shapes(self):
@@ -105,7 +105,7 @@ class WindowChecks(LayerChecks):
     channels)`` images: the kernel, stride and padding, and that the kernel
     fits inside the padded input."""
 
-    _input_ndim = 4
+    input_ndim = 4
 
     def _set_window(self, kernel_shape, stride, pad):
         where = self._name()
@@ -129,7 +129,7 @@ class WindowChecks(LayerChecks):
                     f"({padded} {name}, from X of shape {X.shape} and pad={self.pad!r})"
                 )
 
-    def _output_shape(self, X_shape):
+    def output_shape_for(self, X_shape):
         out_rows, out_cols = output_shape(X_shape, self.kernel_shape, self.stride, self.pads)
         return (X_shape[0], out_rows, out_cols, self.n_out)
 
@@ -162,7 +162,7 @@ class PoolChecks(WindowChecks):
                     f"Pool2D: pad must be smaller than the kernel ({k} {axis}); got pad={pad!r}"
                 )
 
-    def _output_shape(self, X_shape):
+    def output_shape_for(self, X_shape):
         out_rows, out_cols = output_shape(X_shape, self.kernel_shape, self.stride, self.pads)
         return (X_shape[0], out_rows, out_cols, X_shape[3])
 
@@ -180,7 +180,7 @@ class FlattenChecks(LayerChecks):
         if X.ndim < 2:
             raise ValueError(f"{where}: X must have at least 2 dimensions; got shape {X.shape}")
 
-    def _output_shape(self, X_shape):
+    def output_shape_for(self, X_shape):
         if self.keep_dim == "first":
             return (X_shape[0], int(np.prod(X_shape[1:])))
         return (int(np.prod(X_shape[:-1])), X_shape[-1])
@@ -209,7 +209,7 @@ class BatchNormChecks(ModeChecks):
     the feature count, and the hand-set ``gamma``, ``beta``, running
     statistics and cache."""
 
-    _input_ndim = 2
+    input_ndim = 2
 
     def _set_batchnorm_args(self, eps, momentum):
         self.eps = check_number(eps, "eps", self._name(), minimum=0, strict=True)
@@ -255,7 +255,7 @@ class BatchNormChecks(ModeChecks):
         X = self.cache.get("X")
         if X is None:
             raise ValueError(f"{where}: backward was called before forward (cache['X'] is empty)")
-        dLdY = check_array(dLdY, "dLdY", where, ndim=self._input_ndim)
+        dLdY = check_array(dLdY, "dLdY", where, ndim=self.input_ndim)
         n = dLdY.shape[-1]
         for key in ("X", "X_hat"):
             value = self.cache.get(key)

@@ -52,6 +52,8 @@ class Layer(LayerChecks):
         The learnable arrays and ``dL/d`` each of them, under the same keys.
     cache : dict
         What ``forward`` keeps for ``backward``; each forward replaces it.
+    input_ndim : int or None
+        The rank ``forward`` takes (2 for dense layers, 4 for images, None: any).
     input_gradient : bool
         Whether ``backward`` computes ``dL/dX``. A network turns it off on its
         first layer, whose input is the data (nothing upstream to train);
@@ -502,7 +504,7 @@ class BatchNorm2D(BatchNorm1D):
     ``beta``, ``mu``, ``var`` and the running statistics are ``(1, channels)``.
     """
 
-    _input_ndim = 4
+    input_ndim = 4
     _axes = (0, 1, 2)
 
 

@@ -102,3 +102,10 @@ def check_dataset_split(dataset, split, where):
     if data is None:
         raise ValueError(f"{where}: dataset has no {split} split (dataset.{split} is None)")
     return data
+
+
+def check_mode(mode, where):
+    """``mode`` of ``NeuralNetwork.forward``: "train" or "test"."""
+    if not isinstance(mode, str) or mode not in ("train", "test"):
+        raise ValueError(f"{where}: mode must be 'train' or 'test'; got {describe(mode)}")
+    return mode

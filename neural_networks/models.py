@@ -15,14 +15,16 @@ from .losses import CrossEntropy, Loss, initialize_loss
 from .model_checks import (
     build_layer,
     check_built,
+    check_mode,
     check_dataset_split,
     check_layer_args,
     check_optimizer_args,
     check_output_pairing,
     make_optimizer,
 )
+from .summary import summary_table
 from .training import TrainingDiverged  # noqa: F401  (raised by train)
-from .utils import check_array, check_int, check_same_shape, describe
+from .utils import check_array, check_int, check_same_shape
 
 
 class NeuralNetwork:
@@ -111,7 +113,7 @@ class NeuralNetwork:
         units dropped or all kept); the others ignore it.
         """
         check_built(self, "forward")
-        _check_mode(mode, "NeuralNetwork.forward")
+        check_mode(mode, "NeuralNetwork.forward")
         for layer in self.layers:
             X = layer.forward(X, mode=mode) if layer.takes_mode else layer.forward(X)
         return X
@@ -171,30 +173,7 @@ class NeuralNetwork:
         first forward, so call ``forward`` on a batch (or ``train``) first.
         """
         check_built(self, "summary")
-        shape = _summary_input_shape(self, input_shape)
-        rows, total = [], 0
-        for i, layer in enumerate(self.layers):
-            if layer.n_in is None:
-                raise ValueError(
-                    f"NeuralNetwork.summary: layer {i} ({type(layer).__name__}) has not created "
-                    f"its parameters yet; run forward on a batch (or train) first"
-                )
-            shape = layer._output_shape((1, *shape))[1:]
-            count = sum(p.size for p in layer.parameters.values())
-            total += count
-            out = "(batch, " + ", ".join(str(n) for n in shape) + ")"
-            name = type(layer).__name__
-            if layer.activation is not None:
-                name += f" ({type(layer.activation).__name__})"
-            rows.append((f"{i}  {name}", out, f"{count:,}"))
-        rows.append(("Total trainable parameters", "", f"{total:,}"))
-        width = max(len(row[0]) for row in rows)
-        header = f"{'Layer':<{width}}  {'Output shape':<20}  {'Parameters':>12}"
-        rule = "-" * len(header)
-        lines = [header, rule]
-        lines += [f"{a:<{width}}  {b:<20}  {c:>12}" for a, b, c in rows[:-1]]
-        lines += [rule, f"{rows[-1][0]:<{width}}  {'':<20}  {rows[-1][2]:>12}"]
-        table = "\n".join(lines)
+        table = summary_table(self, input_shape)
         print(table)
         return table
 
@@ -296,34 +275,3 @@ def initialize_model(name, loss, layer_args, optimizer_args, logger=None, seed=N
         raise TypeError(f"initialize_model: name must be a non-empty string; got {name!r}")
     return NeuralNetwork(loss=loss, layer_args=layer_args, optimizer_args=optimizer_args,
                          logger=logger, seed=seed)
-
-
-def _check_mode(mode, where):
-    """``mode`` of ``NeuralNetwork.forward``: "train" or "test"."""
-    if not isinstance(mode, str) or mode not in ("train", "test"):
-        raise ValueError(f"{where}: mode must be 'train' or 'test'; got {describe(mode)}")
-    return mode
-
-
-def _summary_input_shape(model, input_shape):
-    """The shape of one example for ``NeuralNetwork.summary``: ``input_shape``
-    checked, or what the first layer has seen."""
-    where = "NeuralNetwork.summary"
-    if input_shape is not None:
-        if (not isinstance(input_shape, (tuple, list)) or not input_shape
-                or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in input_shape)):
-            raise ValueError(
-                f"{where}: input_shape must be the shape of one example, a tuple of positive "
-                f"ints such as (784,) or (28, 28, 1); got {describe(input_shape)}"
-            )
-        return tuple(input_shape)
-    first = model.layers[0]
-    X = first.cache.get("X")
-    if X is not None:
-        return X.shape[1:]
-    if first._input_ndim == 2 and first.n_in is not None:
-        return (first.n_in,)
-    raise ValueError(
-        f"{where}: the input shape is not known yet; pass input_shape (one example's shape) "
-        f"or run forward on a batch first"
-    )
