@@ -105,18 +105,24 @@ def im2col(X, kernel_shape, stride, pads):
     of a kernel ``W`` of shape ``(kernel_rows, kernel_cols, channels, n_out)``.
     A convolution is then ``cols @ W.reshape(-1, n_out)``.
 
-    The windows are copied in one pass per block of images, cell by cell,
-    from a strided view of the padded block (``windows[n, r, c, i, j]`` is
-    the cell ``Xp[n, r * row_stride + i, c * col_stride + j]``).
+    Each block of images is padded into a small reused buffer and copied
+    in one pass from a strided view of it (``windows[n, r, c, i, j]`` is the
+    cell ``Xp[n, r * row_stride + i, c * col_stride + j]``), whose runs of
+    contiguous numbers are ``kernel_cols * channels`` long at column stride 1.
+    Single-channel images are copied one kernel offset at a time instead:
+    there a run along the output columns is the longer one.
     """
     X = np.ascontiguousarray(X)
     geometry = _Geometry(X.shape, kernel_shape, stride, pads)
     (kh, kw), (out_rows, out_cols) = kernel_shape, geometry.out_shape
     batch, channels = X.shape[0], X.shape[3]
     windows = np.empty((batch, out_rows, out_cols, kh, kw, channels), dtype=X.dtype)
-    padded = geometry.padded_blocks(X, 0.0)
-    for block, Xp in padded:
-        np.copyto(_cells(windows[block]), geometry.window_cells(Xp, offsets_first=False))
+    for block, Xp in geometry.padded_blocks(X, 0.0):
+        if channels == 1:
+            for i, j, index in window_offsets(kernel_shape, stride, geometry.out_shape):
+                windows[block, :, :, i, j, :] = Xp[index]
+        else:
+            np.copyto(windows[block], geometry.window_view(Xp, offsets_first=False))
     return windows.reshape(batch * out_rows * out_cols, kh * kw * channels)
 
 
@@ -135,6 +141,38 @@ def col2im(cols, X_shape, kernel_shape, stride, pads):
     dX = np.empty(X_shape, dtype=cols.dtype)
     for block, dXp in geometry.scatter_blocks(dX):
         geometry.add_windows(dXp, windows[block].transpose(3, 4, 0, 1, 2, 5))
+    return dX
+
+
+def col2im_product(dZ, W, X_shape, stride, pads):
+    """``col2im(dZ @ W.reshape(-1, n_out).T, X_shape, W.shape[:2], stride, pads)``:
+    the gradient of a convolution with respect to its input.
+
+    ``dZ`` is ``(batch * out_rows * out_cols, n_out)`` and ``W`` is
+    ``(kernel_rows, kernel_cols, channels, n_out)``. Rather than building the
+    whole ``(batch * out_rows * out_cols, kernel_rows * kernel_cols *
+    channels)`` matrix and reading it back offset by offset (runs of
+    ``channels`` numbers), each block of images gets one small product per
+    kernel offset, ``dZ_block @ W[i, j].T``, laid out contiguously and added
+    onto the cells that offset read.
+    """
+    kernel_shape = W.shape[:2]
+    geometry = _Geometry(X_shape, kernel_shape, stride, pads, block_bytes=BLOCK_BYTES // 2)
+    out_rows, out_cols = geometry.out_shape
+    channels, n_out = W.shape[2], W.shape[3]
+    dtype = np.result_type(dZ, W)
+    # (kh * kw, n_out, channels): one W[i, j].T per offset, for a stacked product.
+    W_offsets = np.ascontiguousarray(W.reshape(-1, channels, n_out).transpose(0, 2, 1), dtype=dtype)
+    dX = np.empty(X_shape, dtype=dtype)
+    cells = out_rows * out_cols
+    shares = None
+    for block, dXp in geometry.scatter_blocks(dX):
+        dZ_block = dZ[block.start * cells:block.stop * cells]
+        size = block.stop - block.start
+        if shares is None or shares.shape[1] != dZ_block.shape[0]:
+            shares = np.empty((geometry.n_offsets, dZ_block.shape[0], channels), dtype=dtype)
+        np.matmul(dZ_block, W_offsets, out=shares)
+        geometry.add_windows(dXp, shares.reshape(*kernel_shape, size, out_rows, out_cols, channels))
     return dX
 
 
@@ -294,7 +332,7 @@ class _Geometry:
     and the block loops that :func:`im2col`, the pooling functions and their
     adjoints share."""
 
-    def __init__(self, X_shape, kernel_shape, stride, pads):
+    def __init__(self, X_shape, kernel_shape, stride, pads, block_bytes=None):
         self.X_shape = tuple(X_shape)
         self.kernel_shape = tuple(kernel_shape)
         self.stride = tuple(stride)
@@ -313,7 +351,7 @@ class _Geometry:
         self.overlap = any(s < k for s, k in zip(stride, kernel_shape))
         window_bytes = self.n_offsets * self.out_shape[0] * self.out_shape[1] * channels * 8
         image_bytes = max(window_bytes, rows * cols * channels * 8, 1)
-        self.block = max(1, BLOCK_BYTES // image_bytes)
+        self.block = max(1, (BLOCK_BYTES if block_bytes is None else block_bytes) // image_bytes)
 
     def blocks(self):
         batch = self.X_shape[0]
@@ -362,14 +400,19 @@ class _Geometry:
         ``(kernel_rows, kernel_cols, n, out_rows, out_cols)`` (or
         ``(n, out_rows, out_cols, kernel_rows, kernel_cols)``), the cell at
         offset ``(i, j)`` of window ``(r, c)`` of image ``n``."""
-        cells = _cells(Xp)
-        sn, sr, sc = cells.strides
+        return self.window_view(_cells(Xp), offsets_first)
+
+    def window_view(self, Xp, offsets_first=True):
+        """Like :meth:`window_cells` for any array whose first axes are
+        ``(n, padded_rows, padded_cols)``; its other axes (the channels of a
+        plain image) follow the window axes."""
+        sn, sr, sc = Xp.strides[:3]
         (kh, kw), (sh, sw), (out_rows, out_cols) = self.kernel_shape, self.stride, self.out_shape
         if offsets_first:
             shape, strides = (kh, kw, Xp.shape[0], out_rows, out_cols), (sr, sc, sn, sr * sh, sc * sw)
         else:
             shape, strides = (Xp.shape[0], out_rows, out_cols, kh, kw), (sn, sr * sh, sc * sw, sr, sc)
-        return as_strided(cells, shape, strides, writeable=False)
+        return as_strided(Xp, shape + Xp.shape[3:], strides + Xp.strides[3:], writeable=False)
 
     def add_windows(self, dXp, dwindows):
         """Add ``dwindows`` ``(kernel_rows, kernel_cols, n, out_rows, out_cols,

@@ -18,7 +18,7 @@ below hold only the math.
 import numpy as np
 
 from .activations import ACTIVATIONS, Activation, initialize_activation
-from .im2col import (average_pool, average_pool_backward, col2im, im2col, max_pool,
+from .im2col import (average_pool, average_pool_backward, col2im_product, im2col, max_pool,
                      max_pool_backward, output_shape)
 from .layer_checks import ConvChecks, DenseChecks, FlattenChecks, LayerChecks, PoolChecks
 from .utils import check_int, lookup, make_rng
@@ -237,8 +237,9 @@ class Conv2D(ConvChecks, Layer):
         self.gradients["b"] = dZ.sum(axis=0, keepdims=True)
         if not self.input_gradient:
             return None
-        dX_cols = dZ @ W.reshape(-1, self.n_out).T
-        return col2im(dX_cols, X.shape, self.kernel_shape, self.stride, self.pads)
+        # dL/dX = col2im(dZ @ W.reshape(-1, n_out).T): each window sends its row of the
+        # product back onto the input cells it read.
+        return col2im_product(dZ, W, X.shape, self.stride, self.pads)
 
     def __repr__(self):
         return (f"Conv2D(n_out={self.n_out}, kernel_shape={self.kernel_shape}, "

@@ -12,6 +12,7 @@ from neural_networks.im2col import (
     average_pool,
     average_pool_backward,
     col2im,
+    col2im_product,
     im2col,
     max_pool,
     max_pool_backward,
@@ -121,6 +122,21 @@ def test_convolution_through_im2col_matches_the_loops(geometry):
     np.testing.assert_allclose(dX, dX_ref, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("geometry", GEOMETRIES, ids=geometry_id)
+def test_col2im_product_is_col2im_of_the_product(geometry):
+    X_shape, kernel, stride, pads = geometry
+    rng = np.random.default_rng(11)
+    W = rng.standard_normal((*kernel, X_shape[3], 3))
+    out_rows, out_cols = output_shape(X_shape, kernel, stride, pads)
+    dZ = rng.standard_normal((X_shape[0], out_rows, out_cols, 3))
+    dX = col2im_product(dZ.reshape(-1, 3), W, X_shape, stride, pads)
+    X = rng.standard_normal(X_shape)
+    dX_ref, _, _ = reference.conv2d_backward(X, W, dZ, stride, pads)
+    np.testing.assert_allclose(dX, dX_ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(dX, col2im(dZ.reshape(-1, 3) @ W.reshape(-1, 3).T, X_shape, kernel, stride, pads),
+                               rtol=1e-12, atol=1e-12)
+
+
 def pool_input(rng, shape, ties):
     """Random values, or (``ties``) a few small integers so that most windows
     hold their maximum more than once."""
@@ -207,6 +223,10 @@ def test_batches_split_into_blocks_give_the_same_numbers(geometry, monkeypatch):
                              kernel[0] * kernel[1] * X_shape[3]))
     left = np.sum(col2im(C, X_shape, kernel, stride, pads) * X)
     assert abs(left - np.sum(C * im2col(X, kernel, stride, pads))) <= 1e-12 * np.abs(C).sum()
+    W = rng.standard_normal((*kernel, X_shape[3], 2))
+    dZ = rng.standard_normal((C.shape[0], 2))
+    np.testing.assert_allclose(col2im_product(dZ, W, X_shape, stride, pads),
+                               col2im(dZ @ W.reshape(-1, 2).T, X_shape, kernel, stride, pads), atol=1e-12)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -225,3 +245,6 @@ def test_kernels_keep_the_dtype_and_accept_non_contiguous_input(dtype):
     assert cols.dtype == dtype
     np.testing.assert_array_equal(cols, loop_im2col(X.astype(np.float64), (3, 3), (1, 1), ((1, 1), (1, 1))))
     assert col2im(cols, X.shape, (3, 3), (1, 1), ((1, 1), (1, 1))).dtype == dtype
+    W = rng.standard_normal((3, 3, 4, 2)).astype(dtype)
+    dZ = rng.standard_normal((cols.shape[0], 2)).astype(dtype)
+    assert col2im_product(dZ, W, X.shape, (1, 1), ((1, 1), (1, 1))).dtype == dtype
