@@ -13,14 +13,17 @@ rows (likewise for cols).
 
 Two habits keep these functions fast; neither changes a single number:
 
-* A *cell* is the vector of all channels at one ``(row, col)``: ``channels``
-  contiguous numbers. Every window is made of whole cells, so gathering
-  windows (and scattering gradients back) is a copy of whole cells. Viewing
-  each cell as one opaque element (:func:`_cells`) lets NumPy move it with
-  one memory copy instead of looping over runs of ``channels`` numbers.
-* The batch is processed in slices of a few images (:func:`_image_blocks`)
-  whose windows fit in the processor's cache, so the several passes that a
-  maximum, its winner or a sum of windows take read the cache, not memory.
+* Gathering the windows is one copy from a strided view of the padded
+  input (``as_strided``) rather than one copy per kernel offset: each inner
+  loop of NumPy's copy then moves ``kernel_cols * channels`` contiguous
+  numbers instead of ``channels`` (the per-loop overhead, not the memory,
+  dominates when channels are few).
+* The batch is processed in slices of a few images (``BLOCK_BYTES`` of
+  windows, see ``_Geometry.blocks``) that fit in the processor's cache, so
+  the several passes that a maximum, its winner, a sum of windows or the
+  scatter of their gradients take read the cache, not memory. Padding is
+  written into a small reused buffer per slice instead of a padded copy of
+  the whole batch, and is skipped when no window reads it.
 
 ``reference.py`` holds the same operations as plain loops over every output
 cell, for reading and for the tests.
@@ -194,7 +197,7 @@ def pool_windows(X, kernel_shape, stride, pads, fill=0.0):
     windows = np.empty((geometry.n_offsets, X.shape[0], *geometry.out_shape, X.shape[3]), dtype=X.dtype)
     for block, Xp in geometry.padded_blocks(X, fill):
         slab = windows[:, block]
-        np.copyto(_cells(slab.reshape(*kernel_shape, *slab.shape[1:])), geometry.window_cells(Xp))
+        np.copyto(slab.reshape(*kernel_shape, *slab.shape[1:]), geometry.window_view(Xp))
     return windows
 
 
@@ -243,7 +246,7 @@ def max_pool(X, kernel_shape, stride, pads):
             windows = np.empty((geometry.n_offsets, *Y[block].shape), dtype=X.dtype)
             greater = np.empty(Y[block].shape, dtype=bool)
             offset = np.empty(Y[block].shape, dtype=winner.dtype)
-        np.copyto(_cells(windows.reshape(*kernel_shape, *windows.shape[1:])), geometry.window_cells(Xp))
+        np.copyto(windows.reshape(*kernel_shape, *windows.shape[1:]), geometry.window_view(Xp))
         y, w = Y[block], winner[block]
         np.copyto(y, windows[0])
         w.fill(0)
@@ -291,7 +294,7 @@ def average_pool(X, kernel_shape, stride, pads):
     for block, Xp in geometry.padded_blocks(X, 0.0):
         if windows is None or windows.shape[1] != Xp.shape[0]:
             windows = np.empty((geometry.n_offsets, *Y[block].shape), dtype=X.dtype)
-        np.copyto(_cells(windows.reshape(*kernel_shape, *windows.shape[1:])), geometry.window_cells(Xp))
+        np.copyto(windows.reshape(*kernel_shape, *windows.shape[1:]), geometry.window_view(Xp))
         np.sum(windows, axis=0, out=Y[block])
     Y /= geometry.n_offsets
     return Y
@@ -315,16 +318,6 @@ def average_pool_backward(dY, X_shape, kernel_shape, stride, pads):
 def _offset_type(n_offsets):
     """The smallest unsigned integer type that holds ``0 .. n_offsets - 1``."""
     return np.min_scalar_type(max(n_offsets - 1, 0))
-
-
-def _cells(A):
-    """``A`` (whose last axis is contiguous) seen as an array of cells: each
-    vector ``A[..., :]`` becomes one opaque element, so a copy of cells moves
-    each with one memory copy. Writing into the view writes into ``A``."""
-    if A.shape[-1] > 1 and A.strides[-1] != A.itemsize:
-        A = np.ascontiguousarray(A)  # only ever read: the arrays written into are contiguous
-    cell = np.dtype((np.void, A.shape[-1] * A.itemsize))
-    return A.view(cell)[..., 0]
 
 
 class _Geometry:
@@ -394,18 +387,12 @@ class _Geometry:
             yield block, buffer
             dX[block] = buffer[:, top:top + rows, left:left + cols]
 
-    def window_cells(self, Xp, offsets_first=True):
-        """A strided view of the cells of padded images ``Xp``
-        ``(n, padded_rows, padded_cols, channels)``: shape
-        ``(kernel_rows, kernel_cols, n, out_rows, out_cols)`` (or
-        ``(n, out_rows, out_cols, kernel_rows, kernel_cols)``), the cell at
-        offset ``(i, j)`` of window ``(r, c)`` of image ``n``."""
-        return self.window_view(_cells(Xp), offsets_first)
-
     def window_view(self, Xp, offsets_first=True):
-        """Like :meth:`window_cells` for any array whose first axes are
-        ``(n, padded_rows, padded_cols)``; its other axes (the channels of a
-        plain image) follow the window axes."""
+        """A strided view of the windows of padded images ``Xp``
+        ``(n, padded_rows, padded_cols, channels)``: shape
+        ``(kernel_rows, kernel_cols, n, out_rows, out_cols, channels)`` (or
+        ``(n, out_rows, out_cols, kernel_rows, kernel_cols, channels)``), the
+        cell at offset ``(i, j)`` of window ``(r, c)`` of image ``n``."""
         sn, sr, sc = Xp.strides[:3]
         (kh, kw), (sh, sw), (out_rows, out_cols) = self.kernel_shape, self.stride, self.out_shape
         if offsets_first:
@@ -417,10 +404,10 @@ class _Geometry:
     def add_windows(self, dXp, dwindows):
         """Add ``dwindows`` ``(kernel_rows, kernel_cols, n, out_rows, out_cols,
         channels)`` onto the cells of ``dXp`` each offset read. Windows that
-        tile the input are copied cell by cell in one pass."""
+        tile the input are copied in one pass into a strided view of ``dXp``."""
         if self.tiles:
-            target = as_strided(_cells(dXp), *self._offsets_first_layout(dXp))
-            np.copyto(target, _cells(dwindows))
+            target = as_strided(dXp, *self._offsets_first_layout(dXp))
+            np.copyto(target, dwindows)
             return
         for i, j, index in window_offsets(self.kernel_shape, self.stride, self.out_shape):
             if self.overlap:
@@ -429,6 +416,6 @@ class _Geometry:
                 dXp[index] = dwindows[i, j]
 
     def _offsets_first_layout(self, Xp):
-        sn, sr, sc = _cells(Xp).strides
+        sn, sr, sc, sch = Xp.strides
         (kh, kw), (sh, sw), (out_rows, out_cols) = self.kernel_shape, self.stride, self.out_shape
-        return (kh, kw, Xp.shape[0], out_rows, out_cols), (sr, sc, sn, sr * sh, sc * sw)
+        return (kh, kw, Xp.shape[0], out_rows, out_cols, Xp.shape[3]), (sr, sc, sn, sr * sh, sc * sw, sch)
