@@ -259,6 +259,7 @@ def main():
                         help="root of a checkout to time (repeat to compare); default: this one")
     parser.add_argument("--rounds", type=int, default=11, help="interleaved rounds per row (default 11)")
     parser.add_argument("--dtype", choices=("float64", "float32", "both"), default="both")
+    parser.add_argument("--only", default="", help="time only the rows whose name contains this text")
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error(f"--rounds must be >= 1; got {args.rounds}")
@@ -277,6 +278,8 @@ def main():
         print(f"{'row':34s} {'yardstick':12s} {'yard ms':>8s}  "
               + "  ".join(f"{label[:22]:>34s}" for label in trees))
         for name, yard_name, yardstick, steps in rows:
+            if args.only not in name:
+                continue
             labels = list(steps)
             yard_times, times = interleaved(yardstick, [steps[k] for k in labels], args.rounds)
             cells = []

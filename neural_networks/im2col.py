@@ -248,10 +248,15 @@ def max_pool(X, kernel_shape, stride, pads):
             offset = np.empty(Y[block].shape, dtype=winner.dtype)
         np.copyto(windows.reshape(*kernel_shape, *windows.shape[1:]), geometry.window_view(Xp))
         y, w = Y[block], winner[block]
-        np.copyto(y, windows[0])
-        w.fill(0)
-        for k in range(1, geometry.n_offsets):
-            # Only a strictly greater value takes over: on a tie the earlier offset stays.
+        if geometry.n_offsets == 1:
+            np.copyto(y, windows[0])
+            w.fill(0)
+            continue
+        # Only a strictly greater value takes over: on a tie the earlier offset stays.
+        np.greater(windows[1], windows[0], out=greater)
+        np.maximum(windows[0], windows[1], out=y)
+        np.copyto(w, greater)
+        for k in range(2, geometry.n_offsets):
             # Offsets grow with k, so the latest taker is the largest: max() records it.
             np.greater(windows[k], y, out=greater)
             np.maximum(y, windows[k], out=y)
@@ -268,17 +273,47 @@ def max_pool_backward(dY, winner, X_shape, kernel_shape, stride, pads):
     where ``winner == k`` and 0 elsewhere, a block of images at a time.
     """
     geometry = _Geometry(X_shape, kernel_shape, stride, pads)
+    if geometry.overlap:
+        return _add_at_winners(dY, winner, geometry)
     dX = np.empty(X_shape, dtype=dY.dtype)
+    offsets = np.arange(geometry.n_offsets, dtype=winner.dtype).reshape(-1, 1, 1, 1, 1)
     dwindows = won = None
     for block, dXp in geometry.scatter_blocks(dX):
         dy, w = dY[block], winner[block]
         if dwindows is None or dwindows.shape[1] != dy.shape[0]:
             dwindows = np.empty((geometry.n_offsets, *dy.shape), dtype=dY.dtype)
-            won = np.empty(dy.shape, dtype=bool)
-        for k in range(geometry.n_offsets):
-            np.equal(w, k, out=won)
-            np.multiply(dy, won, out=dwindows[k])
+            won = np.empty(dwindows.shape, dtype=bool)
+        # dwindows[k] = dY where offset k won the window, else 0.
+        np.equal(w, offsets, out=won)
+        np.multiply(dy, won, out=dwindows)
         geometry.add_windows(dXp, dwindows.reshape(*kernel_shape, *dy.shape))
+    return dX
+
+
+def _add_at_winners(dY, winner, geometry):
+    """:func:`max_pool_backward` for overlapping windows: a cell may win
+    several windows, so the gradients are summed with one ``np.bincount``
+    per block (a histogram of the winners' flat positions in the padded
+    block, weighted by ``dY``) instead of one masked pass per kernel offset."""
+    (top, _), (left, _) = geometry.pads
+    batch, rows, cols, channels = geometry.X_shape
+    padded_rows, padded_cols = geometry.padded_shape
+    (kh, kw), (sh, sw), (out_rows, out_cols) = geometry.kernel_shape, geometry.stride, geometry.out_shape
+    # Flat distance from a window's first cell to its cell at offset k = i * kw + j.
+    shift = ((np.arange(kh)[:, None] * padded_cols + np.arange(kw)) * channels).ravel()
+    image_size = padded_rows * padded_cols * channels
+    dX = np.empty(geometry.X_shape, dtype=dY.dtype)
+    first = None
+    for block in geometry.blocks():
+        size = block.stop - block.start
+        if first is None or first.shape[0] != size:
+            # The flat position of every window's first cell (and channel) in the block.
+            first = (np.arange(size)[:, None, None, None] * image_size
+                     + np.arange(out_rows)[:, None, None] * (sh * padded_cols * channels)
+                     + np.arange(out_cols)[:, None] * (sw * channels) + np.arange(channels))
+        position = first + np.take(shift, winner[block])
+        sums = np.bincount(position.ravel(), weights=dY[block].ravel(), minlength=size * image_size)
+        dX[block] = sums.reshape(size, padded_rows, padded_cols, channels)[:, top:top + rows, left:left + cols]
     return dX
 
 
