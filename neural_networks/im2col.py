@@ -330,7 +330,13 @@ def average_pool(X, kernel_shape, stride, pads):
         if windows is None or windows.shape[1] != Xp.shape[0]:
             windows = np.empty((geometry.n_offsets, *Y[block].shape), dtype=X.dtype)
         np.copyto(windows.reshape(*kernel_shape, *windows.shape[1:]), geometry.window_view(Xp))
-        np.sum(windows, axis=0, out=Y[block])
+        y = Y[block]
+        if geometry.n_offsets == 1:
+            np.copyto(y, windows[0])
+        else:
+            np.add(windows[0], windows[1], out=y)
+        for k in range(2, geometry.n_offsets):
+            y += windows[k]
     Y /= geometry.n_offsets
     return Y
 
@@ -407,12 +413,18 @@ class _Geometry:
         """Yield ``(block, dXp)``: a slice of the batch and a zeroed padded
         buffer to scatter that block's window gradients into; after each
         block, its cells without the padding are copied into ``dX[block]``.
-        When the windows tile the input, ``dXp`` is ``dX[block]`` itself."""
+        Without padding ``dXp`` is ``dX[block]`` itself (not even zeroed
+        when the windows tile the input: every cell is written once)."""
         buffer = None
         (top, _), (left, _) = self.pads
         rows, cols = self.X_shape[1:3]
+        padded = self.padded_shape != tuple(self.X_shape[1:3])
         for block in self.blocks():
             if self.tiles:
+                yield block, dX[block]
+                continue
+            if not padded:
+                dX[block] = 0
                 yield block, dX[block]
                 continue
             size = block.stop - block.start
