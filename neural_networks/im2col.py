@@ -270,7 +270,8 @@ def max_pool_backward(dY, winner, X_shape, kernel_shape, stride, pads):
     at its ``winner`` offset; cells shared by overlapping windows add up.
 
     The same as ``pool_col2im(dwindows, ...)`` with ``dwindows[k] = dY``
-    where ``winner == k`` and 0 elsewhere, a block of images at a time.
+    where ``winner == k`` and 0 elsewhere, a block of images at a time
+    (overlapping windows: see :func:`_add_at_winners`).
     """
     geometry = _Geometry(X_shape, kernel_shape, stride, pads)
     if geometry.overlap:
