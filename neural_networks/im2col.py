@@ -453,7 +453,8 @@ class _Geometry:
         """Add ``dwindows`` ``(kernel_rows, kernel_cols, n, out_rows, out_cols,
         channels)`` onto the cells of ``dXp`` each offset read. Windows that
         tile the input are copied in one pass into a strided view of ``dXp``."""
-        if self.tiles:
+        if self.tiles and dXp.shape[3] > 1:
+            # (With one channel, a copy per offset runs along the output columns instead.)
             target = as_strided(dXp, *self._offsets_first_layout(dXp))
             np.copyto(target, dwindows)
             return
