@@ -130,11 +130,8 @@ def gemm_shapes(model):
             continue
         K, N = int(np.prod(W.shape[:-1])), W.shape[-1]
         M = int(np.prod(layer.cache["Z"].shape[:-1]))
-        # A convolution multiplies by [W; b] with a ones column in its im2col
-        # matrix, one more inner dimension than the kernel.
-        inner = K + 1 if W.ndim == 4 else K
         # forward Z = X @ W; dW = X.T @ dZ; dX = dZ @ W.T (the first layer skips dX)
-        shapes += [("NN", M, inner, N), ("TN", inner, M, N)]
+        shapes += [("NN", M, K, N), ("TN", K, M, N)]
         if index > 0:
             shapes.append(("NT", M, N, K))
     return shapes

@@ -25,7 +25,8 @@ mode to exactly those layers (``train`` uses "train", everything else "test").
 import numpy as np
 
 from .activations import ACTIVATIONS, Activation, initialize_activation
-from .im2col import col2im, im2col, output_shape, pool_col2im, pool_windows, window_argmax
+from .im2col import (average_pool, average_pool_backward, col2im_product, im2col, max_pool,
+                     max_pool_backward, output_shape)
 from .layer_checks import (
     BatchNormChecks,
     ConvChecks,
@@ -261,8 +262,9 @@ class Conv2D(ConvChecks, Layer):
         self.gradients["b"] = dZ.sum(axis=0, keepdims=True)
         if not self.input_gradient:
             return None
-        dX_cols = dZ @ W.reshape(-1, self.n_out).T
-        return col2im(dX_cols, X.shape, self.kernel_shape, self.stride, self.pads)
+        # dL/dX = col2im(dZ @ W.reshape(-1, n_out).T): each window sends its row of the
+        # product back onto the input cells it read.
+        return col2im_product(dZ, W, X.shape, self.stride, self.pads)
 
     def __repr__(self):
         return (f"Conv2D(n_out={self.n_out}, kernel_shape={self.kernel_shape}, "
@@ -310,16 +312,12 @@ class Pool2D(PoolChecks, Layer):
         if self.n_in is None:
             self._init_parameters(X.shape)
 
-        # windows[k] holds the cell at kernel offset k of every window:
-        # (kernel_rows * kernel_cols, batch, out_rows, out_cols, channels).
+        # Y[n, r, c, ch] is the max (or the mean) of the window at (r, c) of channel ch;
+        # winner is the offset i * kernel_cols + j of each window's first maximum.
         if self.mode == "max":
-            windows = pool_windows(X, self.kernel_shape, self.stride, self.pads, fill=-np.inf)
-            Y = windows.max(axis=0)
-            winner = window_argmax(windows, Y)  # the first offset holding the max
+            Y, winner = max_pool(X, self.kernel_shape, self.stride, self.pads)
         else:
-            windows = pool_windows(X, self.kernel_shape, self.stride, self.pads, fill=0.0)
-            Y = windows.mean(axis=0)
-            winner = None
+            Y, winner = average_pool(X, self.kernel_shape, self.stride, self.pads), None
         self.cache = {"X": X, "winner": winner}
         return Y
 
@@ -327,16 +325,12 @@ class Pool2D(PoolChecks, Layer):
         """``dL/dY (batch, out_rows, out_cols, channels) -> dL/dX (batch, rows, cols, channels)``."""
         dLdY = self._check_upstream(dLdY)
         X, winner = self.cache["X"], self.cache["winner"]
-        n_offsets = self.kernel_shape[0] * self.kernel_shape[1]
 
         if self.mode == "max":
-            # dL/dwindows[k] = dL/dY where offset k won the window, else 0.
-            offsets = np.arange(n_offsets).reshape(-1, 1, 1, 1, 1)
-            dwindows = (offsets == winner) * dLdY
-        else:
-            # Every cell of a window counts 1 / (kernel_rows * kernel_cols).
-            dwindows = np.broadcast_to(dLdY / n_offsets, (n_offsets, *dLdY.shape))
-        return pool_col2im(dwindows, X.shape, self.kernel_shape, self.stride, self.pads)
+            # dL/dX gets each window's dL/dY at its winning cell only.
+            return max_pool_backward(dLdY, winner, X.shape, self.kernel_shape, self.stride, self.pads)
+        # Every cell of a window counts 1 / (kernel_rows * kernel_cols).
+        return average_pool_backward(dLdY, X.shape, self.kernel_shape, self.stride, self.pads)
 
     def __repr__(self):
         return (f"Pool2D(kernel_shape={self.kernel_shape}, mode={self.mode!r}, "
