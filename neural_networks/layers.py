@@ -246,7 +246,8 @@ class Conv2D(ConvChecks, Layer):
         out_rows, out_cols = output_shape(X.shape, self.kernel_shape, self.stride, self.pads)
 
         X_cols = im2col(X, self.kernel_shape, self.stride, self.pads)
-        Z = X_cols @ W.reshape(-1, self.n_out) + b
+        Z = X_cols @ W.reshape(-1, self.n_out)
+        Z += b  # in place: Z is the largest array of the layer
         Z = Z.reshape(X.shape[0], out_rows, out_cols, self.n_out)
         self.cache = {"X": X, "Z": Z, "X_cols": X_cols}
         return self.activation.forward(Z)
