@@ -116,7 +116,7 @@ def im2col(X, kernel_shape, stride, pads):
     there a run along the output columns is the longer one.
     """
     X = np.ascontiguousarray(X)
-    geometry = _Geometry(X.shape, kernel_shape, stride, pads)
+    geometry = _Geometry(X.shape, kernel_shape, stride, pads, itemsize=X.itemsize)
     (kh, kw), (out_rows, out_cols) = kernel_shape, geometry.out_shape
     batch, channels = X.shape[0], X.shape[3]
     windows = np.empty((batch, out_rows, out_cols, kh, kw, channels), dtype=X.dtype)
@@ -137,7 +137,7 @@ def col2im(cols, X_shape, kernel_shape, stride, pads):
     ``cols`` is ``(batch * out_rows * out_cols, kernel_rows * kernel_cols *
     channels)``; the result has shape ``X_shape``.
     """
-    geometry = _Geometry(X_shape, kernel_shape, stride, pads)
+    geometry = _Geometry(X_shape, kernel_shape, stride, pads, itemsize=cols.itemsize)
     (kh, kw), (out_rows, out_cols) = kernel_shape, geometry.out_shape
     batch, channels = X_shape[0], X_shape[3]
     windows = cols.reshape(batch, out_rows, out_cols, kh, kw, channels)
@@ -160,10 +160,10 @@ def col2im_product(dZ, W, X_shape, stride, pads):
     onto the cells that offset read.
     """
     kernel_shape = W.shape[:2]
-    geometry = _Geometry(X_shape, kernel_shape, stride, pads, block_bytes=BLOCK_BYTES // 2)
+    dtype = np.result_type(dZ, W)
+    geometry = _Geometry(X_shape, kernel_shape, stride, pads, itemsize=dtype.itemsize)
     out_rows, out_cols = geometry.out_shape
     channels, n_out = W.shape[2], W.shape[3]
-    dtype = np.result_type(dZ, W)
     # (kh * kw, n_out, channels): one W[i, j].T per offset, for a stacked product.
     W_offsets = np.ascontiguousarray(W.reshape(-1, channels, n_out).transpose(0, 2, 1), dtype=dtype)
     dX = np.empty(X_shape, dtype=dtype)
@@ -193,7 +193,7 @@ def pool_windows(X, kernel_shape, stride, pads, fill=0.0):
     images at a time, without holding all the windows at once.
     """
     X = np.ascontiguousarray(X)
-    geometry = _Geometry(X.shape, kernel_shape, stride, pads)
+    geometry = _Geometry(X.shape, kernel_shape, stride, pads, itemsize=X.itemsize)
     windows = np.empty((geometry.n_offsets, X.shape[0], *geometry.out_shape, X.shape[3]), dtype=X.dtype)
     for block, Xp in geometry.padded_blocks(X, fill):
         slab = windows[:, block]
@@ -219,7 +219,7 @@ def window_argmax(windows, window_max):
 def pool_col2im(dwindows, X_shape, kernel_shape, stride, pads):
     """The adjoint of :func:`pool_windows`: add each offset's slab of
     ``dwindows`` back onto the input cells it read; drop the padding."""
-    geometry = _Geometry(X_shape, kernel_shape, stride, pads)
+    geometry = _Geometry(X_shape, kernel_shape, stride, pads, itemsize=dwindows.itemsize)
     dX = np.empty(X_shape, dtype=dwindows.dtype)
     for block, dXp in geometry.scatter_blocks(dX):
         geometry.add_windows(dXp, dwindows[:, block].reshape(*kernel_shape, *dwindows[:, block].shape[1:]))
@@ -237,7 +237,7 @@ def max_pool(X, kernel_shape, stride, pads):
     holds every offset (uint8 up to 256 offsets).
     """
     X = np.ascontiguousarray(X)
-    geometry = _Geometry(X.shape, kernel_shape, stride, pads)
+    geometry = _Geometry(X.shape, kernel_shape, stride, pads, itemsize=X.itemsize)
     Y = np.empty((X.shape[0], *geometry.out_shape, X.shape[3]), dtype=X.dtype)
     winner = np.empty(Y.shape, dtype=_offset_type(geometry.n_offsets))
     windows = greater = offset = None
@@ -273,7 +273,7 @@ def max_pool_backward(dY, winner, X_shape, kernel_shape, stride, pads):
     where ``winner == k`` and 0 elsewhere, a block of images at a time
     (overlapping windows: see :func:`_add_at_winners`).
     """
-    geometry = _Geometry(X_shape, kernel_shape, stride, pads)
+    geometry = _Geometry(X_shape, kernel_shape, stride, pads, itemsize=dY.itemsize)
     if geometry.overlap:
         return _add_at_winners(dY, winner, geometry)
     dX = np.empty(X_shape, dtype=dY.dtype)
@@ -324,7 +324,7 @@ def average_pool(X, kernel_shape, stride, pads):
     that count. The same as ``pool_windows(X, ...).mean(axis=0)``, a block
     of images at a time."""
     X = np.ascontiguousarray(X)
-    geometry = _Geometry(X.shape, kernel_shape, stride, pads)
+    geometry = _Geometry(X.shape, kernel_shape, stride, pads, itemsize=X.itemsize)
     Y = np.empty((X.shape[0], *geometry.out_shape, X.shape[3]), dtype=X.dtype)
     windows = None
     for block, Xp in geometry.padded_blocks(X, 0.0):
@@ -345,7 +345,7 @@ def average_pool(X, kernel_shape, stride, pads):
 def average_pool_backward(dY, X_shape, kernel_shape, stride, pads):
     """``dL/dX`` of :func:`average_pool`: every cell of a window receives
     ``dY / (kernel_rows * kernel_cols)``; overlapping windows add up."""
-    geometry = _Geometry(X_shape, kernel_shape, stride, pads)
+    geometry = _Geometry(X_shape, kernel_shape, stride, pads, itemsize=dY.itemsize)
     share = dY / geometry.n_offsets
     dX = np.empty(X_shape, dtype=share.dtype)
     for block, dXp in geometry.scatter_blocks(dX):
@@ -367,7 +367,7 @@ class _Geometry:
     and the block loops that :func:`im2col`, the pooling functions and their
     adjoints share."""
 
-    def __init__(self, X_shape, kernel_shape, stride, pads, block_bytes=None):
+    def __init__(self, X_shape, kernel_shape, stride, pads, block_bytes=None, itemsize=8):
         self.X_shape = tuple(X_shape)
         self.kernel_shape = tuple(kernel_shape)
         self.stride = tuple(stride)
@@ -384,8 +384,8 @@ class _Geometry:
         self.tiles = (self.stride == self.kernel_shape and not self.reads_padding
                       and reach == [rows, cols])
         self.overlap = any(s < k for s, k in zip(stride, kernel_shape))
-        window_bytes = self.n_offsets * self.out_shape[0] * self.out_shape[1] * channels * 8
-        image_bytes = max(window_bytes, rows * cols * channels * 8, 1)
+        window_bytes = self.n_offsets * self.out_shape[0] * self.out_shape[1] * channels * itemsize
+        image_bytes = max(window_bytes, rows * cols * channels * itemsize, 1)
         self.block = max(1, (BLOCK_BYTES if block_bytes is None else block_bytes) // image_bytes)
 
     def blocks(self):
