@@ -327,10 +327,10 @@ def _source(args, dest):
     return _FLAGS[dest] if dest in getattr(args, "given", ()) else _DICT_KEYS[dest]
 
 
-def name_suffix(config, default_dataset=None):
+def name_suffix(config, default_dataset=None, default_dtype="float64"):
     """The end of a run name: ``-lr<lr>``, the momentum (SGD) or the optimizer's
-    name, the dataset unless it is ``default_dataset``, the dtype unless float64,
-    and the seed, e.g. ``-lr0.01_mom0.9_seed0``."""
+    name, the dataset unless it is ``default_dataset``, the dtype unless it is
+    ``default_dtype``, and the seed, e.g. ``-lr0.01_mom0.9_seed0``."""
     optimizer = config.optimizer_args
     suffix = f"-lr{optimizer['lr']:g}"
     if optimizer["name"].lower() == "sgd":
@@ -339,8 +339,9 @@ def name_suffix(config, default_dataset=None):
         suffix += f"_{optimizer['name'].lower()}"
     if config.data_args["name"] != default_dataset:
         suffix += f"_{config.data_args['name']}"
-    if config.data_args.get("dtype", "float64") != "float64":
-        suffix += f"_{config.data_args['dtype']}"
+    dtype = config.data_args.get("dtype", "float64")
+    if dtype != default_dtype:
+        suffix += f"_{dtype}"
     return suffix + f"_seed{config.model_args['seed']}"
 
 
