@@ -13,6 +13,10 @@ Run from the repository root:
     python benchmarks/bench_layers.py            # everything, float64 and float32
     python benchmarks/bench_layers.py --quick    # fewer repeats
 
+The last lines show how a training step's cost grows with the batch: the
+examples per second of train_cnn.py's network at batch 16, 64 and 256 and of
+an MLP 784-256-256-10 at batch 32, 128 and 512.
+
 Each time is the best of several repeats (the least disturbed by other work).
 """
 
@@ -173,6 +177,25 @@ def step_benchmarks(dtype, peak, repeats):
     return results
 
 
+def scaling_benchmarks(dtype, peak, repeats):
+    """Examples/s of the two training steps as the batch grows: ``(label,
+    batch, examples/s, share of peak)`` per row."""
+    rng = np.random.default_rng(0)
+    eye = np.eye(10, dtype=dtype)
+    optimizer = {"name": "SGD", "lr": 0.01, "momentum": 0.9}
+    networks = [("train_cnn.py CNN", default_cnn_layers(), (28, 28, 1), (16, 64, 256)),
+                ("MLP 784-256-256-10", MLP_LAYERS, (784,), (32, 128, 512))]
+    rows = []
+    for label, layers, example_shape, batches in networks:
+        for batch in batches:
+            X = rng.standard_normal((batch, *example_shape)).astype(dtype)
+            Y = eye[rng.integers(0, 10, batch)]
+            t, model = step_time(layers, X, Y, optimizer, repeats)
+            _, flops = time_gemms(gemm_shapes(model), dtype, 1)
+            rows.append((label, batch, batch / t, flops / t / 1e9 / peak))
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
@@ -200,6 +223,9 @@ def main():
               f"max pool <= 4x copy: {ratio:.1f}x"
               + (f"; MLP step >= 50% of peak: {steps['mlp'][1]:.0%}" if name == "float64" else "")
               + f"; CNN step <= 2x its GEMMs: {gemm_ratio:.2f}x")
+        print("Scaling with the batch (one training step, SGD with momentum):")
+        for label, batch, examples, share in scaling_benchmarks(dtype, peak, repeats):
+            print(f"  {label:20s} batch {batch:4d}: {examples:10,.0f} examples/s, {share:4.0%} of peak")
 
 
 if __name__ == "__main__":
