@@ -21,7 +21,6 @@ Each time is the best of several repeats (the least disturbed by other work).
 """
 
 import argparse
-import importlib.util
 import os
 import sys
 import time
@@ -33,6 +32,9 @@ sys.path.insert(0, ROOT)
 
 from neural_networks.layers import Conv2D, FullyConnected, Pool2D  # noqa: E402
 from neural_networks.models import NeuralNetwork  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_targets import train_cnn_layers  # noqa: E402
 
 
 def best_time(fn, repeats):
@@ -94,16 +96,6 @@ def layer_benchmarks(dtype, peak, repeats):
 
 
 # -- whole training steps ----------------------------------------------------------------
-
-
-def default_cnn_layers():
-    """The network train_cnn.py trains (its layer_args), with 10 outputs."""
-    spec = importlib.util.spec_from_file_location("train_cnn", os.path.join(ROOT, "train_cnn.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    layers = [dict(args) for args in module.layer_args]
-    layers[-1]["n_out"] = 10
-    return layers
 
 
 MLP_LAYERS = [
@@ -169,7 +161,7 @@ def step_benchmarks(dtype, peak, repeats):
 
     X = rng.standard_normal((64, 28, 28, 1)).astype(dtype)
     Y = eye[rng.integers(0, 10, 64)]
-    layers = default_cnn_layers()
+    layers = train_cnn_layers()
     t, model = step_time(layers, X, Y, optimizer, repeats)
     gemm_total, flops = time_gemms(gemm_shapes(model), dtype, repeats)
     channels = "-".join(str(a["n_out"]) for a in layers if a["name"] == "conv2d")
@@ -183,7 +175,7 @@ def scaling_benchmarks(dtype, peak, repeats):
     rng = np.random.default_rng(0)
     eye = np.eye(10, dtype=dtype)
     optimizer = {"name": "SGD", "lr": 0.01, "momentum": 0.9}
-    networks = [("train_cnn.py CNN", default_cnn_layers(), (28, 28, 1), (16, 64, 256)),
+    networks = [("train_cnn.py CNN", train_cnn_layers(), (28, 28, 1), (16, 64, 256)),
                 ("MLP 784-256-256-10", MLP_LAYERS, (784,), (32, 128, 512))]
     rows = []
     for label, layers, example_shape, batches in networks:

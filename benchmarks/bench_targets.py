@@ -170,16 +170,18 @@ def conv_gemms(m, k, n, dtype, rng, input_gradient=True):
     return fns
 
 
-CNN_LAYERS = [
-    {"name": "conv2d", "n_out": 32, "kernel_shape": 3, "stride": 1, "pad": "same",
-     "activation": "relu", "weight_init": "he_uniform"},
-    {"name": "pool2d", "kernel_shape": 2, "stride": 2, "mode": "max"},
-    {"name": "conv2d", "n_out": 64, "kernel_shape": 3, "stride": 1, "pad": "same",
-     "activation": "relu", "weight_init": "he_uniform"},
-    {"name": "pool2d", "kernel_shape": 2, "stride": 2, "mode": "max"},
-    {"name": "flatten"},
-    {"name": "fully_connected", "activation": "softmax", "weight_init": "xavier_uniform", "n_out": 10},
-]
+def train_cnn_layers():
+    """The network train_cnn.py trains (its ``layer_args``), with 10 outputs."""
+    if ROOT not in sys.path:
+        sys.path.insert(0, ROOT)  # train_cnn.py imports neural_networks.cli
+    spec = importlib.util.spec_from_file_location("train_cnn", os.path.join(ROOT, "train_cnn.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    layers = [dict(args) for args in module.layer_args]
+    layers[-1]["n_out"] = 10
+    return layers
+
+
 IRIS_LAYERS = [
     {"name": "fully_connected", "activation": "relu", "weight_init": "xavier_uniform", "n_out": 25},
     {"name": "fully_connected", "activation": "softmax", "weight_init": "xavier_uniform", "n_out": 3},
@@ -240,7 +242,8 @@ def rows_for(dtype, trees, rng):
 
     X = rng.standard_normal((64, 28, 28, 1)).astype(dtype)
     Y = np.eye(10, dtype=dtype)[rng.integers(0, 10, 64)]
-    steps = {label: model_step(t, CNN_LAYERS, X, Y) for label, t in trees.items()}
+    layers = train_cnn_layers()
+    steps = {label: model_step(t, layers, X, Y) for label, t in trees.items()}
     gemms = (conv_gemms(64 * 28 * 28, 9, 32, dtype, rng, input_gradient=False)
              + conv_gemms(64 * 14 * 14, 9 * 32, 64, dtype, rng)
              + conv_gemms(64, 7 * 7 * 64, 10, dtype, rng))

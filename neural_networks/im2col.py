@@ -141,8 +141,8 @@ def col2im(cols, X_shape, kernel_shape, stride, pads):
     (kh, kw), (out_rows, out_cols) = kernel_shape, geometry.out_shape
     batch, channels = X_shape[0], X_shape[3]
     windows = cols.reshape(batch, out_rows, out_cols, kh, kw, channels)
-    dX = np.empty(X_shape, dtype=cols.dtype)
-    for block, dXp in geometry.scatter_blocks(dX):
+    padded, dX = geometry.gradient_arrays(cols.dtype)
+    for block, dXp in geometry.scatter_blocks(padded):
         geometry.add_windows(dXp, windows[block].transpose(3, 4, 0, 1, 2, 5))
     return dX
 
@@ -166,10 +166,10 @@ def col2im_product(dZ, W, X_shape, stride, pads):
     channels, n_out = W.shape[2], W.shape[3]
     # (kh * kw, n_out, channels): one W[i, j].T per offset, for a stacked product.
     W_offsets = np.ascontiguousarray(W.reshape(-1, channels, n_out).transpose(0, 2, 1), dtype=dtype)
-    dX = np.empty(X_shape, dtype=dtype)
+    padded, dX = geometry.gradient_arrays(dtype)
     cells = out_rows * out_cols
     shares = None
-    for block, dXp in geometry.scatter_blocks(dX):
+    for block, dXp in geometry.scatter_blocks(padded):
         dZ_block = dZ[block.start * cells:block.stop * cells]
         size = block.stop - block.start
         if shares is None or shares.shape[1] != dZ_block.shape[0]:
@@ -220,8 +220,8 @@ def pool_col2im(dwindows, X_shape, kernel_shape, stride, pads):
     """The adjoint of :func:`pool_windows`: add each offset's slab of
     ``dwindows`` back onto the input cells it read; drop the padding."""
     geometry = _Geometry(X_shape, kernel_shape, stride, pads, itemsize=dwindows.itemsize)
-    dX = np.empty(X_shape, dtype=dwindows.dtype)
-    for block, dXp in geometry.scatter_blocks(dX):
+    padded, dX = geometry.gradient_arrays(dwindows.dtype)
+    for block, dXp in geometry.scatter_blocks(padded):
         geometry.add_windows(dXp, dwindows[:, block].reshape(*kernel_shape, *dwindows[:, block].shape[1:]))
     return dX
 
@@ -276,10 +276,10 @@ def max_pool_backward(dY, winner, X_shape, kernel_shape, stride, pads):
     geometry = _Geometry(X_shape, kernel_shape, stride, pads, itemsize=dY.itemsize)
     if geometry.overlap:
         return _add_at_winners(dY, winner, geometry)
-    dX = np.empty(X_shape, dtype=dY.dtype)
+    padded, dX = geometry.gradient_arrays(dY.dtype)
     offsets = np.arange(geometry.n_offsets, dtype=winner.dtype).reshape(-1, 1, 1, 1, 1)
     dwindows = won = None
-    for block, dXp in geometry.scatter_blocks(dX):
+    for block, dXp in geometry.scatter_blocks(padded):
         dy, w = dY[block], winner[block]
         if dwindows is None or dwindows.shape[1] != dy.shape[0]:
             dwindows = np.empty((geometry.n_offsets, *dy.shape), dtype=dY.dtype)
@@ -322,22 +322,17 @@ def average_pool(X, kernel_shape, stride, pads):
     """The mean of every window of ``X`` padded with zeros: the sum of its
     ``kernel_rows * kernel_cols`` cells (padded zeros included) divided by
     that count. The same as ``pool_windows(X, ...).mean(axis=0)``, a block
-    of images at a time."""
+    of images at a time, adding each kernel offset's strided view of the
+    block straight into the output (no copy of the windows)."""
     X = np.ascontiguousarray(X)
     geometry = _Geometry(X.shape, kernel_shape, stride, pads, itemsize=X.itemsize)
     Y = np.empty((X.shape[0], *geometry.out_shape, X.shape[3]), dtype=X.dtype)
-    windows = None
+    offsets = [index for _, _, index in window_offsets(kernel_shape, stride, geometry.out_shape)]
     for block, Xp in geometry.padded_blocks(X, 0.0):
-        if windows is None or windows.shape[1] != Xp.shape[0]:
-            windows = np.empty((geometry.n_offsets, *Y[block].shape), dtype=X.dtype)
-        np.copyto(windows.reshape(*kernel_shape, *windows.shape[1:]), geometry.window_view(Xp))
         y = Y[block]
-        if geometry.n_offsets == 1:
-            np.copyto(y, windows[0])
-        else:
-            np.add(windows[0], windows[1], out=y)
-        for k in range(2, geometry.n_offsets):
-            y += windows[k]
+        np.copyto(y, Xp[offsets[0]])
+        for index in offsets[1:]:
+            y += Xp[index]
     Y /= geometry.n_offsets
     return Y
 
@@ -347,8 +342,10 @@ def average_pool_backward(dY, X_shape, kernel_shape, stride, pads):
     ``dY / (kernel_rows * kernel_cols)``; overlapping windows add up."""
     geometry = _Geometry(X_shape, kernel_shape, stride, pads, itemsize=dY.itemsize)
     share = dY / geometry.n_offsets
-    dX = np.empty(X_shape, dtype=share.dtype)
-    for block, dXp in geometry.scatter_blocks(dX):
+    padded, dX = geometry.gradient_arrays(share.dtype)
+    # Without overlap every cell is written at most once: blocks would not help.
+    blocks = geometry.scatter_blocks(padded) if geometry.overlap else [(slice(None), padded)]
+    for block, dXp in blocks:
         s = share[block]
         geometry.add_windows(dXp, np.broadcast_to(s, (*kernel_shape, *s.shape)))
     return dX
@@ -410,30 +407,25 @@ class _Geometry:
             buffer[:, top:top + rows, left:left + cols] = X[block]
             yield block, buffer
 
-    def scatter_blocks(self, dX):
-        """Yield ``(block, dXp)``: a slice of the batch and a zeroed padded
-        buffer to scatter that block's window gradients into; after each
-        block, its cells without the padding are copied into ``dX[block]``.
-        Without padding ``dXp`` is ``dX[block]`` itself (not even zeroed
-        when the windows tile the input: every cell is written once)."""
-        buffer = None
+    def gradient_arrays(self, dtype):
+        """``(padded, dX)`` for a backward pass: ``padded`` is the array of
+        padded images ``(batch, padded_rows, padded_cols, channels)`` that the
+        window gradients are added onto, and ``dX`` is its cells without the
+        padding (a view of it, no copy). ``padded`` starts at zero, except
+        when the windows tile the input: then every cell is written once."""
+        if self.tiles:
+            dX = np.empty(self.X_shape, dtype=dtype)
+            return dX, dX
         (top, _), (left, _) = self.pads
-        rows, cols = self.X_shape[1:3]
-        padded = self.padded_shape != tuple(self.X_shape[1:3])
+        batch, rows, cols, channels = self.X_shape
+        padded = np.zeros((batch, *self.padded_shape, channels), dtype=dtype)
+        return padded, padded[:, top:top + rows, left:left + cols]
+
+    def scatter_blocks(self, padded):
+        """Yield ``(block, padded[block])``: a slice of the batch and its
+        padded images, to scatter that block's window gradients into."""
         for block in self.blocks():
-            if self.tiles:
-                yield block, dX[block]
-                continue
-            if not padded:
-                dX[block] = 0
-                yield block, dX[block]
-                continue
-            size = block.stop - block.start
-            if buffer is None or buffer.shape[0] != size:
-                buffer = np.empty((size, *self.padded_shape, dX.shape[3]), dtype=dX.dtype)
-            buffer.fill(0)
-            yield block, buffer
-            dX[block] = buffer[:, top:top + rows, left:left + cols]
+            yield block, padded[block]
 
     def window_view(self, Xp, offsets_first=True):
         """A strided view of the windows of padded images ``Xp``

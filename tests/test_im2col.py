@@ -81,29 +81,27 @@ def test_im2col_matches_the_windows_written_out(geometry):
     np.testing.assert_array_equal(im2col(X, kernel, stride, pads), loop_im2col(X, kernel, stride, pads))
 
 
+def assert_adjoint(gather, scatter, geometry, seed):
+    """<scatter(C), X> == <C, gather(X)> for random X and C: ``scatter`` is
+    the adjoint (the transpose) of the linear map ``gather``."""
+    X_shape, kernel, stride, pads = geometry
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal(X_shape)
+    gathered = gather(X, kernel, stride, pads)
+    C = rng.standard_normal(gathered.shape)
+    left = np.sum(scatter(C, X_shape, kernel, stride, pads) * X)
+    right = np.sum(C * gathered)
+    assert abs(left - right) <= 1e-12 * max(1.0, np.sum(np.abs(C * gathered)))
+
+
 @pytest.mark.parametrize("geometry", GEOMETRIES, ids=geometry_id)
 def test_col2im_is_the_adjoint_of_im2col(geometry):
-    # <col2im(C), X> == <C, im2col(X)> for every X and C.
-    X_shape, kernel, stride, pads = geometry
-    rng = np.random.default_rng(3)
-    X = rng.standard_normal(X_shape)
-    cols = im2col(X, kernel, stride, pads)
-    C = rng.standard_normal(cols.shape)
-    left = np.sum(col2im(C, X_shape, kernel, stride, pads) * X)
-    right = np.sum(C * cols)
-    assert abs(left - right) <= 1e-12 * max(1.0, np.sum(np.abs(C * cols)))
+    assert_adjoint(im2col, col2im, geometry, seed=3)
 
 
 @pytest.mark.parametrize("geometry", POOL_GEOMETRIES, ids=geometry_id)
 def test_pool_col2im_is_the_adjoint_of_pool_windows(geometry):
-    X_shape, kernel, stride, pads = geometry
-    rng = np.random.default_rng(4)
-    X = rng.standard_normal(X_shape)
-    windows = pool_windows(X, kernel, stride, pads)
-    D = rng.standard_normal(windows.shape)
-    left = np.sum(pool_col2im(D, X_shape, kernel, stride, pads) * X)
-    right = np.sum(D * windows)
-    assert abs(left - right) <= 1e-12 * max(1.0, np.sum(np.abs(D * windows)))
+    assert_adjoint(pool_windows, pool_col2im, geometry, seed=4)
 
 
 @pytest.mark.parametrize("geometry", GEOMETRIES, ids=geometry_id)
