@@ -23,7 +23,9 @@ Two habits keep these functions fast; neither changes a single number:
   the several passes that a maximum, its winner, a sum of windows or the
   scatter of their gradients take read the cache, not memory. Padding is
   written into a small reused buffer per slice instead of a padded copy of
-  the whole batch, and is skipped when no window reads it.
+  the whole batch, and is skipped when no window reads it. Gradients are
+  scattered into one zeroed array of padded images, and the input gradient
+  is its unpadded part, a view (no cropping copy).
 
 ``reference.py`` holds the same operations as plain loops over every output
 cell, for reading and for the tests.
