@@ -5,7 +5,7 @@ Edit the hyperparameters below, or override them on the command line:
 
     python train_cnn.py                       # Fashion-MNIST, the default network
     python train_cnn.py --dataset digits --epochs 10     # a quick run (seconds)
-    python train_cnn.py --dtype float64       # exact (about twice as slow)
+    python train_cnn.py --dtype float64       # double precision (about twice as slow)
     python train_cnn.py --dataset mnist --data-dir ~/data/mnist        # your own IDX files
     python train_cnn.py --dataset cifar10 --data-dir ~/data   # CIFAR-10
     python train_cnn.py --help

@@ -374,7 +374,7 @@ def build_parser(description, config, sweep_defaults):
                         help="seeds the initial weights and the order of the examples")
     parser.add_argument("--dtype", choices=["float64", "float32"],
                         default=config.data_args.get("dtype", "float64"),
-                        help="float64 (exact, for gradient checks) or float32 (faster)")
+                        help="float64 (double precision, as gradient checks use) or float32 (faster)")
     parser.add_argument("--model-name", default=None,
                         help="run folder name under --save-dir; None: a name built from the "
                              "hyperparameters")
@@ -388,8 +388,9 @@ def build_parser(description, config, sweep_defaults):
                         help="continue a stopped run from its checkpoint.npz")
     parser.add_argument("--no-plot", action="store_true", help="do not draw plots")
     parser.add_argument("--quiet", action="store_true", help="no per-epoch lines or progress bar")
-    parser.add_argument("--sweep", action="store_true",
-                        help="train every combination of --sweep-lr and --sweep-hidden")
+    sweep_help = ("train every combination of --sweep-lr and --sweep-hidden"
+                  if config.hidden_layer is not None else "train once with every --sweep-lr")
+    parser.add_argument("--sweep", action="store_true", help=sweep_help)
     parser.add_argument("--sweep-lr", type=float, nargs="+", default=sweep_defaults["lr"],
                         help="learning rates of the sweep")
     if config.hidden_layer is not None:

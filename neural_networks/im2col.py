@@ -23,9 +23,10 @@ Two habits keep these functions fast; neither changes a single number:
   the several passes that a maximum, its winner, a sum of windows or the
   scatter of their gradients take read the cache, not memory. Padding is
   written into a small reused buffer per slice instead of a padded copy of
-  the whole batch, and is skipped when no window reads it. Gradients are
-  scattered into one zeroed array of padded images, and the input gradient
-  is its unpadded part, a view (no cropping copy).
+  the whole batch, and is skipped when no window reads it. (Backward passes
+  instead scatter into one zeroed array of padded images for the whole
+  batch, and the input gradient is its unpadded part, a view: no cropping
+  copy.)
 
 ``reference.py`` holds the same operations as plain loops over every output
 cell, for reading and for the tests.
@@ -414,7 +415,8 @@ class _Geometry:
         padded images ``(batch, padded_rows, padded_cols, channels)`` that the
         window gradients are added onto, and ``dX`` is its cells without the
         padding (a view of it, no copy). ``padded`` starts at zero, except
-        when the windows tile the input: then every cell is written once."""
+        when the windows tile the input: then every cell is written once,
+        no padding is read, and ``padded`` is ``dX`` itself."""
         if self.tiles:
             dX = np.empty(self.X_shape, dtype=dtype)
             return dX, dX
