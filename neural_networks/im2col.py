@@ -346,9 +346,7 @@ def average_pool_backward(dY, X_shape, kernel_shape, stride, pads):
     geometry = _Geometry(X_shape, kernel_shape, stride, pads, itemsize=dY.itemsize)
     share = dY / geometry.n_offsets
     padded, dX = geometry.gradient_arrays(share.dtype)
-    # Without overlap every cell is written at most once: blocks would not help.
-    blocks = geometry.scatter_blocks(padded) if geometry.overlap else [(slice(None), padded)]
-    for block, dXp in blocks:
+    for block, dXp in geometry.scatter_blocks(padded):
         s = share[block]
         geometry.add_windows(dXp, np.broadcast_to(s, (*kernel_shape, *s.shape)))
     return dX
