@@ -102,8 +102,9 @@ class ReLU(Activation):
 
     def backward(self, Z, dY):
         Z, dY = self._check_pair(Z, dY)
-        # A product with the 0/1 mask: several times faster than np.where.
-        return dY * (Z >= 0)
+        # dY times the 0/1 mask, made numbers of dY's type first: several times
+        # faster than np.where, and faster than multiplying by the booleans.
+        return dY * (Z >= 0).astype(dY.dtype)
 
 
 class LeakyReLU(Activation):

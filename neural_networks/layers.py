@@ -260,7 +260,9 @@ class Conv2D(ConvChecks, Layer):
 
         dZ = self.activation.backward(Z, dLdY).reshape(-1, self.n_out)  # a row per output cell
         self.gradients["W"] = (X_cols.T @ dZ).reshape(W.shape)
-        self.gradients["b"] = dZ.sum(axis=0, keepdims=True)
+        # db sums the rows of dZ, written as the product 1^T dZ: with this many rows,
+        # one matrix product is several times faster than dZ.sum(axis=0).
+        self.gradients["b"] = np.ones((1, len(dZ)), dZ.dtype) @ dZ
         if not self.input_gradient:
             return None
         # dL/dX = col2im(dZ @ W.reshape(-1, n_out).T): each window sends its row of the
