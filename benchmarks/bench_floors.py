@@ -1,27 +1,37 @@
-"""How fast can 2x2 pooling be in NumPy at all? Lower bounds for the two
-pooling rows of bench_targets.py, as ratios to the same yardstick (one
-``np.copy`` of the 64x28x28x32 input), timed in the same process.
+"""How fast can 2x2 pooling be in NumPy? The least work any implementation
+of the two pooling rows of bench_targets.py must do, in the cheapest NumPy
+forms found, as ratios to the same yardstick (one ``np.copy`` of the
+64x28x28x32 input), timed in the same process.
 
 Whatever the implementation, pooling forward + backward must
 
 * read every cell of ``X`` and write one value per window (the forward), and
 * write every cell of ``dX`` from ``dY`` (the backward).
 
-Each of those is timed here in the cheapest NumPy form found, with nothing
-else: no winners, no mask, no division by the window size. So the sum is
-below what max pooling (which must also find and use each window's first
-maximum) or average pooling (which must also scale) can cost; an
-implementation in NumPy cannot beat it.
+Only that is timed here, with nothing else: no winners, no mask, no division
+by the window size, and into buffers allocated once. Max pooling (which must
+also find and use each window's first maximum) and average pooling (which
+must also scale) cost more than the sum of the cheapest forward and the
+cheapest backward below. These are the cheapest forms found, not a proof:
+a cheaper form would lower the figure.
 
-* forward values, the cheaper of two forms: the maximum (or sum) of the four
-  strided quarter views ``X[:, i::2, j::2]``, or the pairs of rows first
-  (contiguous runs of a whole image row) and then the pairs of columns;
-* backward, one broadcast copy of ``dY`` into all four cells of every
-  window, ``dX.reshape(n, 14, 2, 14, 2, c)[...] = dY[:, :, None, :, None]``.
+Forward values (max or sum of every window), three forms:
 
-With 32 channels in NHWC, every strided access moves 32 contiguous numbers,
-and NumPy pays its per-run overhead for each: that overhead, not the memory,
-is what these floors measure.
+* the four strided quarter views ``X[:, i::2, j::2]``, reduced in turn;
+* pairs of rows first (runs of a whole image row), then pairs of columns;
+* per block of images, two reductions of the contiguous block with itself
+  shifted (by one row, then by one cell; each computes every cell's value,
+  twice the work needed, but reads no strided operand), then one strided
+  copy of each window's top-left cell, a cell's channels moved as one item.
+
+Backward (every cell of ``dX`` gets its window's ``dY``), two forms:
+
+* one broadcast copy ``dX.reshape(n, 14, 2, 14, 2, c)[...] = dY[:, :, None, :, None]``;
+* the same copy with each cell's channels moved as one item.
+
+NumPy's ufuncs copy strided operands through a small buffer, and its copies
+pay a step for every number they move; contiguous operands and one-item-per-
+cell copies avoid both. What remains is what the figures below show.
 
     python benchmarks/bench_floors.py
     python benchmarks/bench_floors.py --rounds 21 --dtype float32
@@ -64,31 +74,59 @@ def forward_floors(X, reduce):
         reduce(by_rows[:, :, 0], by_rows[:, :, 1], out=pairs)
         return reduce(pairs[:, :, 0::2], pairs[:, :, 1::2], out=out)
 
-    return {"four quarter views": quarters, "rows, then columns": rows_then_columns}
+    def shifted(block=16):
+        flat = X.reshape(n, -1)
+        size = flat.shape[1]
+        row, cell = cols * channels, channels
+        pair, quad = np.empty(block * size, X.dtype), np.empty(block * size, X.dtype)
+        corners = as_cells(quad.reshape(block, rows, cols, channels))[:, 0::2, 0::2]
+        out_cells = as_cells(out)
+        for start in range(0, n, block):
+            stop = min(start + block, n)
+            x = flat[start:stop].reshape(-1)
+            end = x.size
+            reduce(x[:end - row], x[row:], out=pair[:end - row])  # each cell with the one below
+            reduce(pair[:end - row - cell], pair[cell:end - row], out=quad[:end - row - cell])  # and the right pair
+            np.copyto(out_cells[start:stop], corners[:stop - start])
+        return out
+
+    return {"four quarter views": quarters, "rows, then columns": rows_then_columns,
+            "shifted, then corners": shifted}
 
 
-def backward_floor(dY, X_shape):
-    """One broadcast copy of ``dY`` into every cell of its window (returns ``dX``)."""
+def as_cells(A):
+    """``A`` (channels contiguous) with each cell's channels as one raw item."""
+    return A.view(np.dtype((np.void, A.shape[-1] * A.itemsize)))[..., 0]
+
+
+def backward_floors(dY, X_shape):
+    """The two forms of the backward copy of ``dY`` into every cell of its
+    window (each returns its reused ``dX``)."""
     n, rows, cols, channels = X_shape
     dX = np.empty(X_shape, dtype=dY.dtype)
     windows = dX.reshape(n, rows // 2, 2, cols // 2, 2, channels)
     source = dY[:, :, None, :, None, :]
 
-    def spread():
+    def numbers():
         np.copyto(windows, source)
         return dX
 
-    return spread
+    def cells():
+        np.copyto(as_cells(windows), as_cells(source))
+        return dX
+
+    return {"broadcast copy": numbers, "broadcast copy of cells": cells}
 
 
 def interleaved(fns, rounds):
-    """Median time of each callable over interleaved timed blocks."""
-    counts = {name: calls_per_block(fn) for name, fn in fns.items()}
-    times = {name: [] for name in fns}
-    for _ in range(rounds):
-        for name, fn in fns.items():
-            times[name].append(time_block(fn, counts[name]))
-    return {name: statistics.median(t) for name, t in times.items()}
+    """Per-round times of each callable; the order rotates every round."""
+    names = list(fns)
+    counts = {name: calls_per_block(fns[name]) for name in names}
+    times = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            times[name].append(time_block(fns[name], counts[name]))
+    return times
 
 
 def main():
@@ -105,23 +143,26 @@ def main():
         rng = np.random.default_rng(0)
         X = rng.standard_normal(SHAPE).astype(dtype)
         dY = rng.standard_normal((SHAPE[0], SHAPE[1] // 2, SHAPE[2] // 2, SHAPE[3])).astype(dtype)
-        fns = {"yardstick: np.copy(X)": lambda: np.copy(X), "backward floor": backward_floor(dY, SHAPE)}
+        fns = {"yardstick: np.copy(X)": lambda: np.copy(X)}
+        for form, fn in backward_floors(dY, SHAPE).items():
+            fns[f"backward: {form}"] = fn
         for mode, reduce in (("max", np.maximum), ("average", np.add)):
             for form, fn in forward_floors(X, reduce).items():
                 fns[f"{mode} forward: {form}"] = fn
             fns[f"{mode} pool, this checkout"] = layer_step(tree["Pool2D"](2, mode, stride=2), X)
         times = interleaved(fns, args.rounds)
-        copy = times["yardstick: np.copy(X)"]
-        print(f"\n=== {dtype} ===  (np.copy: {copy * 1e3:.3f} ms)")
-        print(f"{'':34s} {'ms':>7s} {'x copy':>7s}")
-        for name, t in times.items():
-            print(f"{name:34s} {t * 1e3:7.3f} {t / copy:6.2f}x")
+        copies = times["yardstick: np.copy(X)"]
+        # Each round's time over that round's copy; the median over the rounds.
+        ratio = {name: statistics.median(t / c for t, c in zip(ts, copies)) for name, ts in times.items()}
+        print(f"\n=== {dtype} ===  (np.copy: {statistics.median(copies) * 1e3:.3f} ms)")
+        print(f"{'':38s} {'ms':>7s} {'x copy':>7s}")
+        for name, ts in times.items():
+            print(f"{name:38s} {statistics.median(ts) * 1e3:7.3f} {ratio[name]:6.2f}x")
+        backward = min(r for name, r in ratio.items() if name.startswith("backward"))
         for mode in ("max", "average"):
-            forward = min(t for name, t in times.items() if name.startswith(f"{mode} forward"))
-            floor = (forward + times["backward floor"]) / copy
-            layer = times[f"{mode} pool, this checkout"] / copy
-            print(f"{mode} pool: floor {floor:.2f}x (cheapest forward + backward floor), "
-                  f"target {TARGETS[mode]:.0f}x, this checkout {layer:.2f}x")
+            forward = min(r for name, r in ratio.items() if name.startswith(f"{mode} forward"))
+            print(f"{mode} pool: least found {forward + backward:.2f}x (cheapest forward + cheapest backward), "
+                  f"target {TARGETS[mode]:.0f}x, this checkout {ratio[f'{mode} pool, this checkout']:.2f}x")
         sys.stdout.flush()
 
 

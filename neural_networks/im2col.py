@@ -200,7 +200,7 @@ def pool_windows(X, kernel_shape, stride, pads, fill=0.0):
     windows = np.empty((geometry.n_offsets, X.shape[0], *geometry.out_shape, X.shape[3]), dtype=X.dtype)
     for block, Xp in geometry.padded_blocks(X, fill):
         slab = windows[:, block]
-        np.copyto(slab.reshape(*kernel_shape, *slab.shape[1:]), geometry.window_view(Xp))
+        copy_cells(slab.reshape(*kernel_shape, *slab.shape[1:]), geometry.window_view(Xp))
     return windows
 
 
@@ -249,7 +249,7 @@ def max_pool(X, kernel_shape, stride, pads):
             windows = np.empty((geometry.n_offsets, *Y[block].shape), dtype=X.dtype)
             greater = np.empty(Y[block].shape, dtype=bool)
             offset = np.empty(Y[block].shape, dtype=winner.dtype)
-        np.copyto(windows.reshape(*kernel_shape, *windows.shape[1:]), geometry.window_view(Xp))
+        copy_cells(windows.reshape(*kernel_shape, *windows.shape[1:]), geometry.window_view(Xp))
         y, w = Y[block], winner[block]
         if geometry.n_offsets == 1:
             np.copyto(y, windows[0])
@@ -355,6 +355,24 @@ def average_pool_backward(dY, X_shape, kernel_shape, stride, pads):
 # -- the machinery ----------------------------------------------------------------------
 
 
+def copy_cells(dst, src):
+    """``np.copyto(dst, src)``, moving each cell's channels (the last axis) as
+    one item when that axis is contiguous in both arrays.
+
+    A strided copy of numbers pays NumPy's per-step cost for every number;
+    viewed as one raw item of ``channels * itemsize`` bytes per cell, the same
+    bytes move in one step per cell (a 2x2 pool's gather and scatter of
+    32-channel images run about a quarter faster). The bytes are copied as
+    they are, so every value, -0.0 and NaN included, arrives unchanged.
+    """
+    if (dst.dtype == src.dtype and dst.ndim and src.ndim and src.shape[-1] == dst.shape[-1]
+            and dst.strides[-1] == dst.itemsize and src.strides[-1] == src.itemsize):
+        cell = np.dtype((np.void, dst.shape[-1] * dst.itemsize))
+        dst, src = dst.view(cell), src.view(cell)
+    np.copyto(dst, src)
+
+
+
 def _offset_type(n_offsets):
     """The smallest unsigned integer type that holds ``0 .. n_offsets - 1``."""
     return np.min_scalar_type(max(n_offsets - 1, 0))
@@ -450,13 +468,13 @@ class _Geometry:
         if self.tiles and dXp.shape[3] > 1:
             # (With one channel, a copy per offset runs along the output columns instead.)
             target = as_strided(dXp, *self._offsets_first_layout(dXp))
-            np.copyto(target, dwindows)
+            copy_cells(target, dwindows)
             return
         for i, j, index in window_offsets(self.kernel_shape, self.stride, self.out_shape):
             if self.overlap:
                 dXp[index] += dwindows[i, j]
             else:
-                dXp[index] = dwindows[i, j]
+                copy_cells(dXp[index], dwindows[i, j])
 
     def _offsets_first_layout(self, Xp):
         sn, sr, sc, sch = Xp.strides
