@@ -48,6 +48,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_targets import ROOT, calls_per_block, layer_step, load_tree, time_block  # noqa: E402
 
 SHAPE = (64, 28, 28, 32)
+BLOCK = 16  # images per block of the shifted forward
 TARGETS = {"max": 5.0, "average": 4.0}  # bench_targets' rows: forward + backward over one copy
 
 
@@ -57,8 +58,8 @@ def quarter_views(X):
 
 
 def forward_floors(X, reduce):
-    """The two forms of the forward values (each returns its reused output
-    buffer: the max or the sum of every window)."""
+    """The three forms of the forward values (each returns its reused output
+    buffer: the max or the sum of every window). ``X`` is C-contiguous."""
     n, rows, cols, channels = X.shape
     out = np.empty((n, rows // 2, cols // 2, channels), dtype=X.dtype)
     pairs = np.empty((n, rows // 2, cols, channels), dtype=X.dtype)
@@ -74,20 +75,21 @@ def forward_floors(X, reduce):
         reduce(by_rows[:, :, 0], by_rows[:, :, 1], out=pairs)
         return reduce(pairs[:, :, 0::2], pairs[:, :, 1::2], out=out)
 
-    def shifted(block=16):
-        flat = X.reshape(n, -1)
-        size = flat.shape[1]
-        row, cell = cols * channels, channels
-        pair, quad = np.empty(block * size, X.dtype), np.empty(block * size, X.dtype)
-        corners = as_cells(quad.reshape(block, rows, cols, channels))[:, 0::2, 0::2]
-        out_cells = as_cells(out)
-        for start in range(0, n, block):
-            stop = min(start + block, n)
-            x = flat[start:stop].reshape(-1)
+    # The shifted form's buffers: BLOCK images of each cell with the one below
+    # (pair), then of that with the pair to its right (quad).
+    size, row, cell = rows * cols * channels, cols * channels, channels
+    pair, quad = np.empty(BLOCK * size, X.dtype), np.empty(BLOCK * size, X.dtype)
+    corners = as_cells(quad.reshape(BLOCK, rows, cols, channels))[:, 0::2, 0::2]
+    out_cells = as_cells(out)
+
+    def shifted():
+        for start in range(0, n, BLOCK):
+            stop = min(start + BLOCK, n)
+            x = X[start:stop].reshape(-1)
             end = x.size
-            reduce(x[:end - row], x[row:], out=pair[:end - row])  # each cell with the one below
-            reduce(pair[:end - row - cell], pair[cell:end - row], out=quad[:end - row - cell])  # and the right pair
-            np.copyto(out_cells[start:stop], corners[:stop - start])
+            reduce(x[:end - row], x[row:], out=pair[:end - row])
+            reduce(pair[:end - row - cell], pair[cell:end - row], out=quad[:end - row - cell])
+            np.copyto(out_cells[start:stop], corners[:stop - start])  # each window's top-left cell
         return out
 
     return {"four quarter views": quarters, "rows, then columns": rows_then_columns,
