@@ -47,6 +47,9 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_targets import ROOT, calls_per_block, layer_step, load_tree, time_block  # noqa: E402
 
+sys.path.insert(0, ROOT)
+from neural_networks.im2col import copy_cells  # noqa: E402  (a cell's channels as one item)
+
 SHAPE = (64, 28, 28, 32)
 BLOCK = 16  # images per block of the shifted forward
 TARGETS = {"max": 5.0, "average": 4.0}  # bench_targets' rows: forward + backward over one copy
@@ -79,8 +82,7 @@ def forward_floors(X, reduce):
     # (pair), then of that with the pair to its right (quad).
     size, row, cell = rows * cols * channels, cols * channels, channels
     pair, quad = np.empty(BLOCK * size, X.dtype), np.empty(BLOCK * size, X.dtype)
-    corners = as_cells(quad.reshape(BLOCK, rows, cols, channels))[:, 0::2, 0::2]
-    out_cells = as_cells(out)
+    corners = quad.reshape(BLOCK, rows, cols, channels)[:, 0::2, 0::2]
 
     def shifted():
         for start in range(0, n, BLOCK):
@@ -89,16 +91,11 @@ def forward_floors(X, reduce):
             end = x.size
             reduce(x[:end - row], x[row:], out=pair[:end - row])
             reduce(pair[:end - row - cell], pair[cell:end - row], out=quad[:end - row - cell])
-            np.copyto(out_cells[start:stop], corners[:stop - start])  # each window's top-left cell
+            copy_cells(out[start:stop], corners[:stop - start])  # each window's top-left cell
         return out
 
     return {"four quarter views": quarters, "rows, then columns": rows_then_columns,
             "shifted, then corners": shifted}
-
-
-def as_cells(A):
-    """``A`` (channels contiguous) with each cell's channels as one raw item."""
-    return A.view(np.dtype((np.void, A.shape[-1] * A.itemsize)))[..., 0]
 
 
 def backward_floors(dY, X_shape):
@@ -114,7 +111,7 @@ def backward_floors(dY, X_shape):
         return dX
 
     def cells():
-        np.copyto(as_cells(windows), as_cells(source))
+        copy_cells(windows, source)
         return dX
 
     return {"broadcast copy": numbers, "broadcast copy of cells": cells}

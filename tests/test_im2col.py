@@ -246,3 +246,22 @@ def test_kernels_keep_the_dtype_and_accept_non_contiguous_input(dtype):
     W = rng.standard_normal((3, 3, 4, 2)).astype(dtype)
     dZ = rng.standard_normal((cols.shape[0], 2)).astype(dtype)
     assert col2im_product(dZ, W, X.shape, (1, 1), ((1, 1), (1, 1))).dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_copy_cells_moves_every_value_unchanged(dtype):
+    # Cells as raw items: -0.0, NaN and inf arrive bit for bit, through strided
+    # views and broadcasting; a view whose channels are strided takes np.copyto.
+    rng = np.random.default_rng(12)
+    src = rng.standard_normal((3, 4, 6, 5)).astype(dtype)
+    src[0, 0, 0, :3] = [-0.0, np.nan, np.inf]
+    dst = np.zeros((3, 8, 12, 5), dtype=dtype)
+    kernels.copy_cells(dst[:, ::2, 1::2], src)
+    assert dst[:, ::2, 1::2].tobytes() == src.tobytes()
+    assert not dst[:, 1::2].any() and not dst[:, ::2, ::2].any()
+    np.testing.assert_equal(np.signbit(dst[0, 0, 1, 0]), True)
+    kernels.copy_cells(dst[:, :, :, ::-1][:, :4, :6], src)  # channels strided backwards
+    np.testing.assert_array_equal(dst[:, :4, :6, ::-1], src)
+    broadcast = np.zeros((2, 3, 4, 6, 5), dtype=dtype)
+    kernels.copy_cells(broadcast, src[0])
+    assert all(cell.tobytes() == src[0].tobytes() for cell in broadcast.reshape(6, 4, 6, 5))
