@@ -9,7 +9,7 @@ All of them stay finite and warning-free for inputs of any magnitude.
 
 import numpy as np
 
-from .utils import check_array, check_same_shape, lookup
+from .checks import check_array, check_same_shape, lookup
 
 
 class Activation:

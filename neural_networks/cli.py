@@ -36,7 +36,8 @@ from .losses import LOSSES
 from .models import TrainingDiverged, initialize_model
 from .optimizers import OPTIMIZERS, initialize_optimizer
 from .schedulers import SCHEDULERS
-from .utils import atomic_open, atomic_write_text, describe
+from .checks import describe
+from .utils import atomic_open, atomic_write_text
 from .weights import initialize_weights
 
 EXIT_DIVERGED = 1

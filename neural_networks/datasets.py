@@ -26,15 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .utils import (
-    check_array,
-    check_int,
-    describe,
-    integers_to_one_hot,
-    lookup,
-    make_rng,
-    standardize,
-)
+from .checks import check_array, check_int, describe, lookup
+from .utils import integers_to_one_hot, make_rng, standardize
 
 #: Seed of the generator that splits every shipped dataset into train,
 #: validation and test. It was set to 0 once, before any model was trained, and

@@ -35,7 +35,7 @@ cell, for reading and for the tests.
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .utils import check_int
+from .checks import check_int
 
 # Bytes of windows processed at a time: small enough to stay in a core's cache.
 BLOCK_BYTES = 1 << 21

@@ -11,7 +11,7 @@ received, before any work is done.
 import numpy as np
 
 from .im2col import im2col, output_shape, padding
-from .utils import check_array, check_number, check_pair, describe
+from .checks import check_array, check_number, check_pair, describe
 
 
 class LayerChecks:

@@ -36,7 +36,8 @@ from .layer_checks import (
     LayerChecks,
     PoolChecks,
 )
-from .utils import check_applicable, check_int, lookup, make_rng
+from .checks import check_applicable, check_int, lookup
+from .utils import make_rng
 from .weights import initialize_weights
 
 

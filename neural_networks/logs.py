@@ -36,7 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .utils import atomic_open, atomic_write_text, describe
+from .checks import describe
+from .utils import atomic_open, atomic_write_text
 
 # Files the Logger owns inside a run folder (parameter plots come on top).
 _ARG_FILES = ("model_args", "data_args", "model_args.json", "data_args.json")

@@ -7,7 +7,7 @@ the loss as a float and ``backward(Y, Y_hat)`` returns ``dL/dY_hat``.
 
 import numpy as np
 
-from .utils import check_array, check_same_shape, lookup
+from .checks import check_array, check_same_shape, lookup
 
 
 class Loss:

@@ -7,7 +7,7 @@ index of a ``layer_args`` entry, the dict key) and what was received.
 from .activations import SoftMax
 from .layers import Layer, initialize_layer
 from .optimizers import Optimizer, initialize_optimizer
-from .utils import describe
+from .checks import describe
 
 # Layers whose "activation" argument sets what the network outputs.
 _LAYERS_WITH_ACTIVATION = ("fully_connected", "conv2d")

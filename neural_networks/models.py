@@ -24,7 +24,7 @@ from .model_checks import (
 )
 from .summary import summary_table
 from .training import TrainingDiverged  # noqa: F401  (raised by train)
-from .utils import check_array, check_int, check_same_shape
+from .checks import check_array, check_int, check_same_shape
 
 
 class NeuralNetwork:

@@ -14,7 +14,7 @@ name with :func:`initialize_optimizer`.
 import numpy as np
 
 from .schedulers import SCHEDULERS, Scheduler, initialize_scheduler
-from .utils import check_applicable, check_array, check_number, describe, lookup
+from .checks import check_applicable, check_array, check_number, describe, lookup
 
 
 class Optimizer:

@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from .utils import check_applicable, check_int, check_number, describe, lookup
+from .checks import check_applicable, check_int, check_number, describe, lookup
 
 
 class Scheduler:

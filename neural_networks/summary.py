@@ -5,7 +5,7 @@ layer with the shape of its output and how many numbers it learns, then the
 total. The scripts print it before the first epoch.
 """
 
-from .utils import describe
+from .checks import describe
 
 
 def summary_table(model, input_shape=None):

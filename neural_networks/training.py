@@ -20,7 +20,7 @@ import numpy as np
 
 from .checkpoints import run_dir, save
 from .losses import CrossEntropy
-from .utils import check_int, describe
+from .checks import check_int, describe
 
 
 class TrainingDiverged(RuntimeError):

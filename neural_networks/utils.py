@@ -3,16 +3,18 @@
 * data helpers: :class:`AttrDict`, :func:`integers_to_one_hot`, :func:`center`,
   :func:`normalize`, :func:`standardize`;
 * the one numerical gradient checker, :func:`check_gradients`;
-* argument checks that raise clear ``ValueError``/``TypeError`` messages;
 * atomic file writes, so that a crash never leaves half a file behind.
 """
 
 import contextlib
 import numbers
 import os
+import pickle
 import tempfile
 
 import numpy as np
+
+from .checks import check_array, check_number, describe
 
 
 class AttrDict(dict):
@@ -37,123 +39,6 @@ class AttrDict(dict):
             del self[key]
         except KeyError:
             raise AttributeError(key) from None
-
-
-# ----------------------------------------------------------------------------
-# Argument checks
-# ----------------------------------------------------------------------------
-
-
-def describe(value):
-    """A short description of ``value`` for error messages."""
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape} and dtype {value.dtype}"
-    text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{text} ({type(value).__name__})"
-
-
-def lookup(registry, name, what):
-    """Return ``registry[name.lower()]`` or raise a ``ValueError`` listing the names.
-
-    ``what`` names the argument in the message, e.g. ``"activation"``.
-    """
-    if not isinstance(name, str):
-        raise TypeError(
-            f"{what} must be a string, one of {sorted(registry)}; got {describe(name)}"
-        )
-    key = name.lower()
-    if key not in registry:
-        raise ValueError(
-            f"unknown {what} {name!r}; valid names are {sorted(registry)}"
-        )
-    return registry[key]
-
-
-def check_int(value, name, where, minimum=1):
-    """Return ``value`` as an int, or raise if it is not an integer >= ``minimum``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{where}: {name} must be an integer; got {describe(value)}")
-    if value < minimum:
-        raise ValueError(f"{where}: {name} must be >= {minimum}; got {value}")
-    return int(value)
-
-
-def check_number(value, name, where, minimum=None, maximum=None, strict=False):
-    """Return ``value`` as a finite float inside the given bounds, or raise.
-
-    With ``strict`` the bounds are exclusive.
-    """
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{where}: {name} must be a number; got {describe(value)}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{where}: {name} must be finite; got {value}")
-    if minimum is not None and (value <= minimum if strict else value < minimum):
-        relation = ">" if strict else ">="
-        raise ValueError(f"{where}: {name} must be {relation} {minimum}; got {value}")
-    if maximum is not None and (value >= maximum if strict else value > maximum):
-        relation = "<" if strict else "<="
-        raise ValueError(f"{where}: {name} must be {relation} {maximum}; got {value}")
-    return value
-
-
-def check_pair(value, name, where):
-    """Turn an int or a pair of ints into a pair of positive ints, or raise."""
-    if isinstance(value, (tuple, list)):
-        if len(value) != 2:
-            raise ValueError(
-                f"{where}: {name} must be an int or a pair of ints; got {value!r}"
-            )
-        return tuple(check_int(v, name, where) for v in value)
-    size = check_int(value, name, where)
-    return (size, size)
-
-
-def check_array(x, name, where, ndim=None):
-    """Check that ``x`` is a real-valued ndarray (of rank ``ndim`` if given).
-
-    Integer and boolean arrays are accepted and converted to float64; floating
-    arrays are returned as they are (never copied).
-    """
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"{where}: {name} must be a numpy array; got {describe(x)}")
-    if x.dtype.kind in "biu":
-        x = x.astype(np.float64)
-    elif x.dtype.kind != "f":
-        raise TypeError(
-            f"{where}: {name} must hold real numbers; got dtype {x.dtype}"
-        )
-    if ndim is not None and x.ndim != ndim:
-        raise ValueError(
-            f"{where}: {name} must have {ndim} dimensions; got shape {x.shape}"
-        )
-    return x
-
-
-def check_same_shape(a, b, name_a, name_b, where):
-    """Raise a ``ValueError`` unless arrays ``a`` and ``b`` have the same shape."""
-    if a.shape != b.shape:
-        raise ValueError(
-            f"{where}: {name_a} and {name_b} must have the same shape; "
-            f"got {a.shape} and {b.shape}"
-        )
-
-
-def check_applicable(arguments, accepted, where, target, nothing="no arguments"):
-    """The ``arguments`` whose value is not None, once each of them is one that
-    ``target`` takes (its names in ``accepted``); else a ``ValueError`` naming it.
-
-    The factories share this rule: an argument left as None keeps its default,
-    and a value for one that does not apply is an error, never silently dropped.
-    """
-    given = {key: value for key, value in arguments.items() if value is not None}
-    for key, value in given.items():
-        if key not in accepted:
-            takes = ", ".join(accepted) or nothing
-            raise ValueError(f"{where}: {key} does not apply to {target} (it takes {takes}); got {value!r}")
-    return given
 
 
 def make_rng(seed=None):
@@ -372,3 +257,26 @@ def atomic_write_text(path, text):
     """Write ``text`` to ``path`` atomically (see :func:`atomic_open`)."""
     with atomic_open(path, "w") as f:
         f.write(text)
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    def __init__(self, file, allowed, **kwargs):
+        super().__init__(file, **kwargs)
+        self.allowed = allowed
+
+    def find_class(self, module, name):
+        if (module, name) not in self.allowed:
+            raise pickle.UnpicklingError(f"it refers to {module}.{name}, which is not allowed here")
+        return super().find_class(module, name)
+
+
+def load_pickle(file, allowed, **kwargs):
+    """Unpickle the open binary ``file``, building only plain containers, numbers,
+    strings and the globals in ``allowed`` (``(module, name)`` pairs).
+
+    A pickle can run any code while it loads; refusing every other global
+    means a file from elsewhere cannot. ``kwargs`` go to ``pickle.Unpickler``
+    (e.g. ``encoding="bytes"`` for Python 2 pickles). Raises
+    ``pickle.UnpicklingError`` naming a refused global.
+    """
+    return _RestrictedUnpickler(file, allowed, **kwargs).load()

@@ -22,7 +22,8 @@ Gains: 1 for linear, sigmoid and softmax, 5/3 for tanh, sqrt(2) for relu.
 
 import numpy as np
 
-from .utils import describe, lookup, make_rng
+from .checks import describe, lookup
+from .utils import make_rng
 
 GAINS = {
     "linear": 1.0,
