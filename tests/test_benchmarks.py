@@ -53,7 +53,7 @@ def test_the_floors_compute_what_pooling_computes():
         from bench_floors import backward_floors, forward_floors
     finally:
         sys.path.remove(BENCHMARKS)
-    from neural_networks import reference
+    import loops as reference
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((20, 6, 4, 3))  # two blocks of images for the shifted form

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from neural_networks import im2col as kernels
-from neural_networks import reference
+import loops as reference
 from neural_networks.im2col import (
     average_pool,
     average_pool_backward,

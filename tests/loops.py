@@ -1,9 +1,5 @@
-"""Convolution and pooling as plain loops, straight from their formulas.
-
-These functions are slow (a Python loop over every example and output cell)
-and meant to be read: each one is the formula of the handout written out.
-``Conv2D`` and ``Pool2D`` in ``layers.py`` compute the same numbers with
-im2col and one matrix product or reduction; the tests compare the two.
+"""The tests' oracle: convolution and pooling as plain loops over every example
+and output cell, straight from the formulas, sharing no code with the package.
 
 Notation: ``X`` is ``(batch, rows, cols, in_channels)``, the kernel ``W`` is
 ``(kernel_rows, kernel_cols, in_channels, out_channels)``, ``b`` is
@@ -13,7 +9,16 @@ Notation: ``X`` is ``(batch, rows, cols, in_channels)``, the kernel ``W`` is
 
 import numpy as np
 
-from .im2col import output_shape, pad_images
+
+
+def pad_images(X, pads, value=0.0):
+    (top, bottom), (left, right) = pads
+    return np.pad(X, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=value)
+
+
+def output_shape(X_shape, kernel_shape, stride, pads):
+    """``floor((size + pad_before + pad_after - kernel) / stride) + 1`` per axis."""
+    return tuple((X_shape[1 + a] + sum(pads[a]) - kernel_shape[a]) // stride[a] + 1 for a in range(2))
 
 
 def conv2d_forward(X, W, b, stride, pads):
