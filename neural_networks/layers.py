@@ -1,23 +1,17 @@
 """Layers: forward and backward passes over a mini-batch.
 
-Every layer maps an input ``X`` to an output ``Y`` in ``forward`` and, in
-``backward``, maps ``dL/dY`` to ``dL/dX`` while filling ``gradients`` with
-``dL/dparameter`` (summed over the batch: the loss already holds the ``1/m``).
-Parameters are created lazily, on the first ``forward``, once the input size
-is known. Dense data is ``(batch, features)``; images are
-``(batch, rows, cols, channels)``; kernels are
-``(kernel_rows, kernel_cols, in_channels, out_channels)``.
+``forward`` maps ``X`` to ``Y``; ``backward`` maps ``dL/dY`` to ``dL/dX`` and
+fills ``gradients`` with ``dL/dparameter``, summed over the batch (the loss
+holds the ``1/m``). Parameters are created on the first ``forward``, once the
+input size is known. Dense data is ``(batch, features)``, images are
+``(batch, rows, cols, channels)``, kernels are
+``(kernel_rows, kernel_cols, in_channels, out_channels)``. Each ``forward`` and
+``backward`` opens with one guard from ``checks.py``; the rest is the math.
 
-Each ``forward`` and ``backward`` opens with one guard call from
-``checks.py`` (``check_layer_input``, ``check_layer_upstream``) that rejects
-bad arguments with a clear message; what follows it is the whole math.
-
-Training and test modes: ``BatchNorm1D``, ``BatchNorm2D`` and ``Dropout``
-behave differently while training (batch statistics, dropped units) and at
-test time (running statistics, every unit kept). Their ``forward`` takes
-``mode="train"`` (the default, as in the course) or ``mode="test"``, and they
-set ``takes_mode = True``; ``NeuralNetwork.forward(X, mode=...)`` passes the
-mode to exactly those layers (``train`` uses "train", everything else "test").
+``BatchNorm1D``, ``BatchNorm2D`` and ``Dropout`` set ``takes_mode``: their
+``forward`` takes ``mode="train"`` (batch statistics, dropped units; the
+course's default) or ``mode="test"`` (running statistics, every unit kept),
+and ``NeuralNetwork.forward(X, mode=...)`` passes the mode to exactly those.
 """
 
 import inspect
@@ -34,43 +28,28 @@ from .weights import initialize_weights
 
 
 def _activation(activation):
-    """An Activation from an instance, a name, or None (linear)."""
-    if isinstance(activation, Activation):
-        return activation
-    return initialize_activation("linear" if activation is None else activation)
-
-
-def _activation_name(activation):
-    """The registry name of an activation (it sets the initializer's gain)."""
-    for name, cls in ACTIVATIONS.items():
-        if type(activation) is cls:
-            return name
-    return None
+    """An Activation from an instance, a name, or None (linear), and its name in
+    ``ACTIVATIONS`` (it sets the weight initializer's gain)."""
+    if not isinstance(activation, Activation):
+        activation = initialize_activation("linear" if activation is None else activation)
+    return activation, next((name for name, cls in ACTIVATIONS.items() if type(activation) is cls), None)
 
 
 class Layer:
     """Base class of all layers.
 
-    Attributes
-    ----------
-    activation : Activation or None
-    n_in, n_out : int or None
-        Input and output features (channels for images); ``n_in`` is None
-        until the first ``forward``.
-    parameters, gradients : OrderedDict of str to ndarray
-        The learnable arrays and ``dL/d`` each of them, under the same keys.
-    cache : OrderedDict
-        What ``forward`` keeps for ``backward``; each forward replaces it.
-    input_gradient : bool
-        Whether ``backward`` computes ``dL/dX``. A network turns it off on its
-        first layer, whose input is the data (nothing upstream to train);
-        ``backward`` then returns None.
+    Attributes: ``activation`` (an Activation or None); ``n_in``, ``n_out``
+    (features, or channels of images; ``n_in`` is None until the first
+    ``forward``); ``parameters`` and ``gradients`` (OrderedDicts, the learnable
+    arrays and ``dL/d`` each under the same keys); ``cache`` (an OrderedDict:
+    what ``forward`` keeps for ``backward``); ``input_gradient`` (whether
+    ``backward`` computes ``dL/dX``; a network turns it off on its first layer,
+    whose input is the data, and ``backward`` then returns None).
 
     Class attributes: ``input_ndim`` (the rank ``forward`` takes; None: any
     rank of at least ``min_ndim``), ``features`` (what the last axis of ``X``
-    counts, when it must match ``n_in``), ``takes_mode`` (whether ``forward``
-    takes ``mode="train"``/``"test"``) and ``buffer_names`` (keys of ``cache``
-    that are state, not scratch: checkpoints save and restore them).
+    counts, when it must match ``n_in``), ``takes_mode`` and ``buffer_names``
+    (keys of ``cache`` that are state, not scratch: checkpoints keep them).
     """
 
     input_ndim = None
@@ -145,16 +124,9 @@ class Layer:
 class FullyConnected(Layer):
     """A dense layer ``Y = activation(X @ W + b)``.
 
-    Parameters
-    ----------
-    n_out : int
-        Output features.
-    activation : str or Activation
-        A name from ``activations.ACTIVATIONS``.
-    weight_init : str
-        A name from ``weights.initialize_weights``.
-    seed : int or numpy.random.Generator, optional
-        Draws the initial weights.
+    ``activation`` is a name from ``activations.ACTIVATIONS`` (or an
+    Activation), ``weight_init`` one of ``weights.initialize_weights``, and
+    ``seed`` (an int or a Generator) draws the initial weights.
 
     Shape: ``X`` is ``(batch, n_in)``, ``Y`` is ``(batch, n_out)``;
     ``W`` is ``(n_in, n_out)`` and ``b`` is ``(1, n_out)``.
@@ -166,9 +138,9 @@ class FullyConnected(Layer):
     def __init__(self, n_out, activation="linear", weight_init="xavier_uniform", seed=None):
         super().__init__()
         self.n_out = check_int(n_out, "n_out", "FullyConnected")
-        self.activation = _activation(activation)
+        self.activation, name = _activation(activation)
         self.weight_init = weight_init
-        self.init_weights = initialize_weights(weight_init, activation=_activation_name(self.activation))
+        self.init_weights = initialize_weights(weight_init, activation=name)
         self.rng = make_rng(seed)
 
     def _init_parameters(self, X_shape, dtype=np.float64):
@@ -215,22 +187,12 @@ class FullyConnected(Layer):
 
 
 class Window2D(Layer):
-    """What Conv2D and Pool2D share: a ``kernel_shape`` window slid with
-    ``stride`` over padded ``(batch, rows, cols, channels)`` images.
-
-    Attributes
-    ----------
-    kernel_shape, stride : (int, int)
-        ``(kernel_rows, kernel_cols)`` and ``(row_stride, col_stride)``.
-    pad : "same", "valid" or int
-        As given. "same" pads ``(k-1)//2`` before and ``k-1-(k-1)//2`` after
-        on each spatial axis (the padding that keeps the size at stride 1);
-        "valid" pads nothing; an int pads that much on every side.
-    pads : ((int, int), (int, int))
-        ``((top, bottom), (left, right))``.
-
-    Shape: ``out_rows = floor((rows + top + bottom - kernel_rows) / row_stride) + 1``,
-    likewise ``out_cols``.
+    """What Conv2D and Pool2D share: a window of ``kernel_shape``
+    ``(kernel_rows, kernel_cols)`` slid with ``stride`` ``(row_stride,
+    col_stride)`` (ints mean squares) over images padded by ``pads``
+    ``((top, bottom), (left, right))``, made from ``pad`` (kept as given):
+    "same" pads ``(k-1)//2`` before and ``k-1-(k-1)//2`` after on each axis (the
+    padding that keeps the size at stride 1), "valid" nothing, an int that much.
     """
 
     input_ndim = 4
@@ -259,39 +221,27 @@ class Window2D(Layer):
 
 
 class Conv2D(Window2D):
-    """A 2-D convolution (cross-correlation, the kernel is not flipped).
+    """A 2-D convolution (cross-correlation: the kernel is not flipped) with
+    ``n_out`` output channels, padded and strided as in ``Window2D``::
 
-    ``Z[n, r, c, o] = b[o] + sum_{i, j, ch} Xp[n, r*row_stride + i, c*col_stride + j, ch] * W[i, j, ch, o]``
+        Z[n, r, c, o] = b[o] + sum_{i, j, ch} Xp[n, r*row_stride + i, c*col_stride + j, ch] * W[i, j, ch, o]
+
     with ``Xp`` the zero-padded input, then ``Y = activation(Z)``.
+    ``activation``, ``weight_init`` and ``seed`` as in ``FullyConnected``.
 
-    Parameters
-    ----------
-    n_out : int
-        Output channels.
-    kernel_shape : int or (int, int)
-        ``(kernel_rows, kernel_cols)``; odd, even and non-square all work.
-    activation : str or Activation
-    stride : int or (int, int)
-    pad : "same", "valid" or int
-        "same" pads ``(k-1)//2`` before and ``k-1-(k-1)//2`` after on each
-        spatial axis; an int pads that much on every side.
-    weight_init : str
-    seed : int or numpy.random.Generator, optional
-
-    Shape: ``X`` ``(batch, rows, cols, in_channels)`` ->
-    ``Y`` ``(batch, out_rows, out_cols, n_out)`` with
-    ``out_rows = floor((rows + pad_top + pad_bottom - kernel_rows) / row_stride) + 1``
-    (likewise for cols); ``W`` is ``(kernel_rows, kernel_cols, in_channels, n_out)``
-    and ``b`` is ``(1, n_out)``.
+    Shape: ``X`` ``(batch, rows, cols, in_channels)`` -> ``Y`` ``(batch,
+    out_rows, out_cols, n_out)`` with ``out_rows = floor((rows + pad_top +
+    pad_bottom - kernel_rows) / row_stride) + 1`` (likewise for cols); ``W`` is
+    ``(kernel_rows, kernel_cols, in_channels, n_out)`` and ``b`` is ``(1, n_out)``.
     """
 
     def __init__(self, n_out, kernel_shape, activation="linear", stride=1, pad="same",
                  weight_init="xavier_uniform", seed=None):
         super().__init__(kernel_shape, stride, pad)
         self.n_out = check_int(n_out, "n_out", "Conv2D")
-        self.activation = _activation(activation)
+        self.activation, name = _activation(activation)
         self.weight_init = weight_init
-        self.init_weights = initialize_weights(weight_init, activation=_activation_name(self.activation))
+        self.init_weights = initialize_weights(weight_init, activation=name)
         self.rng = make_rng(seed)
 
     def _init_parameters(self, X_shape, dtype=np.float64):
@@ -309,12 +259,8 @@ class Conv2D(Window2D):
 
     def forward(self, X):
         """``(batch, rows, cols, in_channels) -> (batch, out_rows, out_cols, n_out)``;
-        caches ``X`` and ``Z``.
-
-        Every window of the padded input becomes one row of ``X_cols``
-        ``(batch * out_rows * out_cols, kernel_rows * kernel_cols * in_channels)``,
-        flattened in the kernel's ``(i, j, ch)`` order, so that the whole sum is
-        one matrix product with ``W`` reshaped to ``(kernel_rows * kernel_cols * in_channels, n_out)``.
+        caches ``X`` and ``Z``. Each window of the padded input is a row of
+        ``X_cols`` (in the kernel's ``(i, j, ch)`` order): the sum is one product.
         """
         X = check_layer_input(self, X)
         if self.n_in is None:
@@ -335,13 +281,8 @@ class Conv2D(Window2D):
 
     def backward(self, dLdY):
         """``dL/dY (batch, out_rows, out_cols, n_out) -> dL/dX (batch, rows, cols, in_channels)``;
-        fills ``gradients``.
-
-        ``dW`` multiplies the windows (``X_cols``, as in forward) by ``dZ``, one
-        row per output cell; ``db`` sums ``dZ`` over the batch and positions.
-        ``dX``: kernel offset ``(i, j)`` of every window read the padded cells
-        ``Xp[:, i::row_stride, j::col_stride]`` (``out_rows x out_cols`` of them),
-        so those cells get ``dZ @ W[i, j].T``; overlapping windows add up.
+        fills ``gradients``. Offset ``(i, j)`` of the windows read the padded
+        cells ``Xp[:, i::row_stride, j::col_stride]``: they get ``dZ @ W[i, j].T``.
         """
         dLdY = check_layer_upstream(self, dLdY)
         X, Z = self.cache["X"], self.cache["Z"]
@@ -375,27 +316,13 @@ class Conv2D(Window2D):
 
 
 class Pool2D(Window2D):
-    """Max or average pooling over ``kernel_shape`` windows of each channel.
+    """Max or average pooling (``mode``) over the windows of each channel,
+    padded and strided as in ``Window2D`` (a pad smaller than the kernel). Max
+    pooling never picks a padded cell; average pooling divides by the full
+    window, padded zeros included.
 
-    Parameters
-    ----------
-    kernel_shape : int or (int, int)
-        An int means a square window.
-    mode : {"max", "average"}
-    stride : int or (int, int)
-    pad : "same", "valid" or int
-        Padded like Conv2D. Max pooling never picks a padded cell; average
-        pooling divides by the full window size, padded zeros included.
-        An int pad must be smaller than the kernel (else a window could hold
-        padding only).
-
-    Shape: ``(batch, rows, cols, channels) -> (batch, out_rows, out_cols, channels)``
-    with ``out_rows = floor((rows + pad_top + pad_bottom - kernel_rows) / row_stride) + 1``
-    (likewise for cols).
-
-    In the backward pass of max pooling each window sends its gradient to
-    exactly one cell, the first maximum in row-major order, even when several
-    cells tie; overlapping windows add up their contributions.
+    Shape: ``(batch, rows, cols, channels) -> (batch, out_rows, out_cols, channels)``, with
+    ``out_rows = floor((rows + pad_top + pad_bottom - kernel_rows) / row_stride) + 1``, cols alike.
     """
 
     def __init__(self, kernel_shape, mode="max", stride=1, pad=0):
@@ -414,25 +341,21 @@ class Pool2D(Window2D):
     def forward(self, X):
         """``(batch, rows, cols, channels) -> (batch, out_rows, out_cols, channels)``;
         caches ``X`` and, for max pooling, ``winner``: the offset
-        ``i * kernel_cols + j`` of each window's first maximum.
-
-        Kernel offset ``(i, j)`` of every window reads the padded cells
-        ``Xp[:, i::row_stride, j::col_stride]`` (``out_rows x out_cols`` of them).
-        """
+        ``i * kernel_cols + j`` of each window's first maximum."""
         X = check_layer_input(self, X)
         if self.n_in is None:
             self._init_parameters(X.shape)
         (top, bottom), (left, right) = self.pads
         kernel_rows, kernel_cols = self.kernel_shape
         row_stride, col_stride = self.stride
-        Y_shape = self.output_shape_for(X.shape)
-        _, out_rows, out_cols, _ = Y_shape
 
         # Max pooling pads with -inf: a padded cell never wins.
         fill = -np.inf if self.mode == "max" else 0
         Xp = np.pad(X, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=fill)
-        Y = np.full(Y_shape, fill, dtype=X.dtype)
-        winner = np.zeros(Y_shape, dtype=np.intp) if self.mode == "max" else None
+        out_rows = (Xp.shape[1] - kernel_rows) // row_stride + 1
+        out_cols = (Xp.shape[2] - kernel_cols) // col_stride + 1
+        Y = np.full((X.shape[0], out_rows, out_cols, X.shape[3]), fill, dtype=X.dtype)
+        winner = np.zeros(Y.shape, dtype=np.intp) if self.mode == "max" else None
         for i in range(kernel_rows):
             for j in range(kernel_cols):
                 cells = Xp[:, i:i + row_stride * out_rows:row_stride, j:j + col_stride * out_cols:col_stride]
@@ -523,37 +446,24 @@ class Flatten(Layer):
 class BatchNorm1D(Layer):
     """Batch normalization of every feature over the mini-batch.
 
-    Training (``mode="train"``), with the mean and the biased variance of the
-    batch (divided by ``batch``)::
+    Training (``mode="train"``), with the batch's mean and biased variance::
 
         mu = mean(X, axis=0)          var = mean((X - mu)**2, axis=0)
-        X_hat = (X - mu) / sqrt(var + eps)
-        Y = gamma * X_hat + beta
+        X_hat = (X - mu) / sqrt(var + eps)          Y = gamma * X_hat + beta
+        running = momentum * running + (1 - momentum) * batch_statistic
 
-    and the running statistics follow the batch ones:
-    ``running = momentum * running + (1 - momentum) * batch_statistic``.
     At test time (``mode="test"``) ``mu`` and ``var`` are the running
     statistics and nothing changes.
 
-    Parameters
-    ----------
-    weight_init : str
-        Kept for the course's signature and checked, but gamma starts at ones
-        and beta at zeros whatever it says: the layer starts as a plain
-        standardization.
-    eps : float
-        Added to the variance (> 0).
-    momentum : float
-        Weight of the old running statistics, in [0, 1].
+    ``weight_init`` is kept for the course's signature and checked, but gamma
+    starts at ones and beta at zeros whatever it says (a plain
+    standardization); ``eps > 0`` is added to the variance; ``momentum`` in
+    [0, 1] weighs the old running statistics.
 
-    Shape: ``X`` and ``Y`` are ``(batch, n_in)``; ``gamma``, ``beta``,
-    ``mu``, ``var`` and the running statistics are ``(1, n_in)``.
-
-    Attributes
-    ----------
-    cache : OrderedDict
-        ``"X"``, ``"X_hat"``, ``"mu"``, ``"var"`` of the last training
-        forward, and ``"running_mu"``, ``"running_var"`` (zeros at first).
+    Shape: ``X`` and ``Y`` are ``(batch, n_in)``; ``gamma``, ``beta``, ``mu``,
+    ``var`` and the running statistics are ``(1, n_in)``. The cache holds
+    ``X``, ``X_hat``, ``mu``, ``var`` of the last training forward and
+    ``running_mu``, ``running_var`` (zeros at first).
     """
 
     input_ndim = 2
@@ -656,20 +566,13 @@ class BatchNorm2D(BatchNorm1D):
 
 class Dropout(Layer):
     """Inverted dropout: in training each unit is dropped with probability ``p``
-    and the kept ones are scaled by ``1 / (1 - p)``, so that test time (every
-    unit kept, ``Y = X``) needs no rescaling::
+    and the kept ones are scaled so that test time (``Y = X``) needs no rescaling::
 
         mask = (uniform(X.shape) >= p) / (1 - p)       Y = X * mask
 
-    ``backward`` multiplies ``dL/dY`` by the same mask.
-
-    Parameters
-    ----------
-    p : float
-        The probability of dropping a unit, in [0, 1).
-    seed : int or numpy.random.Generator, optional
-        Draws the masks; a network gives each layer its own stream, so a
-        seeded run is bit-identical.
+    ``backward`` multiplies ``dL/dY`` by the same mask. ``p`` is in [0, 1);
+    ``seed`` (an int or a Generator) draws the masks (a network gives each
+    layer its own stream: a seeded run is bit-identical).
 
     Shape: any ``(batch, ...)``; ``Y`` has the shape of ``X``.
     """
@@ -712,15 +615,8 @@ class Dropout(Layer):
         return f"Dropout(p={self.p:g})"
 
 
-LAYERS = {
-    "fully_connected": FullyConnected,
-    "conv2d": Conv2D,
-    "pool2d": Pool2D,
-    "flatten": Flatten,
-    "batchnorm1d": BatchNorm1D,
-    "batchnorm2d": BatchNorm2D,
-    "dropout": Dropout,
-}
+LAYERS = {"fully_connected": FullyConnected, "conv2d": Conv2D, "pool2d": Pool2D, "flatten": Flatten,
+          "batchnorm1d": BatchNorm1D, "batchnorm2d": BatchNorm2D, "dropout": Dropout}
 
 
 def layer_arguments(name):
@@ -730,43 +626,21 @@ def layer_arguments(name):
     return tuple(key for key in inspect.signature(cls).parameters if key != "seed")
 
 
-def initialize_layer(
-    name,
-    activation=None,
-    weight_init=None,
-    n_out=None,
-    kernel_shape=None,
-    stride=None,
-    pad=None,
-    mode=None,
-    keep_dim="first",
-    seed=None,
-    p=None,
-    eps=None,
-    momentum=None,
-):
+def initialize_layer(name, activation=None, weight_init=None, n_out=None, kernel_shape=None,
+                     stride=None, pad=None, mode=None, keep_dim="first", seed=None, p=None, eps=None,
+                     momentum=None):
     """Build a layer by name; an argument left as None takes the class default.
 
-    An argument the named layer does not take (``activation`` for "pool2d",
-    say) must be left as None: a value there raises ``ValueError``, as an
-    unknown argument does in ``initialize_optimizer``. ``p`` is Dropout's;
-    ``eps`` and ``momentum`` are BatchNorm's (not the optimizer's momentum).
+    A value for an argument the named layer does not take (``activation`` for
+    "pool2d", say) raises ``ValueError``, as in ``initialize_optimizer``. ``p``
+    is Dropout's; ``eps`` and ``momentum`` are BatchNorm's (not the optimizer's).
     ``seed`` goes to the layers that draw numbers and is ignored by the others.
     """
     signature = inspect.signature(lookup(LAYERS, name, "layer")).parameters
-    given = {
-        "activation": activation,
-        "weight_init": weight_init,
-        "n_out": n_out,
-        "kernel_shape": kernel_shape,
-        "stride": stride,
-        "pad": pad,
-        "mode": mode,
-        "keep_dim": None if keep_dim == "first" else keep_dim,
-        "p": p,
-        "eps": eps,
-        "momentum": momentum,
-    }
+    given = {"activation": activation, "weight_init": weight_init, "n_out": n_out,
+             "kernel_shape": kernel_shape, "stride": stride, "pad": pad, "mode": mode,
+             "keep_dim": None if keep_dim == "first" else keep_dim, "p": p, "eps": eps,
+             "momentum": momentum}
     given = check_applicable(given, layer_arguments(name), "initialize_layer", repr(name))
     for key, parameter in signature.items():
         if parameter.default is inspect.Parameter.empty and key not in given:
