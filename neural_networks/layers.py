@@ -274,6 +274,7 @@ class Conv2D(Window2D):
         windows = sliding_window_view(Xp, self.kernel_shape, axis=(1, 2))[:, ::row_stride, ::col_stride]
         batch, out_rows, out_cols = windows.shape[:3]
         W_cols = W.reshape(-1, self.n_out)
+        # A row per output cell: (batch * out_rows * out_cols, kernel_rows * kernel_cols * in_channels)
         X_cols = windows.transpose(0, 1, 2, 4, 5, 3).reshape(-1, len(W_cols))
         Z = (X_cols @ W_cols + b).reshape(batch, out_rows, out_cols, self.n_out)
         self.cache = OrderedDict(X=X, Z=Z)
@@ -300,7 +301,7 @@ class Conv2D(Window2D):
         self.gradients["b"] = dZ_cols.sum(axis=0, keepdims=True)
         if not self.input_gradient:
             return None
-        dXp = np.zeros_like(Xp)
+        dXp = np.zeros_like(Xp)  # dL/dXp, the padded input's gradient
         out_rows, out_cols = dZ.shape[1:3]
         for i in range(self.kernel_shape[0]):
             for j in range(self.kernel_shape[1]):
@@ -358,7 +359,9 @@ class Pool2D(Window2D):
         winner = np.zeros(Y.shape, dtype=np.intp) if self.mode == "max" else None
         for i in range(kernel_rows):
             for j in range(kernel_cols):
-                cells = Xp[:, i:i + row_stride * out_rows:row_stride, j:j + col_stride * out_cols:col_stride]
+                rows = slice(i, i + row_stride * out_rows, row_stride)
+                cols = slice(j, j + col_stride * out_cols, col_stride)
+                cells = Xp[:, rows, cols, :]  # offset (i, j) of every window
                 if self.mode == "max":
                     # Strictly greater: a tie keeps the earlier offset.
                     winner[cells > Y] = i * kernel_cols + j
@@ -371,12 +374,9 @@ class Pool2D(Window2D):
         return Y
 
     def backward(self, dLdY):
-        """``dL/dY (batch, out_rows, out_cols, channels) -> dL/dX (batch, rows, cols, channels)``.
-
-        Max: each window's ``dL/dY`` goes to its winning cell only. Average:
-        every cell of a window gets ``dL/dY / (kernel_rows * kernel_cols)``.
-        Overlapping windows add up.
-        """
+        """``dL/dY (batch, out_rows, out_cols, channels) -> dL/dX (batch, rows, cols, channels)``:
+        max sends each window's ``dL/dY`` to its winner only, average spreads
+        ``dL/dY / (kernel_rows * kernel_cols)`` over the window; overlaps add up."""
         dLdY = check_layer_upstream(self, dLdY)
         X, winner = self.cache["X"], self.cache["winner"]
         (top, bottom), (left, right) = self.pads
@@ -387,11 +387,12 @@ class Pool2D(Window2D):
         dXp = np.zeros((batch, top + X.shape[1] + bottom, left + X.shape[2] + right, channels), X.dtype)
         for i in range(kernel_rows):
             for j in range(kernel_cols):
-                cells = dXp[:, i:i + row_stride * out_rows:row_stride, j:j + col_stride * out_cols:col_stride]
+                rows = slice(i, i + row_stride * out_rows, row_stride)
+                cols = slice(j, j + col_stride * out_cols, col_stride)
                 if self.mode == "max":
-                    cells += np.where(winner == i * kernel_cols + j, dLdY, 0)
+                    dXp[:, rows, cols, :] += np.where(winner == i * kernel_cols + j, dLdY, 0)
                 else:
-                    cells += dLdY / (kernel_rows * kernel_cols)
+                    dXp[:, rows, cols, :] += dLdY / (kernel_rows * kernel_cols)
         return dXp[:, top:top + X.shape[1], left:left + X.shape[2], :]
 
     def __repr__(self):
@@ -495,8 +496,7 @@ class BatchNorm1D(Layer):
                 ("cache", "running_mu"): row, ("cache", "running_var"): row}
 
     def forward(self, X, mode="train"):
-        """``(batch, n_in) -> (batch, n_in)``; in training caches ``X``, ``X_hat``,
-        ``mu``, ``var`` and updates the running statistics."""
+        """``(batch, n_in) -> (batch, n_in)``; training caches ``X``, ``X_hat``, ``mu``, ``var``."""
         X = check_layer_input(self, X, mode=mode)
         if self.n_in is None:
             self._init_parameters(X.shape, X.dtype)

@@ -17,6 +17,7 @@ import pytest
 from neural_networks.activations import ReLU
 from neural_networks.layers import (
     Conv2D,
+    Dropout,
     Flatten,
     FullyConnected,
     Pool2D,
@@ -980,6 +981,7 @@ FORWARD_ERRORS = [
     (lambda: built(Pool2D(2), np.ones((1, 4, 4, 2))), np.ones((1, 4, 4, 1)), ValueError,
      "X has 1 channels but the layer was built for n_in=2"),
     (lambda: Flatten(), np.ones(5), ValueError, "Flatten.forward: X must have at least 2 dimensions"),
+    (lambda: Dropout(), np.ones(()), ValueError, r"Dropout.forward: X must have at least 1 dimensions; got shape \(\)"),
     (lambda: Flatten(), [[1.0]], TypeError, "X must be a numpy array"),
     (lambda: Flatten(), np.array([["a"]]), TypeError, "X must hold real numbers"),
 ]
