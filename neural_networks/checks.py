@@ -127,3 +127,93 @@ def check_bool(value, name, where):
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{where}: {name} must be True or False; got {describe(value)}")
     return bool(value)
+
+
+# -- layers: the one guard that opens each forward and backward of layers.py --------------
+
+
+def check_choice(value, choices, name, where):
+    """Return ``value`` if it is one of the strings ``choices``, or raise."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{where}: {name} must be one of {list(choices)}; got {describe(value)}")
+    return value
+
+
+def check_layer_input(layer, X, method="forward", mode="train"):
+    """``X`` (and ``mode``, for a layer that ``takes_mode``) as ``layer`` takes
+    them; on a built layer, also the arrays that may have been set by hand.
+
+    Reads the layer's ``input_ndim``, ``min_ndim``, ``features`` (what its
+    last axis counts, when it must match ``n_in``), a window's
+    ``kernel_shape``, ``pads`` and ``pad``, and ``expected_shapes()``.
+    """
+    where = f"{type(layer).__name__}.{method}"
+    X = check_array(X, "X", where, ndim=layer.input_ndim)
+    if X.ndim < layer.min_ndim:
+        raise ValueError(f"{where}: X must have at least {layer.min_ndim} dimensions; got shape {X.shape}")
+    # An empty batch is fine; an example with no features or channels is not.
+    if 0 in X.shape[1:]:
+        raise ValueError(f"{where}: every axis of X but the batch must be non-empty; got shape {X.shape}")
+    if layer.features and layer.n_in is not None and X.shape[-1] != layer.n_in:
+        raise ValueError(
+            f"{where}: X has {X.shape[-1]} {layer.features} but the layer was built for "
+            f"n_in={layer.n_in}; got shape {X.shape}"
+        )
+    for k, pads, size, axis in zip(getattr(layer, "kernel_shape", ()), getattr(layer, "pads", ()),
+                                   X.shape[1:3], ("rows", "cols")):
+        if size + sum(pads) < k:
+            raise ValueError(
+                f"{where}: the kernel ({k} {axis}) is larger than the padded input "
+                f"({size + sum(pads)} {axis}, from X of shape {X.shape} and pad={layer.pad!r})"
+            )
+    if layer.takes_mode:
+        check_choice(mode, ("train", "test"), "mode", where)
+        # Running statistics cannot follow a batch that has none.
+        if layer.buffer_names and mode == "train" and X.shape[0] == 0:
+            raise ValueError(f"{where}: an empty batch has no statistics to normalize with in "
+                             f"mode 'train'; got shape {X.shape}")
+    if layer.n_in is not None:
+        for (owner, key), shape in layer.expected_shapes().items():
+            value = getattr(layer, owner).get(key)
+            if not isinstance(value, np.ndarray) or value.shape != shape:
+                _shape_error(f"{owner}[{key!r}]", value, f"shape {shape}", where)
+    return X
+
+
+def check_layer_upstream(layer, dLdY):
+    """``dLdY`` as a real array of the shape of the last forward's output."""
+    where = f"{type(layer).__name__}.backward"
+    X = layer.cache.get("X")
+    if X is None:
+        raise ValueError(f"{where}: backward was called before forward")
+    dLdY = check_array(dLdY, "dLdY", where)
+    expected = layer.output_shape_for(X.shape)
+    if dLdY.shape != expected:
+        raise ValueError(f"{where}: dLdY must have the shape of the last output {expected}; got {dLdY.shape}")
+    return dLdY
+
+
+def check_batchnorm_upstream(layer, dLdY):
+    """BatchNorm's backward guard: ``dLdY``, and the cache and ``gamma`` that
+    backward reads (graders set them by hand): ``X`` and ``X_hat`` of the
+    shape of ``dLdY``, ``mu``, ``var`` and ``gamma`` with one value per feature."""
+    where = f"{type(layer).__name__}.backward"
+    if layer.cache.get("X") is None:
+        raise ValueError(f"{where}: backward was called before forward")
+    dLdY = check_array(dLdY, "dLdY", where, ndim=layer.input_ndim)
+    row = (1, dLdY.shape[-1])
+    for label, value, shapes, expected in (
+        ("cache['X']", layer.cache.get("X"), [dLdY.shape], f"the shape of dLdY {dLdY.shape}"),
+        ("cache['X_hat']", layer.cache.get("X_hat"), [dLdY.shape], f"the shape of dLdY {dLdY.shape}"),
+        ("cache['mu']", layer.cache.get("mu"), [row, row[1:]], f"shape {row}"),
+        ("cache['var']", layer.cache.get("var"), [row, row[1:]], f"shape {row}"),
+        ("parameters['gamma']", layer.parameters.get("gamma"), [row], f"shape {row}"),
+    ):
+        if not isinstance(value, np.ndarray) or value.shape not in shapes:
+            _shape_error(label, value, expected, where)
+    return dLdY
+
+
+def _shape_error(label, value, expected, where):
+    got = value.shape if isinstance(value, np.ndarray) else describe(value)
+    raise ValueError(f"{where}: {label} must be an array of {expected}; got {got}")

@@ -1,72 +1,60 @@
 """Layers: forward and backward passes over a mini-batch.
 
-Every layer maps an input ``X`` to an output ``Y`` in ``forward`` and, in
-``backward``, maps ``dL/dY`` to ``dL/dX`` while filling ``gradients`` with
-``dL/dparameter`` (summed over the batch: the loss already holds the ``1/m``).
-Parameters are created lazily, on the first ``forward``, once the input size
-is known. Dense data is ``(batch, features)``; images are
-``(batch, rows, cols, channels)``; kernels are
-``(kernel_rows, kernel_cols, in_channels, out_channels)``.
+``forward`` maps ``X`` to ``Y``; ``backward`` maps ``dL/dY`` to ``dL/dX`` and
+fills ``gradients`` with ``dL/dparameter``, summed over the batch (the loss
+holds the ``1/m``). Parameters are created on the first ``forward``, once the
+input size is known. Dense data is ``(batch, features)``, images are
+``(batch, rows, cols, channels)``, kernels are
+``(kernel_rows, kernel_cols, in_channels, out_channels)``. Each ``forward`` and
+``backward`` opens with one guard from ``checks.py``; the rest is the math.
 
-Each ``forward`` and ``backward`` opens with one guard call
-(``self._check_input(X)``, ``self._check_upstream(dLdY)``) that rejects bad
-arguments with a clear message; the guards live in ``layer_checks.py`` and
-the window gathering of Conv2D and Pool2D in ``im2col.py``, so the methods
-below hold only the math.
-
-Training and test modes: ``BatchNorm1D``, ``BatchNorm2D`` and ``Dropout``
-behave differently while training (batch statistics, dropped units) and at
-test time (running statistics, every unit kept). Their ``forward`` takes
-``mode="train"`` (the default, as in the course) or ``mode="test"``, and they
-set ``takes_mode = True``; ``NeuralNetwork.forward(X, mode=...)`` passes the
-mode to exactly those layers (``train`` uses "train", everything else "test").
+``BatchNorm1D``, ``BatchNorm2D`` and ``Dropout`` set ``takes_mode``: their
+``forward`` takes ``mode="train"`` (batch statistics, dropped units; the
+course's default) or ``mode="test"`` (running statistics, every unit kept),
+and ``NeuralNetwork.forward(X, mode=...)`` passes the mode to exactly those.
 """
 
+import inspect
+from collections import OrderedDict
+
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .activations import ACTIVATIONS, Activation, initialize_activation
-from .im2col import (average_pool, average_pool_backward, col2im_product, im2col, max_pool,
-                     max_pool_backward, output_shape)
-from .layer_checks import (
-    BatchNormChecks,
-    ConvChecks,
-    DenseChecks,
-    DropoutChecks,
-    FlattenChecks,
-    LayerChecks,
-    PoolChecks,
-)
-from .checks import check_applicable, check_int, lookup
+from .checks import (check_applicable, check_batchnorm_upstream, check_choice, check_int,
+                     check_layer_input, check_layer_upstream, check_number, check_pair, lookup)
 from .utils import make_rng
 from .weights import initialize_weights
 
 
-class Layer(LayerChecks):
+def _activation(activation):
+    """An Activation from an instance, a name, or None (linear), and its name in
+    ``ACTIVATIONS`` (it sets the weight initializer's gain)."""
+    if not isinstance(activation, Activation):
+        activation = initialize_activation("linear" if activation is None else activation)
+    return activation, next((name for name, cls in ACTIVATIONS.items() if type(activation) is cls), None)
+
+
+class Layer:
     """Base class of all layers.
 
-    Attributes
-    ----------
-    activation : Activation or None
-    n_in, n_out : int or None
-        Input and output features (channels for images); ``n_in`` is None
-        until the first ``forward``.
-    parameters, gradients : dict of str to ndarray
-        The learnable arrays and ``dL/d`` each of them, under the same keys.
-    cache : dict
-        What ``forward`` keeps for ``backward``; each forward replaces it.
-    input_ndim : int or None
-        The rank ``forward`` takes (2 for dense layers, 4 for images, None: any).
-    input_gradient : bool
-        Whether ``backward`` computes ``dL/dX``. A network turns it off on its
-        first layer, whose input is the data (nothing upstream to train);
-        ``backward`` then returns None.
-    takes_mode : bool (class attribute)
-        Whether ``forward`` takes ``mode="train"``/``"test"`` (see the module).
-    buffer_names : tuple of str (class attribute)
-        Keys of ``cache`` that are state, not scratch (BatchNorm's running
-        statistics): checkpoints save and restore them.
+    Attributes: ``activation`` (an Activation or None); ``n_in``, ``n_out``
+    (features, or channels of images; ``n_in`` is None until the first
+    ``forward``); ``parameters`` and ``gradients`` (OrderedDicts, the learnable
+    arrays and ``dL/d`` each under the same keys); ``cache`` (an OrderedDict:
+    what ``forward`` keeps for ``backward``); ``input_gradient`` (whether
+    ``backward`` computes ``dL/dX``; a network turns it off on its first layer,
+    whose input is the data, and ``backward`` then returns None).
+
+    Class attributes: ``input_ndim`` (the rank ``forward`` takes; None: any
+    rank of at least ``min_ndim``), ``features`` (what the last axis of ``X``
+    counts, when it must match ``n_in``), ``takes_mode`` and ``buffer_names``
+    (keys of ``cache`` that are state, not scratch: checkpoints keep them).
     """
 
+    input_ndim = None
+    min_ndim = 1
+    features = None
     takes_mode = False
     buffer_names = ()
 
@@ -74,9 +62,9 @@ class Layer(LayerChecks):
         self.activation = None
         self.n_in = None
         self.n_out = None
-        self.parameters = {}
-        self.gradients = {}
-        self.cache = {}
+        self.parameters = OrderedDict()
+        self.gradients = OrderedDict()
+        self.cache = OrderedDict()
         self.input_gradient = True
 
     def __call__(self, X):
@@ -93,6 +81,15 @@ class Layer(LayerChecks):
         ``dtype`` and zero gradients of the same shapes."""
         raise NotImplementedError
 
+    def output_shape_for(self, X_shape):
+        """The shape of ``forward``'s output for an input of shape ``X_shape``."""
+        return X_shape
+
+    def expected_shapes(self):
+        """``{(dict name, key): shape}`` of the arrays a built layer must keep
+        (``("parameters", "W")``, ...): graders set them by hand."""
+        return {}
+
     def clear_gradients(self):
         """Set every gradient to zeros of its parameter's shape (in place)."""
         for name, value in self.parameters.items():
@@ -101,10 +98,12 @@ class Layer(LayerChecks):
     def forward_with_param(self, param_name, X):
         """Return ``f(value)`` that sets ``parameters[param_name] = value`` and
         runs ``forward(X)`` on this fixed ``X``; the gradient checker uses it."""
-        X = self._check_input(X, "forward_with_param")
+        X = check_layer_input(self, X, "forward_with_param")
         if self.n_in is None:
             self._init_parameters(X.shape, X.dtype)
-        self._check_param_name(param_name)
+        if param_name not in self.parameters:
+            raise ValueError(f"{type(self).__name__}.forward_with_param: unknown param_name "
+                             f"{param_name!r}; this layer has {sorted(self.parameters)}")
 
         def inner_forward(value):
             self.parameters[param_name] = value
@@ -122,54 +121,56 @@ class Layer(LayerChecks):
         return list(self.gradients.values())
 
 
-class FullyConnected(DenseChecks, Layer):
+class FullyConnected(Layer):
     """A dense layer ``Y = activation(X @ W + b)``.
 
-    Parameters
-    ----------
-    n_out : int
-        Output features.
-    activation : str or Activation
-        A name from ``activations.ACTIVATIONS``.
-    weight_init : str
-        A name from ``weights.initialize_weights``.
-    seed : int or numpy.random.Generator, optional
-        Draws the initial weights.
+    ``activation`` is a name from ``activations.ACTIVATIONS`` (or an
+    Activation), ``weight_init`` one of ``weights.initialize_weights``, and
+    ``seed`` (an int or a Generator) draws the initial weights.
 
     Shape: ``X`` is ``(batch, n_in)``, ``Y`` is ``(batch, n_out)``;
     ``W`` is ``(n_in, n_out)`` and ``b`` is ``(1, n_out)``.
     """
 
+    input_ndim = 2
+    features = "features"
+
     def __init__(self, n_out, activation="linear", weight_init="xavier_uniform", seed=None):
         super().__init__()
         self.n_out = check_int(n_out, "n_out", "FullyConnected")
-        self.activation = _activation(activation)
+        self.activation, name = _activation(activation)
         self.weight_init = weight_init
-        self.init_weights = initialize_weights(weight_init, activation=_activation_name(self.activation))
+        self.init_weights = initialize_weights(weight_init, activation=name)
         self.rng = make_rng(seed)
 
     def _init_parameters(self, X_shape, dtype=np.float64):
         self.n_in = X_shape[1]
         W = self.init_weights((self.n_in, self.n_out), self.rng).astype(dtype, copy=False)
         b = np.zeros((1, self.n_out), dtype=dtype)
-        self.parameters = {"W": W, "b": b}
-        self.cache = {}
+        self.parameters = OrderedDict(W=W, b=b)
+        self.cache = OrderedDict()
         self.clear_gradients()
+
+    def output_shape_for(self, X_shape):
+        return (X_shape[0], self.n_out)
+
+    def expected_shapes(self):
+        return {("parameters", "W"): (self.n_in, self.n_out), ("parameters", "b"): (1, self.n_out)}
 
     def forward(self, X):
         """``(batch, n_in) -> (batch, n_out)``; caches ``X`` and ``Z``."""
-        X = self._check_input(X)
+        X = check_layer_input(self, X)
         if self.n_in is None:
             self._init_parameters(X.shape, X.dtype)
         W, b = self.parameters["W"], self.parameters["b"]
 
         Z = X @ W + b
-        self.cache = {"X": X, "Z": Z}
+        self.cache = OrderedDict(X=X, Z=Z)
         return self.activation.forward(Z)
 
     def backward(self, dLdY):
         """``dL/dY (batch, n_out) -> dL/dX (batch, n_in)``; fills ``gradients``."""
-        dLdY = self._check_upstream(dLdY)
+        dLdY = check_layer_upstream(self, dLdY)
         X, Z = self.cache["X"], self.cache["Z"]
         W = self.parameters["W"]
 
@@ -185,47 +186,62 @@ class FullyConnected(DenseChecks, Layer):
                 f"weight_init={self.weight_init!r}, n_in={self.n_in})")
 
 
-class Conv2D(ConvChecks, Layer):
-    """A 2-D convolution (cross-correlation, the kernel is not flipped).
+class Window2D(Layer):
+    """What Conv2D and Pool2D share: a window of ``kernel_shape``
+    ``(kernel_rows, kernel_cols)`` slid with ``stride`` ``(row_stride,
+    col_stride)`` (ints mean squares) over images padded by ``pads``
+    ``((top, bottom), (left, right))``, made from ``pad`` (kept as given):
+    "same" pads ``(k-1)//2`` before and ``k-1-(k-1)//2`` after on each axis (the
+    padding that keeps the size at stride 1), "valid" nothing, an int that much.
+    """
 
-    ``Z[n, r, c, o] = b[o] + sum_{i, j, ch} Xp[n, r*s + i, c*s + j, ch] * W[i, j, ch, o]``
+    input_ndim = 4
+    features = "channels"
+
+    def __init__(self, kernel_shape, stride, pad):
+        super().__init__()
+        where = type(self).__name__
+        self.kernel_shape = check_pair(kernel_shape, "kernel_shape", where)
+        self.stride = check_pair(stride, "stride", where)
+        self.pad = pad
+        if pad == "same":
+            self.pads = tuple(((k - 1) // 2, k - 1 - (k - 1) // 2) for k in self.kernel_shape)
+        elif pad == "valid":
+            self.pads = ((0, 0), (0, 0))
+        elif isinstance(pad, str):
+            raise ValueError(f"{where}: pad must be 'same', 'valid' or an int >= 0; got {pad!r}")
+        else:
+            p = check_int(pad, "pad", where, minimum=0)
+            self.pads = ((p, p), (p, p))
+
+    def output_shape_for(self, X_shape):
+        out_rows, out_cols = ((X_shape[axis + 1] + sum(self.pads[axis]) - self.kernel_shape[axis])
+                              // self.stride[axis] + 1 for axis in range(2))
+        return (X_shape[0], out_rows, out_cols, self.n_out)
+
+
+class Conv2D(Window2D):
+    """A 2-D convolution (cross-correlation: the kernel is not flipped) with
+    ``n_out`` output channels, padded and strided as in ``Window2D``::
+
+        Z[n, r, c, o] = b[o] + sum_{i, j, ch} Xp[n, r*row_stride + i, c*col_stride + j, ch] * W[i, j, ch, o]
+
     with ``Xp`` the zero-padded input, then ``Y = activation(Z)``.
+    ``activation``, ``weight_init`` and ``seed`` as in ``FullyConnected``.
 
-    Parameters
-    ----------
-    n_out : int
-        Output channels.
-    kernel_shape : int or (int, int)
-        ``(kernel_rows, kernel_cols)``; odd, even and non-square all work.
-    activation : str or Activation
-    stride : int or (int, int)
-    pad : "same", "valid" or int
-        "same" pads ``(k-1)//2`` before and ``k-1-(k-1)//2`` after on each
-        spatial axis; an int pads that much on every side.
-    weight_init : str
-    seed : int or numpy.random.Generator, optional
-
-    Shape: ``X`` ``(batch, rows, cols, in_channels)`` ->
-    ``Y`` ``(batch, out_rows, out_cols, n_out)`` with
-    ``out_rows = floor((rows + pad_top + pad_bottom - kernel_rows) / stride) + 1``
-    (likewise for cols); ``W`` is ``(kernel_rows, kernel_cols, in_channels, n_out)``
-    and ``b`` is ``(1, n_out)``.
-
-    The sum is one matrix product: ``im2col`` gathers every window into a row
-    of ``X_cols`` ``(batch * out_rows * out_cols, kernel_rows * kernel_cols *
-    in_channels)``, and the kernel, reshaped to ``(kernel_rows * kernel_cols *
-    in_channels, n_out)``, multiplies them all at once. ``reference.py`` has
-    the same computation as loops over every output cell.
+    Shape: ``X`` ``(batch, rows, cols, in_channels)`` -> ``Y`` ``(batch,
+    out_rows, out_cols, n_out)`` with ``out_rows = floor((rows + pad_top +
+    pad_bottom - kernel_rows) / row_stride) + 1`` (likewise for cols); ``W`` is
+    ``(kernel_rows, kernel_cols, in_channels, n_out)`` and ``b`` is ``(1, n_out)``.
     """
 
     def __init__(self, n_out, kernel_shape, activation="linear", stride=1, pad="same",
                  weight_init="xavier_uniform", seed=None):
-        super().__init__()
+        super().__init__(kernel_shape, stride, pad)
         self.n_out = check_int(n_out, "n_out", "Conv2D")
-        self._set_window(kernel_shape, stride, pad)
-        self.activation = _activation(activation)
+        self.activation, name = _activation(activation)
         self.weight_init = weight_init
-        self.init_weights = initialize_weights(weight_init, activation=_activation_name(self.activation))
+        self.init_weights = initialize_weights(weight_init, activation=name)
         self.rng = make_rng(seed)
 
     def _init_parameters(self, X_shape, dtype=np.float64):
@@ -233,42 +249,66 @@ class Conv2D(ConvChecks, Layer):
         kernel = (*self.kernel_shape, self.n_in, self.n_out)
         W = self.init_weights(kernel, self.rng).astype(dtype, copy=False)
         b = np.zeros((1, self.n_out), dtype=dtype)
-        self.parameters = {"W": W, "b": b}
-        self.cache = {}
+        self.parameters = OrderedDict(W=W, b=b)
+        self.cache = OrderedDict()
         self.clear_gradients()
+
+    def expected_shapes(self):
+        return {("parameters", "W"): (*self.kernel_shape, self.n_in, self.n_out),
+                ("parameters", "b"): (1, self.n_out)}
 
     def forward(self, X):
         """``(batch, rows, cols, in_channels) -> (batch, out_rows, out_cols, n_out)``;
-        caches ``X``, ``Z`` and ``X_cols``."""
-        X = self._check_input(X)
+        caches ``X`` and ``Z``. Each window of the padded input is a row of
+        ``X_cols`` (in the kernel's ``(i, j, ch)`` order): the sum is one product.
+        """
+        X = check_layer_input(self, X)
         if self.n_in is None:
             self._init_parameters(X.shape, X.dtype)
         W, b = self.parameters["W"], self.parameters["b"]
-        out_rows, out_cols = output_shape(X.shape, self.kernel_shape, self.stride, self.pads)
+        (top, bottom), (left, right) = self.pads
+        row_stride, col_stride = self.stride
 
-        X_cols = im2col(X, self.kernel_shape, self.stride, self.pads)
-        Z = X_cols @ W.reshape(-1, self.n_out)
-        Z += b  # in place: Z is the largest array of the layer
-        Z = Z.reshape(X.shape[0], out_rows, out_cols, self.n_out)
-        self.cache = {"X": X, "Z": Z, "X_cols": X_cols}
+        Xp = np.pad(X, ((0, 0), (top, bottom), (left, right), (0, 0)))
+        # windows[n, r, c, ch, i, j] = Xp[n, r*row_stride + i, c*col_stride + j, ch]
+        windows = sliding_window_view(Xp, self.kernel_shape, axis=(1, 2))[:, ::row_stride, ::col_stride]
+        batch, out_rows, out_cols = windows.shape[:3]
+        W_cols = W.reshape(-1, self.n_out)
+        # A row per output cell: (batch * out_rows * out_cols, kernel_rows * kernel_cols * in_channels)
+        X_cols = windows.transpose(0, 1, 2, 4, 5, 3).reshape(-1, len(W_cols))
+        Z = (X_cols @ W_cols + b).reshape(batch, out_rows, out_cols, self.n_out)
+        self.cache = OrderedDict(X=X, Z=Z)
         return self.activation.forward(Z)
 
     def backward(self, dLdY):
-        """``dL/dY (batch, out_rows, out_cols, n_out) -> dL/dX (batch, rows, cols, in_channels)``."""
-        dLdY = self._check_upstream(dLdY)
-        X, Z, X_cols = self.cache["X"], self.cache["Z"], self.cache["X_cols"]
+        """``dL/dY (batch, out_rows, out_cols, n_out) -> dL/dX (batch, rows, cols, in_channels)``;
+        fills ``gradients``. Offset ``(i, j)`` of the windows read the padded
+        cells ``Xp[:, i::row_stride, j::col_stride]``: they get ``dZ @ W[i, j].T``.
+        """
+        dLdY = check_layer_upstream(self, dLdY)
+        X, Z = self.cache["X"], self.cache["Z"]
         W = self.parameters["W"]
+        (top, bottom), (left, right) = self.pads
+        row_stride, col_stride = self.stride
 
-        dZ = self.activation.backward(Z, dLdY).reshape(-1, self.n_out)  # a row per output cell
-        self.gradients["W"] = (X_cols.T @ dZ).reshape(W.shape)
-        # db sums the rows of dZ, written as the product 1^T dZ: with this many rows,
-        # one matrix product is several times faster than dZ.sum(axis=0).
-        self.gradients["b"] = np.ones((1, len(dZ)), dZ.dtype) @ dZ
+        Xp = np.pad(X, ((0, 0), (top, bottom), (left, right), (0, 0)))
+        windows = sliding_window_view(Xp, self.kernel_shape, axis=(1, 2))[:, ::row_stride, ::col_stride]
+        W_cols = W.reshape(-1, self.n_out)
+        X_cols = windows.transpose(0, 1, 2, 4, 5, 3).reshape(-1, len(W_cols))
+        dZ = self.activation.backward(Z, dLdY)
+        dZ_cols = dZ.reshape(-1, self.n_out)  # a row per output cell
+        self.gradients["W"] = (X_cols.T @ dZ_cols).reshape(W.shape)
+        self.gradients["b"] = dZ_cols.sum(axis=0, keepdims=True)
         if not self.input_gradient:
             return None
-        # dL/dX = col2im(dZ @ W.reshape(-1, n_out).T): each window sends its row of the
-        # product back onto the input cells it read.
-        return col2im_product(dZ, W, X.shape, self.stride, self.pads)
+        dXp = np.zeros_like(Xp)  # dL/dXp, the padded input's gradient
+        out_rows, out_cols = dZ.shape[1:3]
+        for i in range(self.kernel_shape[0]):
+            for j in range(self.kernel_shape[1]):
+                rows = slice(i, i + row_stride * out_rows, row_stride)
+                cols = slice(j, j + col_stride * out_cols, col_stride)
+                dXp[:, rows, cols, :] += dZ @ W[i, j].T
+        return dXp[:, top:top + X.shape[1], left:left + X.shape[2], :]
 
     def __repr__(self):
         return (f"Conv2D(n_out={self.n_out}, kernel_shape={self.kernel_shape}, "
@@ -276,92 +316,115 @@ class Conv2D(ConvChecks, Layer):
                 f"weight_init={self.weight_init!r}, n_in={self.n_in})")
 
 
-class Pool2D(PoolChecks, Layer):
-    """Max or average pooling over ``kernel_shape`` windows of each channel.
+class Pool2D(Window2D):
+    """Max or average pooling (``mode``) over the windows of each channel,
+    padded and strided as in ``Window2D`` (a pad smaller than the kernel). Max
+    pooling never picks a padded cell; average pooling divides by the full
+    window, padded zeros included.
 
-    Parameters
-    ----------
-    kernel_shape : int or (int, int)
-        An int means a square window.
-    mode : {"max", "average"}
-    stride : int or (int, int)
-    pad : "same", "valid" or int
-        Padded like Conv2D. Max pooling never picks a padded cell; average
-        pooling divides by the full window size, padded zeros included.
-        An int pad must be smaller than the kernel (else a window could hold
-        padding only).
-
-    Shape: ``(batch, rows, cols, channels) -> (batch, out_rows, out_cols, channels)``
-    with ``out_rows = floor((rows + pad_top + pad_bottom - kernel_rows) / stride) + 1``.
-
-    In the backward pass of max pooling each window sends its gradient to
-    exactly one cell, the first maximum in row-major order, even when several
-    cells tie; overlapping windows add up their contributions.
+    Shape: ``(batch, rows, cols, channels) -> (batch, out_rows, out_cols, channels)``, with
+    ``out_rows = floor((rows + pad_top + pad_bottom - kernel_rows) / row_stride) + 1``, cols alike.
     """
 
-    MODES = ("max", "average")
-
     def __init__(self, kernel_shape, mode="max", stride=1, pad=0):
-        super().__init__()
-        self._set_pool_window(kernel_shape, mode, stride, pad, self.MODES)
-        self.mode = mode
+        super().__init__(kernel_shape, stride, pad)
+        self.mode = check_choice(mode, ("max", "average"), "mode", "Pool2D")
+        for k, pads, axis in zip(self.kernel_shape, self.pads, ("rows", "cols")):
+            if max(pads) >= k:
+                raise ValueError(f"Pool2D: pad must be smaller than the kernel ({k} {axis}); got pad={pad!r}")
 
     def _init_parameters(self, X_shape, dtype=np.float64):
         self.n_in = self.n_out = X_shape[3]
 
+    def output_shape_for(self, X_shape):
+        return super().output_shape_for(X_shape)[:3] + (X_shape[3],)
+
     def forward(self, X):
         """``(batch, rows, cols, channels) -> (batch, out_rows, out_cols, channels)``;
-        caches ``X`` and, for max pooling, the offset of each window's winner."""
-        X = self._check_input(X)
+        caches ``X`` and, for max pooling, ``winner``: the offset
+        ``i * kernel_cols + j`` of each window's first maximum."""
+        X = check_layer_input(self, X)
         if self.n_in is None:
             self._init_parameters(X.shape)
+        (top, bottom), (left, right) = self.pads
+        kernel_rows, kernel_cols = self.kernel_shape
+        row_stride, col_stride = self.stride
 
-        # Y[n, r, c, ch] is the max (or the mean) of the window at (r, c) of channel ch;
-        # winner is the offset i * kernel_cols + j of each window's first maximum.
-        if self.mode == "max":
-            Y, winner = max_pool(X, self.kernel_shape, self.stride, self.pads)
-        else:
-            Y, winner = average_pool(X, self.kernel_shape, self.stride, self.pads), None
-        self.cache = {"X": X, "winner": winner}
+        # Max pooling pads with -inf: a padded cell never wins.
+        fill = -np.inf if self.mode == "max" else 0
+        Xp = np.pad(X, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=fill)
+        out_rows = (Xp.shape[1] - kernel_rows) // row_stride + 1
+        out_cols = (Xp.shape[2] - kernel_cols) // col_stride + 1
+        Y = np.full((X.shape[0], out_rows, out_cols, X.shape[3]), fill, dtype=X.dtype)
+        winner = np.zeros(Y.shape, dtype=np.intp) if self.mode == "max" else None
+        for i in range(kernel_rows):
+            for j in range(kernel_cols):
+                rows = slice(i, i + row_stride * out_rows, row_stride)
+                cols = slice(j, j + col_stride * out_cols, col_stride)
+                cells = Xp[:, rows, cols, :]  # offset (i, j) of every window
+                if self.mode == "max":
+                    # Strictly greater: a tie keeps the earlier offset.
+                    winner[cells > Y] = i * kernel_cols + j
+                    np.maximum(Y, cells, out=Y)
+                else:
+                    Y += cells
+        if self.mode == "average":
+            Y /= kernel_rows * kernel_cols  # padded zeros count
+        self.cache = OrderedDict(X=X, winner=winner)
         return Y
 
     def backward(self, dLdY):
-        """``dL/dY (batch, out_rows, out_cols, channels) -> dL/dX (batch, rows, cols, channels)``."""
-        dLdY = self._check_upstream(dLdY)
+        """``dL/dY (batch, out_rows, out_cols, channels) -> dL/dX (batch, rows, cols, channels)``:
+        max sends each window's ``dL/dY`` to its winner only, average spreads
+        ``dL/dY / (kernel_rows * kernel_cols)`` over the window; overlaps add up."""
+        dLdY = check_layer_upstream(self, dLdY)
         X, winner = self.cache["X"], self.cache["winner"]
+        (top, bottom), (left, right) = self.pads
+        kernel_rows, kernel_cols = self.kernel_shape
+        row_stride, col_stride = self.stride
+        batch, out_rows, out_cols, channels = dLdY.shape
 
-        if self.mode == "max":
-            # dL/dX gets each window's dL/dY at its winning cell only.
-            return max_pool_backward(dLdY, winner, X.shape, self.kernel_shape, self.stride, self.pads)
-        # Every cell of a window counts 1 / (kernel_rows * kernel_cols).
-        return average_pool_backward(dLdY, X.shape, self.kernel_shape, self.stride, self.pads)
+        dXp = np.zeros((batch, top + X.shape[1] + bottom, left + X.shape[2] + right, channels), X.dtype)
+        for i in range(kernel_rows):
+            for j in range(kernel_cols):
+                rows = slice(i, i + row_stride * out_rows, row_stride)
+                cols = slice(j, j + col_stride * out_cols, col_stride)
+                if self.mode == "max":
+                    dXp[:, rows, cols, :] += np.where(winner == i * kernel_cols + j, dLdY, 0)
+                else:
+                    dXp[:, rows, cols, :] += dLdY / (kernel_rows * kernel_cols)
+        return dXp[:, top:top + X.shape[1], left:left + X.shape[2], :]
 
     def __repr__(self):
         return (f"Pool2D(kernel_shape={self.kernel_shape}, mode={self.mode!r}, "
                 f"stride={self.stride}, pad={self.pad!r})")
 
 
-class Flatten(FlattenChecks, Layer):
+class Flatten(Layer):
     """Reshape ``(batch, d1, d2, ...)`` to ``(batch, d1 * d2 * ...)`` and back.
 
     ``keep_dim="first"`` keeps the first (batch) axis; ``"last"`` keeps the
     last axis instead, giving ``(batch * d1 * ..., d_last)``.
     """
 
-    KEEP_DIMS = ("first", "last")
+    min_ndim = 2
 
     def __init__(self, keep_dim="first"):
         super().__init__()
-        self._set_keep_dim(keep_dim, self.KEEP_DIMS)
-        self.keep_dim = keep_dim
+        self.keep_dim = check_choice(keep_dim, ("first", "last"), "keep_dim", "Flatten")
 
     def _init_parameters(self, X_shape, dtype=np.float64):
         self.n_in = int(np.prod(X_shape[1:]))
         self.n_out = self.n_in if self.keep_dim == "first" else X_shape[-1]
 
+    def output_shape_for(self, X_shape):
+        if self.keep_dim == "first":
+            return (X_shape[0], int(np.prod(X_shape[1:])))
+        return (int(np.prod(X_shape[:-1])), X_shape[-1])
+
     def forward(self, X):
         """``(batch, d1, ..., dk) -> (batch, d1 * ... * dk)`` (or ``(batch * d1 * ..., dk)``)."""
-        X = self._check_input(X)
+        X = check_layer_input(self, X)
         if self.n_in is None:
             self._init_parameters(X.shape)
 
@@ -369,78 +432,72 @@ class Flatten(FlattenChecks, Layer):
             Y = X.reshape(X.shape[0], int(np.prod(X.shape[1:])))
         else:
             Y = X.reshape(-1, X.shape[-1])
-        self.cache = {"X": X}
+        self.cache = OrderedDict(X=X)
         return Y
 
     def backward(self, dLdY):
         """``dL/dX`` is ``dL/dY`` in the input's shape."""
-        dLdY = self._check_upstream(dLdY)
+        dLdY = check_layer_upstream(self, dLdY)
         return dLdY.reshape(self.cache["X"].shape)
 
     def __repr__(self):
         return f"Flatten(keep_dim={self.keep_dim!r})"
 
 
-class BatchNorm1D(BatchNormChecks, Layer):
+class BatchNorm1D(Layer):
     """Batch normalization of every feature over the mini-batch.
 
-    Training (``mode="train"``), with the mean and the biased variance of the
-    batch (divided by ``batch``)::
+    Training (``mode="train"``), with the batch's mean and biased variance::
 
         mu = mean(X, axis=0)          var = mean((X - mu)**2, axis=0)
-        X_hat = (X - mu) / sqrt(var + eps)
-        Y = gamma * X_hat + beta
+        X_hat = (X - mu) / sqrt(var + eps)          Y = gamma * X_hat + beta
+        running = momentum * running + (1 - momentum) * batch_statistic
 
-    and the running statistics follow the batch ones:
-    ``running = momentum * running + (1 - momentum) * batch_statistic``.
     At test time (``mode="test"``) ``mu`` and ``var`` are the running
     statistics and nothing changes.
 
-    Parameters
-    ----------
-    weight_init : str
-        Kept for the course's signature and checked, but gamma starts at ones
-        and beta at zeros whatever it says: the layer starts as a plain
-        standardization.
-    eps : float
-        Added to the variance (> 0).
-    momentum : float
-        Weight of the old running statistics, in [0, 1].
+    ``weight_init`` is kept for the course's signature and checked, but gamma
+    starts at ones and beta at zeros whatever it says (a plain
+    standardization); ``eps > 0`` is added to the variance; ``momentum`` in
+    [0, 1] weighs the old running statistics.
 
-    Shape: ``X`` and ``Y`` are ``(batch, n_in)``; ``gamma``, ``beta``,
-    ``mu``, ``var`` and the running statistics are ``(1, n_in)``.
-
-    Attributes
-    ----------
-    cache : dict
-        ``"X"``, ``"X_hat"``, ``"mu"``, ``"var"`` of the last training
-        forward, and ``"running_mu"``, ``"running_var"`` (zeros at first).
+    Shape: ``X`` and ``Y`` are ``(batch, n_in)``; ``gamma``, ``beta``, ``mu``,
+    ``var`` and the running statistics are ``(1, n_in)``. The cache holds
+    ``X``, ``X_hat``, ``mu``, ``var`` of the last training forward and
+    ``running_mu``, ``running_var`` (zeros at first).
     """
 
+    input_ndim = 2
+    features = "features (last axis)"
     takes_mode = True
     buffer_names = ("running_mu", "running_var")
     # The axes each statistic is taken over (BatchNorm2D adds rows and cols).
-    _axes = (0,)
+    axes = (0,)
 
     def __init__(self, weight_init="xavier_uniform", eps=1e-8, momentum=0.9):
         super().__init__()
         initialize_weights(weight_init)  # an unknown name is an error, as in the other layers
         self.weight_init = weight_init
-        self._set_batchnorm_args(eps, momentum)
+        self.eps = check_number(eps, "eps", type(self).__name__, minimum=0, strict=True)
+        self.momentum = check_number(momentum, "momentum", type(self).__name__, minimum=0, maximum=1)
 
     def _init_parameters(self, X_shape, dtype=np.float64):
         self.n_in = self.n_out = X_shape[-1]
-        self.parameters = {"gamma": np.ones((1, self.n_in), dtype=dtype),
-                           "beta": np.zeros((1, self.n_in), dtype=dtype)}
-        self.cache = {"X": None, "X_hat": None, "mu": None, "var": None,
-                      "running_mu": np.zeros((1, self.n_in), dtype=dtype),
-                      "running_var": np.zeros((1, self.n_in), dtype=dtype)}
+        self.parameters = OrderedDict(gamma=np.ones((1, self.n_in), dtype=dtype),
+                                      beta=np.zeros((1, self.n_in), dtype=dtype))
+        self.cache = OrderedDict(X=None, X_hat=None, mu=None, var=None,
+                                 running_mu=np.zeros((1, self.n_in), dtype=dtype),
+                                 running_var=np.zeros((1, self.n_in), dtype=dtype))
         self.clear_gradients()
 
+    def expected_shapes(self):
+        row = (1, self.n_in)
+        return {("parameters", "gamma"): row, ("parameters", "beta"): row,
+                ("cache", "running_mu"): row, ("cache", "running_var"): row}
+
     def forward(self, X, mode="train"):
-        """``(batch, n_in) -> (batch, n_in)``; in training caches ``X``, ``X_hat``,
-        ``mu``, ``var`` and updates the running statistics."""
-        X, mode = self._check_forward(X, mode)
+        """``(batch, n_in) -> (batch, n_in)``; training caches ``X``, ``X_hat``, ``mu``, ``var``."""
+        X = check_layer_input(self, X, mode=mode)
         if self.n_in is None:
             self._init_parameters(X.shape, X.dtype)
         gamma, beta = self.parameters["gamma"], self.parameters["beta"]
@@ -449,8 +506,9 @@ class BatchNorm1D(BatchNormChecks, Layer):
             mu, var = self.cache["running_mu"], self.cache["running_var"]
             return gamma * (X - mu) / np.sqrt(var + self.eps) + beta
 
-        mu = _per_feature(X.mean(axis=self._axes))
-        var = _per_feature(((X - mu) ** 2).mean(axis=self._axes))
+        # Each statistic as a row (1, n_in), like gamma and beta.
+        mu = X.mean(axis=self.axes).reshape(1, -1)
+        var = ((X - mu) ** 2).mean(axis=self.axes).reshape(1, -1)
         X_hat = (X - mu) / np.sqrt(var + self.eps)
         # Only the keys forward owns: the running statistics stay in the cache.
         self.cache.update(X=X, X_hat=X_hat, mu=mu, var=var)
@@ -471,25 +529,25 @@ class BatchNorm1D(BatchNormChecks, Layer):
         with sums over the batch and ``m`` the batch size; also
         ``dgamma = sum(dLdY * X_hat)`` and ``dbeta = sum(dLdY)``.
         """
-        dLdY = self._check_upstream(dLdY)
+        dLdY = check_batchnorm_upstream(self, dLdY)
         X, X_hat = self.cache["X"], self.cache["X_hat"]
         mu, var = self.cache["mu"], self.cache["var"]
         gamma = self.parameters["gamma"]
         m = X.size // X.shape[-1]  # values behind each statistic
 
-        self.gradients["gamma"] = _per_feature((dLdY * X_hat).sum(axis=self._axes))
-        self.gradients["beta"] = _per_feature(dLdY.sum(axis=self._axes))
+        self.gradients["gamma"] = (dLdY * X_hat).sum(axis=self.axes).reshape(1, -1)
+        self.gradients["beta"] = dLdY.sum(axis=self.axes).reshape(1, -1)
         if not self.input_gradient:
             return None
         dX_hat = dLdY * gamma
         inv_std = 1 / np.sqrt(var + self.eps)
-        dvar = _per_feature((dX_hat * (X - mu)).sum(axis=self._axes)) * -0.5 * inv_std ** 3
-        dmu = (-_per_feature(dX_hat.sum(axis=self._axes)) * inv_std
-               + dvar * _per_feature((-2 * (X - mu)).sum(axis=self._axes)) / m)
+        dvar = (dX_hat * (X - mu)).sum(axis=self.axes).reshape(1, -1) * -0.5 * inv_std ** 3
+        dmu = (-dX_hat.sum(axis=self.axes).reshape(1, -1) * inv_std
+               + dvar * (-2 * (X - mu)).sum(axis=self.axes).reshape(1, -1) / m)
         return dX_hat * inv_std + dvar * 2 * (X - mu) / m + dmu / m
 
     def __repr__(self):
-        return (f"{self._name()}(eps={self.eps:g}, momentum={self.momentum:g}, "
+        return (f"{type(self).__name__}(eps={self.eps:g}, momentum={self.momentum:g}, "
                 f"n_in={self.n_in})")
 
 
@@ -503,25 +561,18 @@ class BatchNorm2D(BatchNorm1D):
     """
 
     input_ndim = 4
-    _axes = (0, 1, 2)
+    axes = (0, 1, 2)
 
 
-class Dropout(DropoutChecks, Layer):
+class Dropout(Layer):
     """Inverted dropout: in training each unit is dropped with probability ``p``
-    and the kept ones are scaled by ``1 / (1 - p)``, so that test time (every
-    unit kept, ``Y = X``) needs no rescaling::
+    and the kept ones are scaled so that test time (``Y = X``) needs no rescaling::
 
         mask = (uniform(X.shape) >= p) / (1 - p)       Y = X * mask
 
-    ``backward`` multiplies ``dL/dY`` by the same mask.
-
-    Parameters
-    ----------
-    p : float
-        The probability of dropping a unit, in [0, 1).
-    seed : int or numpy.random.Generator, optional
-        Draws the masks; a network gives each layer its own stream, so a
-        seeded run is bit-identical.
+    ``backward`` multiplies ``dL/dY`` by the same mask. ``p`` is in [0, 1);
+    ``seed`` (an int or a Generator) draws the masks (a network gives each
+    layer its own stream: a seeded run is bit-identical).
 
     Shape: any ``(batch, ...)``; ``Y`` has the shape of ``X``.
     """
@@ -530,7 +581,9 @@ class Dropout(DropoutChecks, Layer):
 
     def __init__(self, p=0.5, seed=None):
         super().__init__()
-        self._set_p(p)
+        self.p = check_number(p, "p", "Dropout", minimum=0, maximum=1)
+        if self.p == 1:
+            raise ValueError(f"Dropout: p must be in [0, 1) (p=1 would drop every unit); got {p!r}")
         self.rng = make_rng(seed)
 
     def _init_parameters(self, X_shape, dtype=np.float64):
@@ -539,7 +592,7 @@ class Dropout(DropoutChecks, Layer):
     def forward(self, X, mode="train"):
         """``X -> X * mask`` in training, ``X`` at test time; caches ``X`` and
         the mask (None at test time)."""
-        X, mode = self._check_forward(X, mode)
+        X = check_layer_input(self, X, mode=mode)
         if self.n_in is None:
             self._init_parameters(X.shape)
 
@@ -547,12 +600,12 @@ class Dropout(DropoutChecks, Layer):
         if mode == "train":
             keep = self.rng.random(X.shape) >= self.p
             mask = keep.astype(X.dtype) / X.dtype.type(1 - self.p)
-        self.cache = {"X": X, "mask": mask}
+        self.cache = OrderedDict(X=X, mask=mask)
         return X if mask is None else X * mask
 
     def backward(self, dLdY):
         """``dL/dX = dL/dY * mask`` (the mask of the last forward)."""
-        dLdY = self._check_upstream(dLdY)
+        dLdY = check_layer_upstream(self, dLdY)
         if not self.input_gradient:
             return None
         mask = self.cache["mask"]
@@ -562,88 +615,36 @@ class Dropout(DropoutChecks, Layer):
         return f"Dropout(p={self.p:g})"
 
 
-LAYERS = {
-    "fully_connected": FullyConnected,
-    "conv2d": Conv2D,
-    "pool2d": Pool2D,
-    "flatten": Flatten,
-    "batchnorm1d": BatchNorm1D,
-    "batchnorm2d": BatchNorm2D,
-    "dropout": Dropout,
-}
+LAYERS = {"fully_connected": FullyConnected, "conv2d": Conv2D, "pool2d": Pool2D, "flatten": Flatten,
+          "batchnorm1d": BatchNorm1D, "batchnorm2d": BatchNorm2D, "dropout": Dropout}
 
 
-def initialize_layer(
-    name,
-    activation=None,
-    weight_init=None,
-    n_out=None,
-    kernel_shape=None,
-    stride=None,
-    pad=None,
-    mode=None,
-    keep_dim="first",
-    seed=None,
-    p=None,
-    eps=None,
-    momentum=None,
-):
+def layer_arguments(name):
+    """The names of the arguments that the constructor of layer ``name`` takes,
+    in its order, ``seed`` left out (a network hands every layer its own)."""
+    cls = lookup(LAYERS, name, "layer")
+    return tuple(key for key in inspect.signature(cls).parameters if key != "seed")
+
+
+def initialize_layer(name, activation=None, weight_init=None, n_out=None, kernel_shape=None,
+                     stride=None, pad=None, mode=None, keep_dim="first", seed=None, p=None, eps=None,
+                     momentum=None):
     """Build a layer by name; an argument left as None takes the class default.
 
-    An argument the named layer does not take (``activation`` for "pool2d",
-    say) must be left as None: a value there raises ``ValueError``, as an
-    unknown argument does in ``initialize_optimizer``. ``p`` is Dropout's;
-    ``eps`` and ``momentum`` are BatchNorm's (not the optimizer's momentum).
+    A value for an argument the named layer does not take (``activation`` for
+    "pool2d", say) raises ``ValueError``, as in ``initialize_optimizer``. ``p``
+    is Dropout's; ``eps`` and ``momentum`` are BatchNorm's (not the optimizer's).
+    ``seed`` goes to the layers that draw numbers and is ignored by the others.
     """
-    cls = lookup(LAYERS, name, "layer")
-    given = {
-        "activation": activation,
-        "weight_init": weight_init,
-        "n_out": n_out,
-        "kernel_shape": kernel_shape,
-        "stride": stride,
-        "pad": pad,
-        "mode": mode,
-        "keep_dim": None if keep_dim == "first" else keep_dim,
-        "seed": seed,
-        "p": p,
-        "eps": eps,
-        "momentum": momentum,
-    }
-    accepted = {
-        FullyConnected: ("n_out", "activation", "weight_init", "seed"),
-        Conv2D: ("n_out", "kernel_shape", "activation", "weight_init", "stride", "pad", "seed"),
-        Pool2D: ("kernel_shape", "stride", "pad", "mode"),
-        Flatten: ("keep_dim",),
-        BatchNorm1D: ("weight_init", "eps", "momentum"),
-        BatchNorm2D: ("weight_init", "eps", "momentum"),
-        Dropout: ("p", "seed"),
-    }[cls]
-    if "seed" not in accepted:
-        given.pop("seed")  # a network hands every layer a generator; this one draws nothing
-    given = check_applicable(given, accepted, "initialize_layer", repr(name))
-    for key in ("n_out", "kernel_shape"):
-        if key in accepted and key not in given:
+    signature = inspect.signature(lookup(LAYERS, name, "layer")).parameters
+    given = {"activation": activation, "weight_init": weight_init, "n_out": n_out,
+             "kernel_shape": kernel_shape, "stride": stride, "pad": pad, "mode": mode,
+             "keep_dim": None if keep_dim == "first" else keep_dim, "p": p, "eps": eps,
+             "momentum": momentum}
+    given = check_applicable(given, layer_arguments(name), "initialize_layer", repr(name))
+    for key, parameter in signature.items():
+        if parameter.default is inspect.Parameter.empty and key not in given:
             raise ValueError(f"initialize_layer: {name!r} needs {key}; got None")
-    return cls(**given)
-
-
-def _activation(activation):
-    """An Activation from an instance, a name, or None (linear)."""
-    if isinstance(activation, Activation):
-        return activation
-    return initialize_activation("linear" if activation is None else activation)
-
-
-def _activation_name(activation):
-    """The registry name of an activation (it sets the initializer's gain)."""
-    for name, cls in ACTIVATIONS.items():
-        if type(activation) is cls:
-            return name
-    return None
-
-
-def _per_feature(statistic):
-    """A per-feature statistic ``(n_in,)`` as the row ``(1, n_in)`` the
-    parameters have (it broadcasts over ``(batch, n_in)`` and images alike)."""
-    return statistic.reshape(1, -1)
+    if "seed" in signature:
+        given["seed"] = seed
+    return LAYERS[name.lower()](**given)

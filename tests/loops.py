@@ -101,3 +101,13 @@ def pool2d_backward(X, dY, kernel_shape, stride, pads, mode):
                         dXp[n, rows, cols, ch] += dY[n, r, c, ch] / (kh * kw)
     (top, _), (left, _) = pads
     return dXp[:, top:top + X.shape[1], left:left + X.shape[2], :]
+
+
+def pads_for(pad, kernel_shape):
+    """``((top, bottom), (left, right))`` of ``pad``: "same" puts ``(k-1)//2``
+    before and the rest of ``k-1`` after, "valid" nothing, an int that much."""
+    if pad == "same":
+        return tuple(((k - 1) // 2, k - 1 - (k - 1) // 2) for k in kernel_shape)
+    if pad == "valid":
+        return ((0, 0), (0, 0))
+    return ((pad, pad), (pad, pad))

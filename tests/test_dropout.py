@@ -81,7 +81,7 @@ def test_initialize_layer_builds_dropout_and_rejects_other_arguments():
     layer = initialize_layer("dropout", p=0.2)
     assert isinstance(layer, Dropout) and layer.p == 0.2
     assert initialize_layer("dropout").p == 0.5
-    with pytest.raises(ValueError, match=r"eps does not apply to 'dropout' \(it takes p, seed\); got"):
+    with pytest.raises(ValueError, match=r"eps does not apply to 'dropout' \(it takes p\); got"):
         initialize_layer("dropout", eps=1e-5)
     with pytest.raises(ValueError, match=r"p does not apply to 'fully_connected'"):
         initialize_layer("fully_connected", n_out=3, p=0.5)

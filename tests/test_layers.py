@@ -1,135 +1,57 @@
 """Tests for neural_networks.layers.
 
 * hand-computed tiny cases for FullyConnected, Conv2D, Pool2D and Flatten;
-* Conv2D and Pool2D against slow loop implementations written here from the
-  contract's formulas (forward and backward) on random shapes and settings;
+* Conv2D and Pool2D against the loop oracle of ``tests/loops.py`` (forward
+  and backward) on many geometries, in float64 and float32;
 * numerical gradient checks (utils.check_gradients) for X, W and b;
 * the layer API (lazy parameters, gradients, caches, initialize_layer, seeds,
   dtypes) and input validation.
 """
 
+from collections import OrderedDict
+
+import loops
 import numpy as np
 import pytest
 
 from neural_networks.activations import ReLU
 from neural_networks.layers import (
     Conv2D,
+    Dropout,
     Flatten,
     FullyConnected,
     Pool2D,
     initialize_layer,
+    layer_arguments,
 )
 from neural_networks.utils import check_gradients
 
-# ---------------------------------------------------------------------------
-# Reference implementations, straight from the contract (slow on purpose)
-# ---------------------------------------------------------------------------
-
-
-def ref_pads(pad, k):
-    """(before, after) padding of one spatial axis for a kernel of size k."""
-    if pad == "same":
-        return (k - 1) // 2, k - 1 - (k - 1) // 2
-    if pad == "valid":
-        return 0, 0
-    return pad, pad
-
-
-def ref_out_size(size, before, after, k, s):
-    return (size + before + after - k) // s + 1
+# Each activation the conv cases use, with its derivative, written here.
+ACTIVATIONS = {
+    "linear": (lambda Z: Z, lambda Z: np.ones_like(Z)),
+    "tanh": (np.tanh, lambda Z: 1 - np.tanh(Z) ** 2),
+    "relu": (lambda Z: np.maximum(Z, 0), lambda Z: (Z >= 0).astype(Z.dtype)),
+}
 
 
 def pair(v):
     return (v, v) if isinstance(v, int) else tuple(v)
 
 
-def ref_pad_input(X, pads, value):
-    (top, bottom), (left, right) = pads
-    n, H, W, C = X.shape
-    Xp = np.full((n, H + top + bottom, W + left + right, C), value, dtype=np.float64)
-    Xp[:, top:top + H, left:left + W, :] = X
-    return Xp
-
-
-def ref_act(activation, Z):
-    if activation == "linear":
-        return Z.copy(), np.ones_like(Z)
-    if activation == "relu":
-        return np.where(Z >= 0, Z, 0.0), (Z >= 0).astype(float)
-    if activation == "tanh":
-        t = np.tanh(Z)
-        return t, 1 - t * t
-    raise AssertionError(activation)
-
-
 def ref_conv(X, W, b, stride, pad, activation, dY):
-    """Loop conv: returns Y, dX, dW, db (dY is dL/dY)."""
-    n, H, Wd, C = X.shape
-    kh, kw, _, F = W.shape
-    sh, sw = pair(stride)
-    pads = (ref_pads(pad, kh), ref_pads(pad, kw))
-    Xp = ref_pad_input(X, pads, 0.0)
-    Ho = ref_out_size(H, *pads[0], kh, sh)
-    Wo = ref_out_size(Wd, *pads[1], kw, sw)
-    Z = np.zeros((n, Ho, Wo, F))
-    for a in range(n):
-        for r in range(Ho):
-            for c in range(Wo):
-                for o in range(F):
-                    total = b[0, o]
-                    for i in range(kh):
-                        for j in range(kw):
-                            for ch in range(C):
-                                total += Xp[a, r * sh + i, c * sw + j, ch] * W[i, j, ch, o]
-                    Z[a, r, c, o] = total
-    Y, dact = ref_act(activation, Z)
-    dZ = dY * dact
-    dXp = np.zeros_like(Xp)
-    dW = np.zeros_like(W)
-    db = np.zeros_like(b)
-    for a in range(n):
-        for r in range(Ho):
-            for c in range(Wo):
-                for o in range(F):
-                    g = dZ[a, r, c, o]
-                    db[0, o] += g
-                    for i in range(kh):
-                        for j in range(kw):
-                            for ch in range(C):
-                                dW[i, j, ch, o] += Xp[a, r * sh + i, c * sw + j, ch] * g
-                                dXp[a, r * sh + i, c * sw + j, ch] += W[i, j, ch, o] * g
-    (top, _), (left, _) = pads
-    dX = dXp[:, top:top + H, left:left + Wd, :]
-    return Y, dX, dW, db
+    """The oracle's conv through an activation: ``Y, dX, dW, db`` for ``dY = dL/dY``."""
+    f, df = ACTIVATIONS[activation]
+    stride, pads = pair(stride), loops.pads_for(pad, W.shape[:2])
+    Z = loops.conv2d_forward(X, W, b, stride, pads)
+    return (f(Z), *loops.conv2d_backward(X, W, dY * df(Z), stride, pads))
 
 
 def ref_pool(X, kernel, stride, pad, mode, dY):
-    """Loop pooling: returns Y and dX. Max never picks a padded cell (first
-    maximum in row-major order); average divides by the full window."""
-    n, H, Wd, C = X.shape
-    kh, kw = pair(kernel)
-    sh, sw = pair(stride)
-    pads = (ref_pads(pad, kh), ref_pads(pad, kw))
-    Xp = ref_pad_input(X, pads, -np.inf if mode == "max" else 0.0)
-    Ho = ref_out_size(H, *pads[0], kh, sh)
-    Wo = ref_out_size(Wd, *pads[1], kw, sw)
-    Y = np.zeros((n, Ho, Wo, C))
-    dXp = np.zeros_like(Xp)
-    for a in range(n):
-        for r in range(Ho):
-            for c in range(Wo):
-                for ch in range(C):
-                    window = Xp[a, r * sh:r * sh + kh, c * sw:c * sw + kw, ch]
-                    if mode == "max":
-                        flat = int(np.argmax(window))  # first maximum, row-major
-                        i, j = divmod(flat, kw)
-                        Y[a, r, c, ch] = window[i, j]
-                        dXp[a, r * sh + i, c * sw + j, ch] += dY[a, r, c, ch]
-                    else:
-                        Y[a, r, c, ch] = window.sum() / (kh * kw)
-                        dXp[a, r * sh:r * sh + kh, c * sw:c * sw + kw, ch] += dY[a, r, c, ch] / (kh * kw)
-    (top, _), (left, _) = pads
-    return Y, dXp[:, top:top + H, left:left + Wd, :]
+    """The oracle's pooling: ``Y, dX``."""
+    kernel, stride = pair(kernel), pair(stride)
+    pads = loops.pads_for(pad, kernel)
+    return (loops.pool2d_forward(X, kernel, stride, pads, mode),
+            loops.pool2d_backward(X, dY, kernel, stride, pads, mode))
 
 
 def distinct_values(rng, shape, spacing=0.01):
@@ -576,15 +498,13 @@ def test_pool_backward_unaffected_by_caller_changing_arrays(mode, change):
     np.testing.assert_allclose(layer.backward(dY), dX_ref, rtol=1e-12)
 
 
-def test_conv_backward_unaffected_by_caller_modifying_output_or_input():
+def test_conv_backward_unaffected_by_caller_modifying_output():
     case = (3, 2, 1, "linear", (2, 5, 5, 2), 3)
     layer, X, W, b, rng = make_conv(case, seed=20)
-    X_orig = X.copy()
     Y = layer.forward(X)
     dY = rng.normal(size=Y.shape)
-    _, dX_ref, dW_ref, db_ref = ref_conv(X_orig, W, b, 2, 1, "linear", dY)
-    Y += 100.0
-    X[...] = 0.0
+    _, dX_ref, dW_ref, db_ref = ref_conv(X, W, b, 2, 1, "linear", dY)
+    Y += 100.0  # the output belongs to the caller
     np.testing.assert_allclose(layer.backward(dY), dX_ref, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(layer.gradients["W"], dW_ref, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(layer.gradients["b"], db_ref, rtol=1e-10, atol=1e-12)
@@ -1061,6 +981,7 @@ FORWARD_ERRORS = [
     (lambda: built(Pool2D(2), np.ones((1, 4, 4, 2))), np.ones((1, 4, 4, 1)), ValueError,
      "X has 1 channels but the layer was built for n_in=2"),
     (lambda: Flatten(), np.ones(5), ValueError, "Flatten.forward: X must have at least 2 dimensions"),
+    (lambda: Dropout(), np.ones(()), ValueError, r"Dropout.forward: X must have at least 1 dimensions; got shape \(\)"),
     (lambda: Flatten(), [[1.0]], TypeError, "X must be a numpy array"),
     (lambda: Flatten(), np.array([["a"]]), TypeError, "X must hold real numbers"),
 ]
@@ -1112,31 +1033,19 @@ def test_backward_rejects_non_array_and_string_dtype(build, X):
         layer.backward(np.full(Y.shape, "1"))
 
 
-def loop_conv_dW(X, dZ, kernel, stride, pad):
-    """dW of a stride-`stride`, zero-padded cross-correlation, by loops."""
-    Xp = np.pad(X, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
-    kh, kw = kernel
-    dW = np.zeros((kh, kw, X.shape[3], dZ.shape[3]))
-    for n in range(X.shape[0]):
-        for r in range(dZ.shape[1]):
-            for c in range(dZ.shape[2]):
-                patch = Xp[n, r * stride:r * stride + kh, c * stride:c * stride + kw, :]
-                dW += patch[..., None] * dZ[n, r, c][None, None, None, :]
-    return dW
-
-
-def test_conv_backward_uses_the_cached_input_even_when_replaced_by_hand():
-    rng = np.random.default_rng(0)
-    layer = Conv2D(3, (3, 3), "linear", stride=1, pad=1, seed=0)
-    X1 = rng.standard_normal((2, 5, 5, 2))
-    X2 = rng.standard_normal((2, 5, 5, 2))
-    layer.forward(X1)
-    Z2 = layer.forward(X2)  # the Z of X2, from the layer itself
-    layer.forward(X1)  # the internal buffers now hold X1's windows
-    layer.cache = {"X": X2, "Z": Z2}
-    dY = rng.standard_normal(Z2.shape)
-    layer.backward(dY)
-    np.testing.assert_allclose(layer.gradients["W"], loop_conv_dW(X2, dY, (3, 3), 1, 1), rtol=1e-12)
+@pytest.mark.parametrize("case", CONV_CASES[:6], ids=conv_id)
+def test_conv_backward_from_a_cache_set_by_hand(case):
+    # Graders set cache["X"] and cache["Z"] by hand, after another forward.
+    layer, X, W, b, rng = make_conv(case, seed=23)
+    Z = loops.conv2d_forward(X, W, b, pair(case[1]), loops.pads_for(case[2], W.shape[:2]))
+    layer.forward(rng.normal(size=X.shape))
+    layer.cache = OrderedDict(X=X, Z=Z)
+    dY = rng.normal(size=Z.shape)
+    dX = layer.backward(dY)
+    _, dX_ref, dW_ref, db_ref = ref_conv(X, W, b, case[1], case[2], case[3], dY)
+    np.testing.assert_allclose(dX, dX_ref, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(layer.gradients["W"], dW_ref, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(layer.gradients["b"], db_ref, rtol=1e-10, atol=1e-12)
 
 
 def test_backward_fills_the_same_gradients_dict():
@@ -1176,7 +1085,7 @@ def test_conv_bias_of_the_wrong_shape_is_named():
 
 @pytest.mark.parametrize("name, kwargs, match", [
     ("pool2d", {"kernel_shape": 2, "activation": "relu"},
-     r"initialize_layer: activation does not apply to 'pool2d' \(it takes kernel_shape, stride, pad, mode\); got 'relu'"),
+     r"initialize_layer: activation does not apply to 'pool2d' \(it takes kernel_shape, mode, stride, pad\); got 'relu'"),
     ("flatten", {"n_out": 3}, r"n_out does not apply to 'flatten' \(it takes keep_dim\); got 3"),
     ("fully_connected", {"n_out": 3, "kernel_shape": 3}, r"kernel_shape does not apply to 'fully_connected'"),
     ("conv2d", {"n_out": 3, "kernel_shape": 3, "mode": "max"}, r"mode does not apply to 'conv2d'"),
@@ -1192,3 +1101,81 @@ def test_initialize_layer_accepts_the_generator_a_network_hands_every_layer():
     rng = np.random.default_rng(0)
     assert isinstance(initialize_layer("pool2d", kernel_shape=2, seed=rng), Pool2D)
     assert isinstance(initialize_layer("flatten", seed=rng), Flatten)
+
+
+# ---------------------------------------------------------------------------
+# float32 against the oracle, the window attributes, the course's dict types
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CONV_CASES, ids=conv_id)
+def test_conv_float32_matches_loop_reference(case):
+    layer, X, W, b, rng = make_conv(case, seed=24)
+    X32, W32, b32 = (a.astype(np.float32) for a in (X, W, b))
+    layer.parameters = OrderedDict(W=W32, b=b32)
+    Y = layer.forward(X32)
+    dY = rng.normal(size=Y.shape).astype(np.float32)
+    dX = layer.backward(dY)
+    assert Y.dtype == dX.dtype == layer.gradients["W"].dtype == np.float32
+    # The oracle in float64 on the same float32 numbers.
+    Y_ref, dX_ref, dW_ref, db_ref = ref_conv(X32.astype(float), W32.astype(float), b32.astype(float),
+                                             case[1], case[2], case[3], dY.astype(float))
+    for got, want in ((Y, Y_ref), (dX, dX_ref), (layer.gradients["W"], dW_ref), (layer.gradients["b"], db_ref)):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("mode", ["max", "average"])
+@pytest.mark.parametrize("case", POOL_CASES, ids=pool_id)
+def test_pool_float32_matches_loop_reference(case, mode):
+    kernel, stride, pad, shape = case
+    rng = np.random.default_rng(33)
+    X = rng.integers(-3, 3, size=shape).astype(np.float32)  # ties in max pooling too
+    layer = Pool2D(kernel, mode, stride=stride, pad=pad)
+    Y = layer.forward(X)
+    dY = rng.normal(size=Y.shape).astype(np.float32)
+    dX = layer.backward(dY)
+    assert Y.dtype == dX.dtype == np.float32
+    Y_ref, dX_ref = ref_pool(X.astype(float), kernel, stride, pad, mode, dY.astype(float))
+    np.testing.assert_allclose(Y, Y_ref, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(dX, dX_ref, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("make,pads,output", [
+    (lambda: Conv2D(4, (3, 2), stride=2, pad="same"), ((1, 1), (0, 1)), (2, 4, 4, 4)),
+    (lambda: Conv2D(4, 4, stride=(1, 3), pad="valid"), ((0, 0), (0, 0)), (2, 5, 2, 4)),
+    (lambda: Pool2D((2, 3), stride=3, pad=1), ((1, 1), (1, 1)), (2, 3, 3, 5)),
+    (lambda: Pool2D(2, stride=2, pad="same"), ((0, 1), (0, 1)), (2, 4, 4, 5)),
+], ids=["conv-same", "conv-valid", "pool-int", "pool-same-even"])
+def test_window_attributes(make, pads, output):
+    # The attributes tuned kernels read: pads, kernel_shape and stride as pairs,
+    # and output_shape_for (the output-size formula).
+    layer = make()
+    assert layer.pads == pads
+    assert len(layer.kernel_shape) == len(layer.stride) == 2
+    assert layer.output_shape_for((2, 8, 7, 5)) == output
+    assert layer.forward(np.ones((2, 8, 7, 5))).shape == output
+
+
+def test_parameters_gradients_and_cache_are_ordered_dicts():
+    for layer, X in ((FullyConnected(2), np.ones((3, 4))), (Conv2D(2, 3), np.ones((1, 4, 4, 1))),
+                     (Pool2D(2), np.ones((1, 3, 3, 1))), (Flatten(), np.ones((2, 3, 1)))):
+        assert type(layer.parameters) is type(layer.gradients) is type(layer.cache) is OrderedDict
+        layer.forward(X)
+        assert type(layer.parameters) is type(layer.gradients) is type(layer.cache) is OrderedDict
+
+
+@pytest.mark.parametrize("name,arguments", [
+    ("fully_connected", ("n_out", "activation", "weight_init")),
+    ("Conv2D", ("n_out", "kernel_shape", "activation", "stride", "pad", "weight_init")),
+    ("pool2d", ("kernel_shape", "mode", "stride", "pad")),
+    ("flatten", ("keep_dim",)),
+    ("batchnorm1d", ("weight_init", "eps", "momentum")),
+    ("dropout", ("p",)),
+])
+def test_layer_arguments(name, arguments):
+    assert layer_arguments(name) == arguments
+
+
+def test_layer_arguments_unknown_name():
+    with pytest.raises(ValueError, match=r"unknown layer 'dense'; valid names are \["):
+        layer_arguments("dense")
