@@ -26,20 +26,22 @@ class Activation:
         """Return ``dL/dZ`` given the pre-activation ``Z`` and ``dY = dL/dY``."""
         raise NotImplementedError
 
-    def _check(self, Z):
-        """Check the input of ``forward``."""
-        return check_array(Z, "Z", f"{type(self).__name__}.forward")
+    needs_classes = False  # SoftMax: the last axis holds the classes
 
-    def _check_pair(self, Z, dY):
-        """Check the inputs of ``backward``: two real arrays of one shape."""
-        where = f"{type(self).__name__}.backward"
+    def _check(self, Z, *dY):
+        """The guard: ``forward`` checks ``Z``, ``backward`` ``Z`` and ``dY`` (one shape)."""
+        where = f"{type(self).__name__}.{'backward' if dY else 'forward'}"
         Z = check_array(Z, "Z", where)
-        dY = check_array(dY, "dY", where)
+        if self.needs_classes and (Z.ndim == 0 or Z.shape[-1] == 0):
+            raise ValueError(f"{where}: Z needs at least one class on its last axis; got shape {Z.shape}")
+        if not dY:
+            return Z
+        dY = check_array(dY[0], "dY", where)
         check_same_shape(Z, dY, "Z", "dY", where)
         return Z, dY
 
     def __repr__(self):
-        return f"{type(self).__name__}()"
+        return f"{type(self).__name__}({', '.join(f'{k}={v}' for k, v in vars(self).items())})"
 
 
 class Linear(Activation):
@@ -49,7 +51,7 @@ class Linear(Activation):
         return self._check(Z).copy()
 
     def backward(self, Z, dY):
-        Z, dY = self._check_pair(Z, dY)
+        Z, dY = self._check(Z, dY)
         return dY.copy()
 
 
@@ -63,7 +65,7 @@ class Sigmoid(Activation):
         return np.where(Z >= 0, 1 / (1 + e), e / (1 + e))
 
     def backward(self, Z, dY):
-        Z, dY = self._check_pair(Z, dY)
+        Z, dY = self._check(Z, dY)
         s = self.forward(Z)
         return dY * s * (1 - s)
 
@@ -75,7 +77,7 @@ class TanH(Activation):
         return np.tanh(self._check(Z))
 
     def backward(self, Z, dY):
-        Z, dY = self._check_pair(Z, dY)
+        Z, dY = self._check(Z, dY)
         t = np.tanh(Z)
         return dY * (1 - t * t)
 
@@ -87,7 +89,7 @@ class ArcTan(Activation):
         return np.arctan(self._check(Z))
 
     def backward(self, Z, dY):
-        Z, dY = self._check_pair(Z, dY)
+        Z, dY = self._check(Z, dY)
         # For |z| > 1e154, z**2 overflows to inf and 1 / (1 + inf) = 0, which is
         # the correctly rounded value: the overflow is expected, not an error.
         with np.errstate(over="ignore"):
@@ -101,7 +103,7 @@ class ReLU(Activation):
         return np.maximum(self._check(Z), 0)
 
     def backward(self, Z, dY):
-        Z, dY = self._check_pair(Z, dY)
+        Z, dY = self._check(Z, dY)
         # dY times the 0/1 mask, made numbers of dY's type first: several times
         # faster than np.where, and faster than multiplying by the booleans.
         return dY * (Z >= 0).astype(dY.dtype)
@@ -118,11 +120,8 @@ class LeakyReLU(Activation):
         return np.where(Z >= 0, Z, self.slope * Z)
 
     def backward(self, Z, dY):
-        Z, dY = self._check_pair(Z, dY)
+        Z, dY = self._check(Z, dY)
         return np.where(Z >= 0, dY, self.slope * dY)
-
-    def __repr__(self):
-        return f"LeakyReLU(slope={self.slope})"
 
 
 class ELU(Activation):
@@ -136,11 +135,8 @@ class ELU(Activation):
         return np.where(Z >= 0, Z, self.alpha * np.expm1(np.minimum(Z, 0)))
 
     def backward(self, Z, dY):
-        Z, dY = self._check_pair(Z, dY)
+        Z, dY = self._check(Z, dY)
         return np.where(Z >= 0, dY, dY * self.alpha * np.exp(np.minimum(Z, 0)))
-
-    def __repr__(self):
-        return f"ELU(alpha={self.alpha})"
 
 
 class SoftMax(Activation):
@@ -152,12 +148,7 @@ class SoftMax(Activation):
     per row, with ``s = softmax(Z)``: one expression, no loop over the batch.
     """
 
-    def _check(self, Z):
-        return _check_classes(super()._check(Z), "forward")
-
-    def _check_pair(self, Z, dY):
-        Z, dY = super()._check_pair(Z, dY)
-        return _check_classes(Z, "backward"), dY
+    needs_classes = True
 
     def forward(self, Z):
         Z = self._check(Z)
@@ -169,29 +160,13 @@ class SoftMax(Activation):
         return np.maximum(s, np.finfo(s.dtype).tiny)
 
     def backward(self, Z, dY):
-        Z, dY = self._check_pair(Z, dY)
+        Z, dY = self._check(Z, dY)
         s = self.forward(Z)
         return s * (dY - np.sum(dY * s, axis=-1, keepdims=True))
 
 
-def _check_classes(Z, method):
-    if Z.ndim == 0 or Z.shape[-1] == 0:
-        raise ValueError(
-            f"SoftMax.{method}: Z needs at least one class on its last axis; got shape {Z.shape}"
-        )
-    return Z
-
-
-ACTIVATIONS = {
-    "linear": Linear,
-    "sigmoid": Sigmoid,
-    "tanh": TanH,
-    "arctan": ArcTan,
-    "relu": ReLU,
-    "leaky_relu": LeakyReLU,
-    "elu": ELU,
-    "softmax": SoftMax,
-}
+ACTIVATIONS = {"linear": Linear, "sigmoid": Sigmoid, "tanh": TanH, "arctan": ArcTan, "relu": ReLU,
+               "leaky_relu": LeakyReLU, "elu": ELU, "softmax": SoftMax}
 
 
 def initialize_activation(name):

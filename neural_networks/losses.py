@@ -11,7 +11,8 @@ from .checks import check_array, check_same_shape, lookup
 
 
 class Loss:
-    """Base class. Calling a loss is the same as calling ``forward``."""
+    """Base class. Calling a loss is the same as calling ``forward``; ``name``
+    is the loss's short name ("cross_entropy", "l2")."""
 
     def __init__(self, name):
         self.name = name
@@ -28,12 +29,14 @@ class Loss:
         raise NotImplementedError
 
     def _check(self, Y, Y_hat, method):
+        """The guard: targets and predictions, real arrays of one shape with at
+        least one example (0/1 integer targets take the predictions' dtype)."""
         where = f"{type(self).__name__}.{method}"
         integer_targets = isinstance(Y, np.ndarray) and Y.dtype.kind in "biu"
         Y = check_array(Y, "Y", where)
         Y_hat = check_array(Y_hat, "Y_hat", where)
         if integer_targets:
-            Y = Y.astype(Y_hat.dtype)  # 0/1 targets take the predictions' precision
+            Y = Y.astype(Y_hat.dtype)
         check_same_shape(Y, Y_hat, "Y", "Y_hat", where)
         if Y.ndim == 0 or Y.shape[0] == 0:
             raise ValueError(f"{where}: Y must hold at least one example; got shape {Y.shape}")
@@ -44,16 +47,14 @@ class Loss:
 
 
 class CrossEntropy(Loss):
-    """Cross-entropy between one-hot targets and predicted probabilities.
-
+    """Cross-entropy between one-hot targets and predicted probabilities:
     ``L = -(1/m) * sum(Y * log(Y_hat))`` with ``m`` the batch size.
 
     Shape: ``Y`` and ``Y_hat`` are ``(batch, classes)``; each row of ``Y_hat``
-    holds probabilities (the output of a softmax).
-
-    Probabilities are raised to at least ``tiny`` (the smallest normal number
-    of their dtype) before the log and in the division of ``backward``, so a
-    probability that underflowed to 0 gives a large finite loss, not inf.
+    holds probabilities (the output of a softmax). Probabilities are raised to
+    at least ``tiny`` (the smallest normal number of their dtype) before the
+    log and the division, so one that underflowed to 0 gives a large finite
+    loss, not inf.
     """
 
     def __init__(self, name="cross_entropy"):
@@ -86,13 +87,13 @@ class L2(Loss):
     def forward(self, Y, Y_hat):
         Y, Y_hat = self._check(Y, Y_hat, "forward")
         m = Y.shape[0]
-        diff = Y - Y_hat
-        return float(np.sum(diff * diff) / (2 * m))
+        return float(np.sum((Y - Y_hat) ** 2) / (2 * m))
 
     def backward(self, Y, Y_hat):
         """``dL/dY_hat = (Y_hat - Y) / m``."""
         Y, Y_hat = self._check(Y, Y_hat, "backward")
-        return (Y_hat - Y) / Y.shape[0]
+        m = Y.shape[0]
+        return (Y_hat - Y) / m
 
 
 LOSSES = {"cross_entropy": CrossEntropy, "l2": L2}

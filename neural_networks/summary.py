@@ -1,9 +1,5 @@
-"""``NeuralNetwork.summary``: a table of the layers and their parameter counts.
-
-The handout asks for the number of trainable parameters; the table lists each
-layer with the shape of its output and how many numbers it learns, then the
-total. The scripts print it before the first epoch.
-"""
+"""``NeuralNetwork.summary``: each layer's output shape and number of trainable
+parameters, and the total (the scripts print it before the first epoch)."""
 
 from .checks import describe
 
@@ -24,35 +20,28 @@ def summary_table(model, input_shape=None):
         name = type(layer).__name__
         if layer.activation is not None:
             name += f" ({type(layer.activation).__name__})"
-        rows.append((f"{i}  {name}", "(batch, " + ", ".join(str(n) for n in shape) + ")", f"{count:,}"))
-    width = max(len(row[0]) for row in rows + [("Total trainable parameters",)])
-    header = f"{'Layer':<{width}}  {'Output shape':<20}  {'Parameters':>12}"
-    rule = "-" * len(header)
-    lines = [header, rule]
-    lines += [f"{a:<{width}}  {b:<20}  {c:>12}" for a, b, c in rows]
-    lines += [rule, f"{'Total trainable parameters':<{width}}  {'':<20}  {f'{total:,}':>12}"]
-    return "\n".join(lines)
+        rows.append((f"{i}  {name}", "(batch, " + ", ".join(map(str, shape)) + ")", f"{count:,}"))
+    rows.append(("Total trainable parameters", "", f"{total:,}"))
+    width = max(len(row[0]) for row in rows)
+    lines = [f"{a:<{width}}  {b:<20}  {c:>12}" for a, b, c in [("Layer", "Output shape", "Parameters")] + rows]
+    rule = "-" * len(lines[0])
+    return "\n".join([lines[0], rule, *lines[1:-1], rule, lines[-1]])
 
 
 def _input_shape(model, input_shape):
-    """The shape of one example: ``input_shape`` checked, or what the first
-    layer has seen."""
-    where = "NeuralNetwork.summary"
+    """One example's shape: ``input_shape`` checked, or what the first layer saw."""
     if input_shape is not None:
         if (not isinstance(input_shape, (tuple, list)) or not input_shape
                 or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in input_shape)):
             raise ValueError(
-                f"{where}: input_shape must be the shape of one example, a tuple of positive "
-                f"ints such as (784,) or (28, 28, 1); got {describe(input_shape)}"
+                f"NeuralNetwork.summary: input_shape must be the shape of one example, a tuple of "
+                f"positive ints such as (784,) or (28, 28, 1); got {describe(input_shape)}"
             )
         return tuple(input_shape)
     first = model.layers[0]
-    X = first.cache.get("X")
-    if X is not None:
-        return X.shape[1:]
+    if first.cache.get("X") is not None:
+        return first.cache["X"].shape[1:]
     if first.input_ndim == 2 and first.n_in is not None:
         return (first.n_in,)
-    raise ValueError(
-        f"{where}: the input shape is not known yet; pass input_shape (one example's shape) "
-        f"or run forward on a batch first"
-    )
+    raise ValueError("NeuralNetwork.summary: the input shape is not known yet; pass input_shape "
+                     "(one example's shape) or run forward on a batch first")

@@ -323,7 +323,7 @@ BAD_INPUTS = [
     P(lambda: SGD(lr=-0.1), ValueError, r"SGD: lr must be > 0", id="optimizers-sgd-lr-negative"),
     P(lambda: SGD(lr=0), ValueError, r"SGD: lr must be > 0", id="optimizers-sgd-lr-zero"),
     P(lambda: SGD(lr="0.1"), TypeError, r"SGD: lr must be a number", id="optimizers-sgd-lr-string"),
-    P(lambda: SGD(0.1, momentum=1.5), ValueError, r"SGD: momentum must be <= 1",
+    P(lambda: SGD(0.1, momentum=1.5), ValueError, r"SGD: momentum must be < 1; got 1.5",
       id="optimizers-sgd-momentum-1.5"),
     P(lambda: SGD(0.1, momentum=1.0), ValueError, r"SGD: momentum must be < 1",
       id="optimizers-sgd-momentum-1"),
