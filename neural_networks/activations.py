@@ -1,11 +1,7 @@
-"""Activation functions: element-wise non-linearities and the softmax.
-
-Each activation has a ``forward(Z)`` that maps pre-activations to activations
-and a ``backward(Z, dY)`` that maps the upstream gradient ``dY = dL/dY`` to
-``dL/dZ``. Both accept any shape (``(batch, features)`` for dense layers,
-``(batch, rows, cols, channels)`` for convolutions) and never modify their inputs.
-All of them stay finite and warning-free for inputs of any magnitude.
-"""
+"""Activation functions: ``forward(Z)`` maps pre-activations to activations,
+``backward(Z, dY)`` the upstream gradient ``dY = dL/dY`` to ``dL/dZ``. Both take
+any shape (``(batch, features)``, ``(batch, rows, cols, channels)``), never modify
+their inputs, and stay finite and warning-free for inputs of any magnitude."""
 
 import numpy as np
 
@@ -14,6 +10,8 @@ from .checks import check_array, check_same_shape, lookup
 
 class Activation:
     """Base class. Calling an activation is the same as calling ``forward``."""
+
+    needs_classes = False  # SoftMax: the last axis holds the classes
 
     def __call__(self, Z):
         return self.forward(Z)
@@ -25,8 +23,6 @@ class Activation:
     def backward(self, Z, dY):
         """Return ``dL/dZ`` given the pre-activation ``Z`` and ``dY = dL/dY``."""
         raise NotImplementedError
-
-    needs_classes = False  # SoftMax: the last axis holds the classes
 
     def _check(self, Z, *dY):
         """The guard: ``forward`` checks ``Z``, ``backward`` ``Z`` and ``dY`` (one shape)."""
@@ -90,8 +86,7 @@ class ArcTan(Activation):
 
     def backward(self, Z, dY):
         Z, dY = self._check(Z, dY)
-        # For |z| > 1e154, z**2 overflows to inf and 1 / (1 + inf) = 0, which is
-        # the correctly rounded value: the overflow is expected, not an error.
+        # For |z| > 1e154, z**2 overflows to inf and gives 0, the correct value.
         with np.errstate(over="ignore"):
             return dY / (1 + Z * Z)
 
@@ -104,8 +99,7 @@ class ReLU(Activation):
 
     def backward(self, Z, dY):
         Z, dY = self._check(Z, dY)
-        # dY times the 0/1 mask, made numbers of dY's type first: several times
-        # faster than np.where, and faster than multiplying by the booleans.
+        # A 0/1 mask of dY's dtype: several times faster than np.where or booleans.
         return dY * (Z >= 0).astype(dY.dtype)
 
 

@@ -1,8 +1,6 @@
-"""The argument checks of the whole package, as plain functions.
-
-Each raises ``ValueError`` or ``TypeError`` whose message names where the
-check ran, the argument, what was expected and what was received.
-"""
+"""The argument checks of the whole package, as plain functions. Each raises
+``ValueError`` or ``TypeError`` whose message names where the check ran, the
+argument, what was expected and what was received."""
 
 import numbers
 
@@ -61,8 +59,8 @@ def check_pair(value, name, where):
 
 
 def check_array(x, name, where, ndim=None):
-    """A real-valued ndarray (of rank ``ndim`` if given): integer and boolean
-    arrays come back as float64, floating ones as they are (never copied)."""
+    """A real ndarray (of rank ``ndim`` if given); integer and boolean arrays come
+    back as float64, floating ones as they are."""
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{where}: {name} must be a numpy array; got {describe(x)}")
     if x.dtype.kind in "biu":
@@ -83,10 +81,8 @@ def check_same_shape(a, b, name_a, name_b, where):
 
 
 def check_applicable(arguments, accepted, where, target, nothing="no arguments"):
-    """The ``arguments`` whose value is not None, once each is one that ``target``
-    takes (its names in ``accepted``). The factories' shared rule: None keeps
-    the default, and a value for an argument that does not apply is an error,
-    never silently dropped."""
+    """The ``arguments`` that are not None, each one that ``target`` takes (its names
+    in ``accepted``): a value for an argument that does not apply is an error."""
     given = {key: value for key, value in arguments.items() if value is not None}
     for key, value in given.items():
         if key not in accepted:
@@ -106,12 +102,11 @@ def check_bool(value, name, where):
 
 
 def check_layer_args(layer_args, layer_type):
-    """A copy of ``layer_args``: a non-empty list of dicts, each with a "name"
-    (a ``layer_type`` object in their place is an error of its own)."""
+    """A copy of ``layer_args``: a non-empty list of dicts (not ``layer_type``
+    objects), each with a "name"."""
     if not isinstance(layer_args, (list, tuple)) or not layer_args:
-        raise TypeError(
-            f"NeuralNetwork: layer_args must be a non-empty list of dicts; got {describe(layer_args)}"
-        )
+        raise TypeError(f"NeuralNetwork: layer_args must be a non-empty list of dicts; "
+                        f"got {describe(layer_args)}")
     for i, args in enumerate(layer_args):
         if isinstance(args, layer_type):
             raise TypeError(f"NeuralNetwork: layer_args[{i}] must be a dict of initialize_layer "
@@ -126,22 +121,19 @@ def check_layer_args(layer_args, layer_type):
 def check_output_activation(loss, layer_args, softmax_type):
     """Cross-entropy compares probabilities: an output layer with an activation
     must end in a softmax (the name or a ``softmax_type`` object)."""
-    i = len(layer_args) - 1
-    args = layer_args[i]
+    i, args = len(layer_args) - 1, layer_args[-1]
     if loss.name != "cross_entropy" or str(args["name"]).lower() not in ("fully_connected", "conv2d"):
         return
     activation = args.get("activation")
     if not (isinstance(activation, softmax_type) or str(activation).lower() == "softmax"):
         shown = "None (linear)" if activation is None else repr(activation)
-        raise ValueError(
-            f"NeuralNetwork: the cross_entropy loss needs probabilities, but the output layer "
-            f"layer_args[{i}] ({args['name']}) has activation {shown}; give it activation "
-            f"'softmax', or use the 'l2' loss"
-        )
+        raise ValueError(f"NeuralNetwork: the cross_entropy loss needs probabilities, but the output "
+                         f"layer layer_args[{i}] ({args['name']}) has activation {shown}; give it "
+                         f"activation 'softmax', or use the 'l2' loss")
 
 
 def check_optimizer_args(optimizer_args):
-    """``optimizer_args`` as a dict with "name" and "lr"."""
+    """``optimizer_args``, a dict with "name" and "lr"."""
     if not isinstance(optimizer_args, dict):
         raise TypeError(f"NeuralNetwork: optimizer_args must be a dict; got {describe(optimizer_args)}")
     for key in ("name", "lr"):

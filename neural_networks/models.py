@@ -1,10 +1,6 @@
-"""The model: a chain of layers trained by mini-batch gradient descent.
-
-``forward`` runs the layers in order, ``backward`` computes the loss and runs
-their backward passes in reverse (the chain rule), ``update`` lets the
-optimizer step every parameter. The epoch loop is in ``training.py``, saving
-and loading in ``checkpoints.py``, the predictions files in ``predictions.py``.
-"""
+"""The model: a chain of layers trained by mini-batch gradient descent. The
+epoch loop is in ``training.py``, saving and loading in ``checkpoints.py``, the
+predictions files in ``predictions.py``."""
 
 import numpy as np
 
@@ -22,31 +18,20 @@ from .training import TrainingDiverged  # noqa: F401  (raised by train)
 class NeuralNetwork:
     """A feed-forward network.
 
-    Parameters
-    ----------
-    loss : str or Loss
-        "cross_entropy" or "l2".
-    layer_args : list of dict
-        One dict of ``initialize_layer`` arguments per layer, each with a
-        "name". The last one is the output layer; its ``n_out`` may be None
-        and is then taken from ``dataset.out_dim`` on the first ``train``.
-    optimizer_args : dict or Optimizer
-        Arguments of ``initialize_optimizer`` (at least "name" and "lr").
-    logger : logs.Logger, optional
-        Receives one record per finished epoch and holds the run's folder.
-    seed : int, optional
-        Seeds the initial weights, the dropout masks and the order of the
-        training examples: the same seed gives bit-identical runs.
+    ``loss`` is "cross_entropy" or "l2" (or a Loss). ``layer_args`` holds one
+    dict of ``initialize_layer`` arguments per layer, each with a "name"; the
+    last is the output layer, whose ``n_out`` may be None and is then taken
+    from ``dataset.out_dim`` on the first ``train``. ``optimizer_args`` holds
+    the arguments of ``initialize_optimizer`` (at least "name" and "lr"; or an
+    Optimizer). ``logger`` (a ``logs.Logger``) receives one record per
+    finished epoch and holds the run's folder. ``seed`` fixes the initial
+    weights, the dropout masks and the order of the training examples.
 
     ``train`` runs the layers in training mode (BatchNorm uses the batch's
     statistics, Dropout drops units); everything else runs in test mode.
-
-    Attributes
-    ----------
-    history : dict
-        ``{"loss": {"train": [...], "validate": [...]}, "error": {...}}``,
-        one entry per finished epoch, and ``"baseline"``: the same numbers
-        (one float each) for the untrained network, epoch 0.
+    ``history`` holds ``{"loss": {"train": [...], "validate": [...]}, "error":
+    {...}}``, one entry per finished epoch, and under ``"baseline"`` the same
+    numbers (one float each) for the untrained network.
     """
 
     def __init__(self, loss, layer_args, optimizer_args, logger=None, seed=None):
@@ -81,17 +66,19 @@ class NeuralNetwork:
             out_dim = check_int(out_dim, "out_dim", "NeuralNetwork.build")
         if self.built:
             return
+        layers = []
         for i, args in enumerate(self.layer_args):
             kwargs = {key: value for key, value in args.items() if key != "name"}
             if i == len(self.layer_args) - 1 and kwargs.get("n_out") is None and out_dim is not None:
                 kwargs["n_out"] = out_dim
             try:
-                self.layers.append(initialize_layer(args["name"], seed=self.layer_rngs[i], **kwargs))
+                layers.append(initialize_layer(args["name"], seed=self.layer_rngs[i], **kwargs))
             except TypeError as error:
                 if "unexpected keyword" not in str(error):
                     raise
                 raise TypeError(f"NeuralNetwork: layer_args[{i}]: {error}") from None
-        self.layers[0].input_gradient = False  # dL/dX of the data is never needed
+        layers[0].input_gradient = False  # dL/dX of the data is never needed
+        self.layers = layers
 
     @property
     def built(self):
@@ -153,9 +140,7 @@ class NeuralNetwork:
 
     def summary(self, input_shape=None):
         """Print and return a table of every layer's output shape and number of
-        trainable parameters, with the total. ``input_shape`` is one example's
-        shape, e.g. ``(784,)`` or ``(28, 28, 1)``; by default the first layer's
-        last input. Parameters exist after the first forward (or ``train``)."""
+        trainable parameters (see :func:`summary.summary_table`)."""
         check_ready(self, "summary")
         table = summary_table(self, input_shape)
         print(table)
@@ -177,14 +162,10 @@ class NeuralNetwork:
         return total_loss / data.n_samples, total_error / data.n_samples
 
     def test(self, dataset, save_predictions=False, predictions_path=None):
-        """Evaluate on ``dataset.test`` batch by batch.
-
-        Returns a dict with per-batch lists under "loss" and "error" (and
-        "prediction", the outputs, when ``save_predictions``) and prints
-        ``Test Loss: <x> Test Accuracy: <y>`` (see :func:`predictions.test_line`).
-        ``save_predictions`` also writes ``predictions.csv`` to
-        ``predictions_path`` or else into the logger's run folder, if any.
-        """
+        """Evaluate on ``dataset.test``: a dict of per-batch lists under "loss" and
+        "error" (and the outputs under "prediction" when ``save_predictions``),
+        and print ``Test Loss: <x> Test Accuracy: <y>``. ``save_predictions``
+        also writes ``predictions.csv`` to ``predictions_path`` or the run folder."""
         data = check_split(dataset, "test", "NeuralNetwork.test")
         log = {"loss": [], "error": []}
         outputs, sizes = [], []
@@ -215,23 +196,13 @@ class NeuralNetwork:
             predictions.write_kaggle(path, classes)
         return classes
 
-    def save_parameters(self, epoch):
-        """Save every parameter to ``parameters_epoch<epoch>.npz`` in the run folder;
-        return the ``{"W0": array, ...}`` dict (also when there is no folder)."""
-        return checkpoints.save_parameters(self, epoch)
-
-    def state_dict(self, dataset=None):
-        """Everything needed to resume, as arrays under stable names."""
-        return checkpoints.state_dict(self, dataset)
-
-    def save(self, path, dataset=None):
-        """Write :meth:`state_dict` to ``path`` (a ``.npz``) atomically."""
-        return checkpoints.save(self, path, dataset)
-
-    def load(self, path, dataset=None):
-        """Restore the model (and, with ``dataset``, the data order) from ``path``;
-        a checkpoint that does not fit raises ``ValueError`` and changes nothing."""
-        return checkpoints.load(self, path, dataset)
+    # Saving and loading (see checkpoints.py): save_parameters(epoch) returns
+    # {"W0": array, ...} and writes it to the run folder; state_dict(dataset=None),
+    # save(path, dataset=None) and load(path, dataset=None) hold all that resuming needs.
+    save_parameters = checkpoints.save_parameters
+    state_dict = checkpoints.state_dict
+    save = checkpoints.save
+    load = checkpoints.load
 
     def __repr__(self):
         lines = [f"NeuralNetwork(loss={self.loss!r}, optimizer={self.optimizer!r}, seed={self.seed})"]

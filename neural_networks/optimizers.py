@@ -1,13 +1,9 @@
-"""Optimizers: turn a gradient into a parameter step.
-
-``update(param_name, param, param_grad, epoch)`` returns ``delta`` and the
-caller (``NeuralNetwork.update``) applies ``param -= delta``. Per-parameter
-state (velocities, moment estimates) is kept in ``self.state`` under the
-caller's stable names, such as ``"W0"`` or ``"b1"`` (parameter name plus layer
-index), and is saved and restored with ``state_dict``/``load_state_dict``.
-
-Optimizers: ``SGD`` (momentum), ``RMSProp``, ``Adam`` and ``AdamW``, built by
-name with :func:`initialize_optimizer`.
+"""Optimizers: ``SGD`` (momentum), ``RMSProp``, ``Adam`` and ``AdamW``, built by
+name with :func:`initialize_optimizer`. ``update(param_name, param, param_grad,
+epoch)`` returns ``delta`` and the caller (``NeuralNetwork.update``) applies
+``param -= delta``. The state per parameter (velocities, moments) is kept under
+the caller's stable names, such as "W0" or "b1" (parameter name plus layer
+index), and saved and restored with ``state_dict``/``load_state_dict``.
 """
 
 import numpy as np
@@ -17,13 +13,9 @@ from .schedulers import SCHEDULERS, Scheduler
 
 
 class Optimizer:
-    """Base class: learning-rate schedule, gradient clipping and state.
-
-    ``lr_scheduler`` is a schedule's name (see :func:`initialize_optimizer`,
-    which also says what ``lr_decay``, ``stage_length``, ``staircase`` do)
-    or a ready schedule object. ``options`` names a subclass's own
-    hyperparameters and ``state_keys`` the arrays it keeps per parameter.
-    """
+    """Base class: learning-rate schedule, gradient clipping and state. The
+    arguments are :func:`initialize_optimizer`'s; ``options`` names a subclass's
+    own hyperparameters and ``state_keys`` the arrays it keeps per parameter."""
 
     options = ()
     state_keys = ()
@@ -40,12 +32,9 @@ class Optimizer:
 
     def update(self, param_name, param, param_grad, epoch):
         """Return the step ``delta`` for ``param``; the caller does ``param -= delta``.
-
-        ``param_name`` is a stable name such as "W0" (state is kept per name);
-        ``param`` (not modified) and ``param_grad = dL/dparam`` have one shape;
-        ``epoch`` counts the finished epochs and sets the rate through the schedule.
-        A gradient whose norm exceeds ``clip_norm`` is rescaled to that norm.
-        """
+        ``param_name`` is a stable name such as "W0" (state is kept per name),
+        ``param_grad = dL/dparam`` (the shape of ``param``, which is not
+        modified), and ``epoch`` (finished epochs) sets the rate."""
         where = f"{type(self).__name__}.update"
         if not isinstance(param_name, str) or not param_name:
             raise TypeError(f"{where}: param_name must be a non-empty string; got {describe(param_name)}")
@@ -112,16 +101,13 @@ def _fraction(value, name, where):
 
 class SGD(Optimizer):
     """Stochastic gradient descent with (heavy-ball) momentum:
-    ``delta = momentum * previous_delta + lr * grad`` (plain ``lr * grad`` at
-    ``momentum = 0``). State per parameter: ``velocity``, the previous delta.
-    """
+    ``delta = momentum * previous_delta + lr * grad``. State: ``velocity``."""
 
     options = ("momentum",)
     state_keys = ("velocity",)
 
-    def __init__(self, lr, lr_scheduler="constant", momentum=0.0, clip_norm=None,
-                 lr_decay=None, stage_length=None, staircase=None):
-        super().__init__(lr, lr_scheduler, clip_norm, lr_decay, stage_length, staircase)
+    def __init__(self, lr, lr_scheduler="constant", momentum=0.0, clip_norm=None, **schedule):
+        super().__init__(lr, lr_scheduler, clip_norm, **schedule)
         self.momentum = _fraction(momentum, "momentum", "SGD")
 
     def _delta(self, state, param, grad, lr):
@@ -133,21 +119,16 @@ class SGD(Optimizer):
 
 class RMSProp(Optimizer):
     """RMSProp (Tieleman & Hinton, lecture 6.5, 2012): a running mean of the
-    squared gradient scales each entry's step::
-
-        mean_square = rho * mean_square + (1 - rho) * grad**2
-        delta = lr * grad / (sqrt(mean_square) + epsilon)
-
-    ``mean_square`` starts at zeros and is not bias-corrected; no momentum.
-    State per parameter: ``mean_square``.
-    """
+    squared gradient scales each entry's step, ``mean_square = rho * mean_square
+    + (1 - rho) * grad**2`` (from zeros, not bias-corrected) and
+    ``delta = lr * grad / (sqrt(mean_square) + epsilon)``. State: ``mean_square``."""
 
     options = ("rho", "epsilon")
     state_keys = ("mean_square",)
 
-    def __init__(self, lr=0.001, lr_scheduler="constant", rho=0.9, epsilon=1e-8,
-                 clip_norm=None, lr_decay=None, stage_length=None, staircase=None):
-        super().__init__(lr, lr_scheduler, clip_norm, lr_decay, stage_length, staircase)
+    def __init__(self, lr=0.001, lr_scheduler="constant", rho=0.9, epsilon=1e-8, clip_norm=None,
+                 **schedule):
+        super().__init__(lr, lr_scheduler, clip_norm, **schedule)
         self.rho = _fraction(rho, "rho", "RMSProp")
         self.epsilon = check_number(epsilon, "epsilon", "RMSProp", minimum=0, strict=True)
 
@@ -157,24 +138,18 @@ class RMSProp(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba 2015, Algorithm 1)::
-
-        m = beta1 * m + (1 - beta1) * grad
-        v = beta2 * v + (1 - beta2) * grad**2
-        delta = lr * m_hat / (sqrt(v_hat) + epsilon)
-
-    with ``m_hat = m / (1 - beta1**t)``, ``v_hat = v / (1 - beta2**t)`` and
-    ``t`` the number of updates of that parameter. State per parameter:
-    ``m``, ``v`` and ``t``.
-    """
+    """Adam (Kingma & Ba 2015, Algorithm 1): ``m = beta1 * m + (1 - beta1) * grad``,
+    ``v = beta2 * v + (1 - beta2) * grad**2`` and ``delta = lr * m_hat /
+    (sqrt(v_hat) + epsilon)`` with ``m_hat = m / (1 - beta1**t)``,
+    ``v_hat = v / (1 - beta2**t)``, ``t`` the parameter's update count.
+    State: ``m``, ``v``, ``t``."""
 
     options = ("beta1", "beta2", "epsilon")
     state_keys = ("m", "v", "t")
 
-    def __init__(self, lr=0.001, lr_scheduler="constant", beta1=0.9, beta2=0.999,
-                 epsilon=1e-8, clip_norm=None, lr_decay=None, stage_length=None,
-                 staircase=None):
-        super().__init__(lr, lr_scheduler, clip_norm, lr_decay, stage_length, staircase)
+    def __init__(self, lr=0.001, lr_scheduler="constant", beta1=0.9, beta2=0.999, epsilon=1e-8,
+                 clip_norm=None, **schedule):
+        super().__init__(lr, lr_scheduler, clip_norm, **schedule)
         where = type(self).__name__
         self.beta1 = _fraction(beta1, "beta1", where)
         self.beta2 = _fraction(beta2, "beta2", where)
@@ -190,25 +165,17 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (Loshchilov & Hutter, ICLR 2019,
-    Algorithm 2, in the form of PyTorch's ``AdamW``)::
-
-        delta = lr * (m_hat / (sqrt(v_hat) + epsilon) + weight_decay * param)
-
-    with Adam's ``m_hat`` and ``v_hat`` computed from the gradient alone.
-    Unlike an L2 term in the loss, the decay never enters ``m`` and ``v`` and
-    is not divided by ``sqrt(v_hat)``: every entry (biases too) shrinks by the
-    fraction ``lr * weight_decay`` per update. Clipping applies to the
-    gradient only; ``weight_decay=0`` is Adam.
-    """
+    """Adam with decoupled weight decay (Loshchilov & Hutter 2019, Algorithm 2,
+    as PyTorch's ``AdamW``): ``delta = lr * (m_hat / (sqrt(v_hat) + epsilon) +
+    weight_decay * param)`` with Adam's ``m_hat``, ``v_hat`` of the (clipped)
+    gradient alone. Unlike an L2 term in the loss, the decay is not divided by
+    ``sqrt(v_hat)``: every entry, biases too, shrinks by ``lr * weight_decay``."""
 
     options = Adam.options + ("weight_decay",)
 
-    def __init__(self, lr=0.001, lr_scheduler="constant", beta1=0.9, beta2=0.999,
-                 epsilon=1e-8, weight_decay=0.01, clip_norm=None, lr_decay=None,
-                 stage_length=None, staircase=None):
-        super().__init__(lr, lr_scheduler, beta1, beta2, epsilon, clip_norm, lr_decay,
-                         stage_length, staircase)
+    def __init__(self, lr=0.001, lr_scheduler="constant", beta1=0.9, beta2=0.999, epsilon=1e-8,
+                 weight_decay=0.01, clip_norm=None, **schedule):
+        super().__init__(lr, lr_scheduler, beta1, beta2, epsilon, clip_norm, **schedule)
         self.weight_decay = check_number(weight_decay, "weight_decay", "AdamW", minimum=0)
         # lr never exceeds its starting value, so this keeps 1 - lr * weight_decay > 0.
         if self.lr * self.weight_decay >= 1:
@@ -223,10 +190,9 @@ OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSProp, "adam": Adam, "adamw": AdamW}
 
 
 def _schedule(where, lr, lr_scheduler, **given):
-    """The schedule named ``lr_scheduler`` (None means "constant") built from
-    the schedule arguments ``given`` (the optimizer's names; None means not
-    given), or ``lr_scheduler`` itself when it is a schedule object, which
-    takes no arguments here."""
+    """The schedule named ``lr_scheduler`` (None: "constant") with the arguments
+    ``given`` in the optimizer's names (None: not given), or ``lr_scheduler``
+    itself if it is a schedule object (then nothing may be given)."""
     given = {key: value for key, value in given.items() if value is not None}
     if isinstance(lr_scheduler, Scheduler):
         for key, value in given.items():
@@ -250,10 +216,9 @@ def initialize_optimizer(name, lr, lr_scheduler="constant", momentum=None, clip_
     """Build an optimizer by name: "SGD", "RMSProp", "Adam" or "AdamW" (any case).
 
     ``lr`` (> 0) is the starting learning rate and ``lr_scheduler`` its
-    schedule: "constant" (the default; None means the same), "exponential",
-    "step" or "cosine" (see :func:`~neural_networks.schedulers.initialize_scheduler`),
-    or a ready schedule object. ``clip_norm`` rescales a gradient whose norm
-    is larger (every optimizer).
+    schedule: "constant" (the default, also None), "exponential", "step",
+    "cosine" (see :mod:`schedulers`) or a schedule object. ``clip_norm``
+    rescales a gradient whose norm is larger (every optimizer).
 
     * ``momentum``: SGD; ``rho``: RMSProp; ``beta1``, ``beta2``: Adam and
       AdamW; ``epsilon``: RMSProp, Adam, AdamW; ``weight_decay``: AdamW.

@@ -1,9 +1,6 @@
-"""Learning-rate schedules: small callables ``lr = schedule(epoch)``.
-
-``epoch`` counts finished epochs from 0 (the first epoch trains with
-``schedule(0)``). A schedule holds no state, so the same epoch always gives the
-same rate and a resumed run continues on the same curve.
-"""
+"""Learning-rate schedules: small callables ``lr = schedule(epoch)``, where
+``epoch`` counts finished epochs from 0. A schedule holds no state, so a
+resumed run continues on the same curve."""
 
 import math
 import numbers

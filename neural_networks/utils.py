@@ -1,9 +1,6 @@
-"""Small helpers shared by the whole package: the data helpers
-(:class:`AttrDict`, :func:`integers_to_one_hot`, :func:`center`, :func:`normalize`,
-:func:`standardize`), the one numerical gradient checker (:func:`check_gradients`),
-atomic file writes (a crash never leaves half a file behind) and the one
-restricted unpickler (:func:`load_pickle`).
-"""
+"""Helpers: data (``AttrDict``, ``integers_to_one_hot``, ``center``, ``normalize``,
+``standardize``), the one numerical gradient checker (``check_gradients``),
+atomic file writes and the one restricted unpickler (``load_pickle``)."""
 
 import contextlib
 import numbers
@@ -17,12 +14,7 @@ from .checks import check_array, check_number, describe
 
 
 class AttrDict(dict):
-    """A dict whose keys can also be read and written as attributes.
-
-    >>> d = AttrDict(lr=0.1)
-    >>> d.lr
-    0.1
-    """
+    """A dict whose keys are also attributes: ``AttrDict(lr=0.1).lr == 0.1``."""
 
     def __getattr__(self, key):
         try:
@@ -76,11 +68,8 @@ def center(X, axis=0):
 
 
 def normalize(X, axis=0, max_val=None):
-    """Rescale to ``[0, 1]`` along ``axis`` (min-max). Returns a new array.
-
-    With ``max_val`` the data is shifted by its minimum and divided by ``max_val``
-    instead of by its range. A constant column maps to 0.
-    """
+    """Rescale to ``[0, 1]`` along ``axis`` (min-max; a constant column maps to 0).
+    With ``max_val``, divide by it instead of by the range. Returns a new array."""
     X = np.asarray(X, dtype=np.float64)
     shifted = X - X.min(axis=axis, keepdims=True)
     scale = shifted.max(axis=axis, keepdims=True) if max_val is None else max_val
@@ -89,11 +78,8 @@ def normalize(X, axis=0, max_val=None):
 
 
 def standardize(X, axis=0, mean=None, std=None):
-    """Zero mean and unit variance along ``axis``. Returns a new array.
-
-    Pass ``mean`` and ``std`` (for example those of a training split) to apply
-    given statistics instead of the data's own. A constant column maps to 0.
-    """
+    """Zero mean and unit variance along ``axis`` (a constant column maps to 0),
+    or the given ``mean`` and ``std`` (e.g. a training split's). Returns a new array."""
     X = np.asarray(X, dtype=np.float64)
     if mean is None:
         mean = X.mean(axis=axis, keepdims=True)
@@ -104,29 +90,13 @@ def standardize(X, axis=0, mean=None, std=None):
 
 
 def check_gradients(fn, grad, x, dLdf, h=1e-6):
-    """Compare an analytic gradient with central differences.
-
-    Parameters
-    ----------
-    fn : callable
-        ``fn(x)`` returns an array ``f`` (for example a layer's output given a
-        parameter value, see ``Layer.forward_with_param``).
-    grad : ndarray, same shape as ``x``
-        The analytic gradient of ``L = sum(dLdf * f(x))`` with respect to ``x``.
-    x : ndarray of float64
-        The point to check at. Each entry is nudged by ``+-h`` in place and put
-        back exactly as it was, even if ``fn`` raises.
-    dLdf : ndarray of the shape of ``fn(x)``, or a scalar
-        The upstream gradient that weights the outputs.
-    h : float
-        The finite-difference step.
-
-    Returns
-    -------
-    float
-        ``||numeric - grad|| / (||numeric|| + ||grad||)`` (0 when both are
-        zero): below about 1e-7 in float64 when ``grad`` is right.
-    """
+    """Compare an analytic gradient with central differences: ``grad`` (the shape
+    of ``x``) is the gradient of ``L = sum(dLdf * fn(x))`` with respect to ``x``
+    (``fn`` e.g. a layer's ``forward_with_param``; ``dLdf`` a scalar or the shape
+    of ``fn(x)``). Each entry of ``x`` (float64) is nudged by ``+-h`` in place
+    and put back exactly, even if ``fn`` raises. Returns the relative error
+    ``||numeric - grad|| / (||numeric|| + ||grad||)`` (0 when both are zero):
+    below about 1e-7 in float64 when ``grad`` is right."""
     x = check_array(x, "x", "check_gradients")
     if x.dtype != np.float64:
         raise TypeError(f"check_gradients: x must be float64 (finite differences are too coarse "
@@ -159,12 +129,9 @@ def check_gradients(fn, grad, x, dLdf, h=1e-6):
 
 @contextlib.contextmanager
 def atomic_open(path, mode="wb"):
-    """Open a temporary file next to ``path`` and move it into place on success.
-
-    Readers see either the old file or the complete new one, never a partial
-    write: the data is flushed to disk and then renamed over ``path`` (an atomic
-    operation on POSIX and Windows). If the block raises, ``path`` is untouched.
-    """
+    """Open a temporary file next to ``path``, flushed to disk and renamed over
+    ``path`` (atomic on POSIX and Windows) when the block ends: readers see the
+    old file or the complete new one. If the block raises, ``path`` is untouched."""
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_open: mode must be 'w' or 'wb'; got {mode!r}")
     path = os.fspath(path)
@@ -207,11 +174,8 @@ class _RestrictedUnpickler(pickle.Unpickler):
 
 def load_pickle(file, allowed, **kwargs):
     """Unpickle the open binary ``file``, building only plain containers, numbers,
-    strings and the globals in ``allowed`` (``(module, name)`` pairs).
-
-    A pickle can run any code while it loads; refusing every other global
-    means a file from elsewhere cannot. ``kwargs`` go to ``pickle.Unpickler``
-    (e.g. ``encoding="bytes"`` for Python 2 pickles). Raises
-    ``pickle.UnpicklingError`` naming a refused global.
-    """
+    strings and the globals in ``allowed`` (``(module, name)`` pairs): a pickle
+    can run any code while it loads, so every other global is refused with a
+    ``pickle.UnpicklingError`` naming it. ``kwargs`` go to ``pickle.Unpickler``
+    (e.g. ``encoding="bytes"`` for Python 2 pickles)."""
     return _RestrictedUnpickler(file, allowed, **kwargs).load()

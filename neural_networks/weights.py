@@ -1,19 +1,10 @@
-"""Weight initializers.
-
-``initialize_weights(name, activation, mode)`` returns ``init(shape, rng=None)``
-that draws an array of that shape: ``(n_in, n_out)`` for dense weights,
-``(kernel_rows, kernel_cols, in_channels, out_channels)`` for convolution
-kernels. ``rng`` is a ``numpy.random.Generator`` (or a seed); the model passes
-its own so that a seed reproduces every weight.
-
-Fans: ``fan_in = n_in`` and ``fan_out = n_out`` for a dense matrix;
-``fan_in = kernel_rows * kernel_cols * in_channels`` and
-``fan_out = kernel_rows * kernel_cols * out_channels`` for a kernel.
+"""Weight initializers for dense ``(n_in, n_out)`` and kernel
+``(kernel_rows, kernel_cols, in_channels, out_channels)`` shapes. Fans: ``n_in``
+and ``n_out``, or ``kernel_rows * kernel_cols`` times the in and out channels.
 Standard deviations (Glorot & Bengio 2010; He et al. 2015): Xavier
-``gain * sqrt(2 / (fan_in + fan_out))``, He ``gain / sqrt(fan)`` with the fan
-chosen by ``mode``; a uniform draw of standard deviation ``std`` uses the bound
-``sqrt(3) * std``. Gains: 1 for linear, sigmoid and softmax, 5/3 for tanh,
-sqrt(2) for relu.
+``gain * sqrt(2 / (fan_in + fan_out))``, He ``gain / sqrt(fan)``; a uniform
+draw of standard deviation ``std`` has the bound ``sqrt(3) * std``. Gains: 1 for
+linear, sigmoid and softmax, 5/3 for tanh, sqrt(2) for relu.
 """
 
 import numpy as np
@@ -85,22 +76,15 @@ _FIXED = {
 
 
 def initialize_weights(name, activation=None, mode="fan_in", value=0.01):
-    """Return ``init(shape, rng=None)`` drawing weights by the named scheme.
-
-    Parameters
-    ----------
-    name : str
-        "zeros", "ones", "constant" (every entry ``value``), "identity" (the
-        identity matrix, or for a kernel the centered Dirac kernel), "uniform"
-        (``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``), "normal" (``N(0, 1/fan_in)``),
-        "sparse" (15 ``N(0, 1)`` inputs per unit, the rest zero),
-        "he_uniform", "he_normal", "xavier_uniform", "xavier_normal".
-    activation : str, optional
-        The activation that follows, which sets the gain (see ``GAINS``).
-    mode : {"fan_in", "fan_out"}
-        The fan used by the He initializers.
-    value : float
-        The fill value of "constant".
+    """Return ``init(shape, rng=None)`` drawing weights by the named scheme (``rng``
+    a ``numpy.random.Generator`` or a seed; the model passes its own):
+    "zeros", "ones", "constant" (every entry ``value``), "identity" (the
+    identity matrix, or for a kernel the centered Dirac kernel), "uniform"
+    (``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``), "normal" (``N(0, 1/fan_in)``),
+    "sparse" (15 ``N(0, 1)`` inputs per unit, the rest zero), "he_uniform",
+    "he_normal", "xavier_uniform", "xavier_normal". ``activation`` (the one
+    that follows) sets the gain (see ``GAINS``); ``mode`` ("fan_in" or
+    "fan_out") is the fan of the He initializers.
     """
     lookup({**_STD, **_FIXED}, name, "weight initializer")
     key = name.lower()
