@@ -311,10 +311,9 @@ def test_adamw_is_not_adam_with_l2_in_the_gradient():
 
 
 def test_adamw_with_zero_weight_decay_is_adam():
-    a, b = AdamW(0.01, weight_decay=0.0), Adam(0.01)
+    opt, ref = AdamW(0.01, weight_decay=0.0), RefAdam(0.01)
     for epoch, g in enumerate(grads(14, (4,), 5)):
-        np.testing.assert_allclose(a.update("W0", np.ones(4), g, epoch), b.update("W0", np.ones(4), g, epoch),
-                                   rtol=1e-13)
+        np.testing.assert_allclose(opt.update("W0", np.ones(4), g, epoch), ref.delta("W0", g), rtol=1e-13)
 
 
 # ---------------------------------------------------------------------------
@@ -479,25 +478,26 @@ def test_fresh_optimizer_differs_from_restored_one():
     assert a.update("W0", np.zeros(1), np.ones(1), 1)[0] != b.update("W0", np.zeros(1), np.ones(1), 1)[0]
 
 
-def test_load_state_dict_rejects_bad_keys():
-    with pytest.raises(ValueError, match="keys look like 'W0.velocity'"):
-        SGD(0.1, momentum=0.9).load_state_dict({"velocity": np.zeros(2)})
-
-
-def test_load_state_dict_rejects_another_optimizers_state():
+def _sgd_state():
     sgd = SGD(0.1, momentum=0.9)
     sgd.update("W0", np.zeros(2), np.ones(2), 0)
-    with pytest.raises(ValueError, match=r"Adam keeps \['m', 'v', 't'\] per parameter; got 'W0.velocity'"):
-        Adam(0.01).load_state_dict(sgd.state_dict())
-    with pytest.raises(ValueError, match=r"RMSProp keeps \['mean_square'\] per parameter"):
-        RMSProp(0.01).load_state_dict(sgd.state_dict())
+    return sgd.state_dict()
 
 
-def test_load_state_dict_rejects_incomplete_state():
-    with pytest.raises(ValueError, match=r"the state of 'W0' lacks \['v', 't'\]"):
-        AdamW(0.01).load_state_dict({"W0.m": np.zeros(2)})
-    with pytest.raises(TypeError, match=r"state must be a dict"):
-        Adam(0.01).load_state_dict([("W0.m", np.zeros(2))])
+@pytest.mark.parametrize("make, state, error, message", [
+    (lambda: SGD(0.1, momentum=0.9), lambda: {"velocity": np.zeros(2)}, ValueError,
+     r"SGD.load_state_dict: keys look like 'W0.velocity'; got 'velocity'"),
+    (lambda: Adam(0.01), _sgd_state, ValueError,
+     r"Adam.load_state_dict: Adam keeps \['m', 'v', 't'\] per parameter; got 'W0.velocity'"),
+    (lambda: RMSProp(0.01), _sgd_state, ValueError, r"RMSProp keeps \['mean_square'\] per parameter"),
+    (lambda: AdamW(0.01), lambda: {"W0.m": np.zeros(2)}, ValueError, r"the state of 'W0' lacks \['v', 't'\]"),
+    (lambda: Adam(0.01), lambda: [("W0.m", np.zeros(2))], TypeError, r"state must be a dict; got \[\("),
+])
+def test_load_state_dict_refuses_a_state_that_does_not_fit(make, state, error, message):
+    opt = make()
+    with pytest.raises(error, match=message):
+        opt.load_state_dict(state())
+    assert opt.state == {}
 
 
 # ---------------------------------------------------------------------------
@@ -678,20 +678,41 @@ def test_constructor_errors(build, exc, match):
         build()
 
 
+def _update_twice():
+    return [("W0", np.zeros(2), np.ones(2), 0), ("W0", np.zeros(3), np.ones(3), 1)]
+
+
+UPDATE_ERRORS = [  # (the update calls, exception, message after "<Optimizer>.update: ")
+    (lambda: [("W0", np.zeros((2, 3)), np.zeros((3, 2)), 0)], ValueError,
+     r"param_grad must have the shape of param \(2, 3\); got \(3, 2\)"),
+    (lambda: [(0, np.zeros(2), np.zeros(2), 0)], TypeError, "param_name must be a non-empty string; got 0"),
+    (lambda: [("W0", np.zeros(2), [0.0, 0.0], 0)], TypeError, "param_grad must be a numpy array"),
+    (lambda: [("W0", np.array(["a", "b"]), np.zeros(2), 0)], TypeError, "param must hold real numbers"),
+    (_update_twice, ValueError,
+     r"param 'W0' has shape \(3,\) but the optimizer's state for it has shape \(2,\)"),
+]
+
+
 @pytest.mark.parametrize("make", [lambda: SGD(0.1, momentum=0.9), lambda: Adam(0.01), lambda: RMSProp(0.01),
                                   lambda: AdamW(0.01)], ids=["sgd", "adam", "rmsprop", "adamw"])
-def test_update_errors(make):
+@pytest.mark.parametrize("calls, error, message", UPDATE_ERRORS)
+def test_update_refuses_bad_input(make, calls, error, message):
     opt = make()
-    with pytest.raises(ValueError, match=r"param_grad must have the shape of param \(2, 3\); got \(3, 2\)"):
-        opt.update("W0", np.zeros((2, 3)), np.zeros((3, 2)), 0)
-    with pytest.raises(TypeError, match="param_name must be a non-empty string"):
-        opt.update(0, np.zeros(2), np.zeros(2), 0)
-    with pytest.raises(TypeError, match="param_grad must be a numpy array"):
-        opt.update("W0", np.zeros(2), [0.0, 0.0], 0)
-    with pytest.raises(TypeError, match="param must hold real numbers"):
-        opt.update("W0", np.array(["a", "b"]), np.zeros(2), 0)
-    with pytest.raises(ValueError, match="epoch must be a number >= 0"):
-        opt.update("W0", np.zeros(2), np.zeros(2), -1)
-    opt.update("W0", np.zeros(2), np.ones(2), 0)
-    with pytest.raises(ValueError, match=r"param 'W0' has shape \(3,\) but the optimizer's state for it has shape \(2,\)"):
-        opt.update("W0", np.zeros(3), np.ones(3), 1)
+    *good, bad = calls()
+    for call in good:
+        opt.update(*call)
+    with pytest.raises(error, match=rf"{type(opt).__name__}\.update: {message}"):
+        opt.update(*bad)
+
+
+def test_update_refuses_a_negative_epoch():
+    with pytest.raises(ValueError, match=r"Constant: epoch must be a number >= 0; got -1 \(int\)"):
+        SGD(0.1).update("W0", np.zeros(2), np.zeros(2), -1)
+
+
+def test_repr_shows_the_hyperparameters_and_the_schedule():
+    assert repr(SGD(0.1, momentum=0.9)) == (
+        "SGD(lr=0.1, momentum=0.9, lr_scheduler=Constant(lr=0.1), clip_norm=None)")
+    assert repr(AdamW(0.01, lr_scheduler=Step(0.01, step_size=2), clip_norm=1.0)) == (
+        "AdamW(lr=0.01, beta1=0.9, beta2=0.999, epsilon=1e-08, weight_decay=0.01, "
+        "lr_scheduler=Step(lr=0.01, step_size=2, gamma=0.1), clip_norm=1.0)")
