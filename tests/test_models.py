@@ -180,12 +180,6 @@ def test_forward_before_train_works_when_every_size_is_known():
     assert np.all(out > 0)
 
 
-def test_forward_before_train_with_unknown_output_size_is_a_clear_error():
-    model = iris_model()
-    with pytest.raises(ValueError, match=r"n_out"):
-        model.forward(iris().test.data)
-
-
 def test_initialize_model_builds_a_neural_network():
     model = initialize_model("feed_forward", "cross_entropy", IRIS_LAYERS, IRIS_OPTIMIZER, seed=0)
     assert isinstance(model, NeuralNetwork)
@@ -544,15 +538,6 @@ def test_test_returns_per_batch_lists_and_prints_the_course_line(tmp_path, capsy
     assert path.is_file()
 
 
-def test_test_without_a_test_split_is_a_clear_error():
-    X = np.random.default_rng(0).normal(size=(20, 4))
-    dataset = Dataset(X, np.arange(20) % 3, batch_size=5)
-    model = iris_model()
-    model.train(dataset, 1, verbose=False)
-    with pytest.raises(ValueError, match=r"no test split"):
-        model.test(dataset)
-
-
 def test_l2_regression_learns_a_linear_map():
     rng = np.random.default_rng(0)
     w = rng.normal(size=(3, 2))
@@ -716,14 +701,6 @@ def test_save_parameters_writes_an_npz_in_the_run_folder(tmp_path):
         assert sorted(archive.files) == ["W0", "W1", "b0", "b1"]
         for key in archive.files:
             assert np.array_equal(archive[key], params[key])
-
-
-def test_error_checks_its_arguments():
-    model = NeuralNetwork("cross_entropy", [{"name": "fully_connected", "n_out": 2,
-                                             "activation": "softmax"}],
-                          {"name": "SGD", "lr": 0.1}, seed=0)
-    with pytest.raises(ValueError, match="NeuralNetwork.error: target and out must have the same shape"):
-        model.error(np.eye(2), np.ones((3, 2)) / 2)
 
 
 def test_test_without_a_run_folder_writes_no_file(tmp_path, monkeypatch, capsys):
