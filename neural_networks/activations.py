@@ -142,7 +142,7 @@ class SoftMax(Activation):
     per row, with ``s = softmax(Z)``: one expression, no loop over the batch.
     """
 
-    needs_classes = True
+    needs_classes = True  # the guard wants at least one class on the last axis
 
     def forward(self, Z):
         Z = self._check(Z)
