@@ -55,8 +55,9 @@ class NeuralNetwork:
         self.history = {"loss": {"train": [], "validate": []}, "error": {"train": [], "validate": []}}
         self.layers = []
         output = self.layer_args[-1]
-        if output.get("n_out") is not None or output["name"].lower() not in ("fully_connected", "conv2d"):
-            self.build(output.get("n_out"))
+        sized = str(output["name"]).lower() in ("fully_connected", "conv2d")  # layers with an n_out
+        if output.get("n_out") is not None or not sized:
+            self.build(None)  # else the output layer waits for dataset.out_dim (see train)
         check_output_activation(self.loss, self.layer_args, SoftMax)
 
     def build(self, out_dim):
@@ -99,8 +100,8 @@ class NeuralNetwork:
     def backward(self, target, out):
         """Compute the loss of ``out`` against ``target`` and backpropagate it:
         ``dL/d(out)`` from the loss, then every layer's ``backward`` in reverse
-        turns its ``dL/dY`` into ``dL/dX`` and fills its ``gradients``. (For a
-        softmax output with cross-entropy this gives ``dL/dZ = (out - target) / batch``.)
+        turns its ``dL/dY`` into ``dL/dX`` and fills its ``gradients`` (for a
+        softmax output with cross-entropy, ``dL/dZ = (out - target) / batch``).
         Returns the loss (a float)."""
         L = self.loss.forward(target, out)
         dLdY = self.loss.backward(target, out)
@@ -147,9 +148,8 @@ class NeuralNetwork:
         return table
 
     def train(self, dataset, epochs, verbose=True, checkpoint=True):
-        """Train for ``epochs`` more epochs on ``dataset.train`` (see
-        :func:`training.train`: validation, logging, checkpoints, Ctrl-C).
-        Returns ``self.history``."""
+        """Train for ``epochs`` more epochs on ``dataset.train``; return ``self.history``
+        (see :func:`training.train`: validation, logging, checkpoints, Ctrl-C)."""
         return training.train(self, dataset, epochs, verbose=verbose, checkpoint=checkpoint)
 
     def evaluate(self, data):

@@ -22,9 +22,9 @@ def summary_table(model, input_shape=None):
         if layer.activation is not None:
             name += f" ({type(layer.activation).__name__})"
         rows.append((f"{i}  {name}", "(batch, " + ", ".join(map(str, shape)) + ")", f"{count:,}"))
-    rows.append(("Total trainable parameters", "", f"{total:,}"))
+    rows = [("Layer", "Output shape", "Parameters"), *rows, ("Total trainable parameters", "", f"{total:,}")]
     width = max(len(row[0]) for row in rows)
-    lines = [f"{a:<{width}}  {b:<20}  {c:>12}" for a, b, c in [("Layer", "Output shape", "Parameters")] + rows]
+    lines = [f"{a:<{width}}  {b:<20}  {c:>12}" for a, b, c in rows]
     rule = "-" * len(lines[0])
     return "\n".join([lines[0], rule, *lines[1:-1], rule, lines[-1]])
 

@@ -460,6 +460,11 @@ BAD_INPUTS = [
       id="models-layer_args-empty"),
     P(lambda: model(layer_args=[{"n_out": 3}]), ValueError, r"layer_args\[0\] has no 'name'",
       id="models-layer-without-name"),
+    P(lambda: model(layer_args=[{"name": 3, "n_out": 3}]), TypeError, r"must be a string",
+      id="models-layer-name-not-a-string"),  # found here: an AttributeError
+    P(lambda: model(layer_args=[{"name": "fully_connected", "n_out": "3", "activation": "softmax"}]),
+      TypeError, r"FullyConnected: n_out must be an integer; got '3'",
+      id="models-output-n_out-string"),
     P(lambda: model(layer_args=[FullyConnected(3)]),
       TypeError, r"layer_args\[0\] must be a dict of initialize_layer arguments",
       id="models-layer-object-instead-of-dict"),
