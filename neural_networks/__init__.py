@@ -1,7 +1,11 @@
-"""A course-style neural network library in plain NumPy.
+"""A course-style neural network library in plain NumPy, one module per concept.
 
-One module per concept: ``activations``, ``layers``, ``losses``, ``weights``,
-``optimizers``, ``schedulers``, ``models``, ``datasets``, ``logs`` and ``utils``.
+The course's parts: ``activations``, ``layers``, ``losses``, ``weights``,
+``optimizers``, ``schedulers`` and ``models`` (the network, its ``forward`` and
+``backward``); ``fast_layers`` (tuned Conv2D and Pool2D kernels, opt-in);
+``datasets`` (batches) and ``loaders`` (the files); ``logs``, ``training``,
+``checkpoints``, ``predictions`` and ``summary`` (around a run); ``cli`` (the
+training scripts); ``checks`` (argument checks) and ``utils``.
 """
 
 __version__ = "0.1.0"

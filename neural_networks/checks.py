@@ -1,13 +1,10 @@
-"""The argument checks of the whole package, as plain functions.
-
-Each raises ``ValueError`` or ``TypeError`` whose message names where the
-check ran, the argument, what was expected and what was received.
-"""
+"""The argument checks of the whole package, as plain functions. Each raises
+``ValueError`` or ``TypeError`` whose message names where the check ran, the
+argument, what was expected and what was received."""
 
 import numbers
 
 import numpy as np
-
 
 
 def describe(value):
@@ -15,30 +12,21 @@ def describe(value):
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
     text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{text} ({type(value).__name__})"
+    return f"{text[:57] + '...' if len(text) > 60 else text} ({type(value).__name__})"
 
 
 def lookup(registry, name, what):
-    """Return ``registry[name.lower()]`` or raise a ``ValueError`` listing the names.
-
-    ``what`` names the argument in the message, e.g. ``"activation"``.
-    """
+    """``registry[name.lower()]``, or an error listing the valid names; ``what``
+    names the argument, e.g. ``"activation"``."""
     if not isinstance(name, str):
-        raise TypeError(
-            f"{what} must be a string, one of {sorted(registry)}; got {describe(name)}"
-        )
-    key = name.lower()
-    if key not in registry:
-        raise ValueError(
-            f"unknown {what} {name!r}; valid names are {sorted(registry)}"
-        )
-    return registry[key]
+        raise TypeError(f"{what} must be a string, one of {sorted(registry)}; got {describe(name)}")
+    if name.lower() not in registry:
+        raise ValueError(f"unknown {what} {name!r}; valid names are {sorted(registry)}")
+    return registry[name.lower()]
 
 
 def check_int(value, name, where, minimum=1):
-    """Return ``value`` as an int, or raise if it is not an integer >= ``minimum``."""
+    """``value`` as an int, or an error unless it is an integer >= ``minimum``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{where}: {name} must be an integer; got {describe(value)}")
     if value < minimum:
@@ -47,73 +35,54 @@ def check_int(value, name, where, minimum=1):
 
 
 def check_number(value, name, where, minimum=None, maximum=None, strict=False):
-    """Return ``value`` as a finite float inside the given bounds, or raise.
-
-    With ``strict`` the bounds are exclusive.
-    """
+    """``value`` as a finite float within the bounds (exclusive when ``strict``)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{where}: {name} must be a number; got {describe(value)}")
     value = float(value)
     if not np.isfinite(value):
         raise ValueError(f"{where}: {name} must be finite; got {value}")
     if minimum is not None and (value <= minimum if strict else value < minimum):
-        relation = ">" if strict else ">="
-        raise ValueError(f"{where}: {name} must be {relation} {minimum}; got {value}")
+        raise ValueError(f"{where}: {name} must be {'>' if strict else '>='} {minimum}; got {value}")
     if maximum is not None and (value >= maximum if strict else value > maximum):
-        relation = "<" if strict else "<="
-        raise ValueError(f"{where}: {name} must be {relation} {maximum}; got {value}")
+        raise ValueError(f"{where}: {name} must be {'<' if strict else '<='} {maximum}; got {value}")
     return value
 
 
 def check_pair(value, name, where):
-    """Turn an int or a pair of ints into a pair of positive ints, or raise."""
+    """An int or a pair of ints as a pair of positive ints."""
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
-            raise ValueError(
-                f"{where}: {name} must be an int or a pair of ints; got {value!r}"
-            )
+            raise ValueError(f"{where}: {name} must be an int or a pair of ints; got {value!r}")
         return tuple(check_int(v, name, where) for v in value)
     size = check_int(value, name, where)
     return (size, size)
 
 
 def check_array(x, name, where, ndim=None):
-    """Check that ``x`` is a real-valued ndarray (of rank ``ndim`` if given).
-
-    Integer and boolean arrays are accepted and converted to float64; floating
-    arrays are returned as they are (never copied).
-    """
+    """A real ndarray (of rank ``ndim`` if given); integer and boolean arrays come
+    back as float64, floating ones as they are."""
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{where}: {name} must be a numpy array; got {describe(x)}")
     if x.dtype.kind in "biu":
         x = x.astype(np.float64)
     elif x.dtype.kind != "f":
-        raise TypeError(
-            f"{where}: {name} must hold real numbers; got dtype {x.dtype}"
-        )
+        raise TypeError(f"{where}: {name} must hold real numbers; got dtype {x.dtype}")
     if ndim is not None and x.ndim != ndim:
-        raise ValueError(
-            f"{where}: {name} must have {ndim} dimensions; got shape {x.shape}"
-        )
+        raise ValueError(f"{where}: {name} must have {ndim} dimensions; got shape {x.shape}")
     return x
 
 
 def check_same_shape(a, b, name_a, name_b, where):
-    """Raise a ``ValueError`` unless arrays ``a`` and ``b`` have the same shape."""
+    """An error unless arrays ``a`` and ``b`` have the same shape."""
     if a.shape != b.shape:
         raise ValueError(
-            f"{where}: {name_a} and {name_b} must have the same shape; "
-            f"got {a.shape} and {b.shape}"
+            f"{where}: {name_a} and {name_b} must have the same shape; got {a.shape} and {b.shape}"
         )
 
 
 def check_applicable(arguments, accepted, where, target, nothing="no arguments"):
-    """The ``arguments`` whose value is not None, once each of them is one that
-    ``target`` takes (its names in ``accepted``); else a ``ValueError`` naming it.
-
-    The factories share this rule: an argument left as None keeps its default,
-    and a value for one that does not apply is an error, never silently dropped.
-    """
+    """The ``arguments`` that are not None, each one that ``target`` takes (its names
+    in ``accepted``): a value for an argument that does not apply is an error."""
     given = {key: value for key, value in arguments.items() if value is not None}
     for key, value in given.items():
         if key not in accepted:
@@ -123,7 +92,7 @@ def check_applicable(arguments, accepted, where, target, nothing="no arguments")
 
 
 def check_bool(value, name, where):
-    """Return ``value`` as a bool, or raise unless it is True or False."""
+    """``value`` as a bool, or an error unless it is True or False."""
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{where}: {name} must be True or False; got {describe(value)}")
     return bool(value)
@@ -217,3 +186,64 @@ def check_batchnorm_upstream(layer, dLdY):
 def _shape_error(label, value, expected, where):
     got = value.shape if isinstance(value, np.ndarray) else describe(value)
     raise ValueError(f"{where}: {label} must be an array of {expected}; got {got}")
+
+
+# ---- model: the arguments of NeuralNetwork and its methods
+
+
+def check_layer_args(layer_args, layer_type):
+    """A copy of ``layer_args``: a non-empty list of dicts (not ``layer_type``
+    objects), each with a "name"."""
+    if not isinstance(layer_args, (list, tuple)) or not layer_args:
+        raise TypeError(f"NeuralNetwork: layer_args must be a non-empty list of dicts; "
+                        f"got {describe(layer_args)}")
+    for i, args in enumerate(layer_args):
+        if isinstance(args, layer_type):
+            raise TypeError(f"NeuralNetwork: layer_args[{i}] must be a dict of initialize_layer "
+                            f"arguments, not a layer object; got {args!r}")
+        if not isinstance(args, dict):
+            raise TypeError(f"NeuralNetwork: layer_args[{i}] must be a dict; got {describe(args)}")
+        if "name" not in args:
+            raise ValueError(f"NeuralNetwork: layer_args[{i}] has no 'name'; got {args}")
+    return [dict(args) for args in layer_args]
+
+
+def check_output_activation(loss, layer_args, softmax_type):
+    """Cross-entropy compares probabilities: an output layer with an activation
+    must end in a softmax (the name or a ``softmax_type`` object)."""
+    i, args = len(layer_args) - 1, layer_args[-1]
+    if loss.name != "cross_entropy" or str(args["name"]).lower() not in ("fully_connected", "conv2d"):
+        return
+    activation = args.get("activation")
+    if not (isinstance(activation, softmax_type) or str(activation).lower() == "softmax"):
+        shown = "None (linear)" if activation is None else repr(activation)
+        raise ValueError(f"NeuralNetwork: the cross_entropy loss needs probabilities, but the output "
+                         f"layer layer_args[{i}] ({args['name']}) has activation {shown}; give it "
+                         f"activation 'softmax', or use the 'l2' loss")
+
+
+def check_optimizer_args(optimizer_args):
+    """``optimizer_args``, a dict with "name" and "lr"."""
+    if not isinstance(optimizer_args, dict):
+        raise TypeError(f"NeuralNetwork: optimizer_args must be a dict; got {describe(optimizer_args)}")
+    for key in ("name", "lr"):
+        if key not in optimizer_args:
+            raise ValueError(f"NeuralNetwork: optimizer_args needs {key!r}; got {optimizer_args}")
+    return optimizer_args
+
+
+def check_ready(model, method, mode="test"):
+    """The guard of the model's methods: every layer built, ``mode`` "train" or "test"."""
+    if not model.built:
+        raise ValueError(f"NeuralNetwork.{method}: the output layer's n_out is not known yet; "
+                         f"give it in layer_args or call train(dataset) first")
+    if not isinstance(mode, str) or mode not in ("train", "test"):
+        raise ValueError(f"NeuralNetwork.{method}: mode must be 'train' or 'test'; got {describe(mode)}")
+
+
+def check_split(dataset, split, where):
+    """``getattr(dataset, split)``, which must exist and not be None."""
+    data = getattr(dataset, split, None)
+    if data is None:
+        raise ValueError(f"{where}: dataset has no {split} split (dataset.{split} is None)")
+    return data

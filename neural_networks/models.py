@@ -1,85 +1,64 @@
-"""The model: a chain of layers trained by mini-batch gradient descent.
-
-``NeuralNetwork.forward`` runs the layers in order, ``backward`` computes the
-loss and runs their backward passes in reverse (the chain rule), ``update``
-lets the optimizer step every parameter, and ``train`` repeats that over a
-dataset. What surrounds training (the epoch loop with its progress bar,
-divergence checks and Ctrl-C handling) is in ``training.py``; saving and
-loading in ``checkpoints.py``; the predictions files in ``predictions.py``.
-"""
+"""The model: a chain of layers trained by mini-batch gradient descent. The
+epoch loop is in ``training.py``, saving and loading in ``checkpoints.py``, the
+predictions files in ``predictions.py``."""
 
 import numpy as np
 
 from . import checkpoints, predictions, training
+from .activations import SoftMax
+from .checks import (check_array, check_int, check_layer_args, check_optimizer_args,
+                     check_output_activation, check_ready, check_same_shape, check_split)
+from .layers import Layer, initialize_layer
 from .losses import CrossEntropy, Loss, initialize_loss
-from .model_checks import (
-    build_layer,
-    check_built,
-    check_mode,
-    check_dataset_split,
-    check_layer_args,
-    check_optimizer_args,
-    check_output_pairing,
-    make_optimizer,
-)
+from .optimizers import Optimizer, initialize_optimizer
 from .summary import summary_table
 from .training import TrainingDiverged  # noqa: F401  (raised by train)
-from .checks import check_array, check_int, check_same_shape
 
 
 class NeuralNetwork:
     """A feed-forward network.
 
-    Parameters
-    ----------
-    loss : str or Loss
-        "cross_entropy" or "l2".
-    layer_args : list of dict
-        One dict of ``initialize_layer`` arguments per layer, each with a
-        "name". The last one is the output layer; its ``n_out`` may be None
-        and is then taken from ``dataset.out_dim`` on the first ``train``.
-    optimizer_args : dict or Optimizer
-        Arguments of ``initialize_optimizer`` (at least "name" and "lr").
-    logger : logs.Logger, optional
-        Receives one record per finished epoch and holds the run's folder.
-    seed : int, optional
-        Seeds the initial weights, the dropout masks and the order of the
-        training examples: the same seed gives bit-identical runs.
+    ``loss`` is "cross_entropy" or "l2" (or a Loss). ``layer_args`` holds one
+    dict of ``initialize_layer`` arguments per layer, each with a "name"; the
+    last is the output layer, whose ``n_out`` may be None and is then taken
+    from ``dataset.out_dim`` on the first ``train``. ``optimizer_args`` holds
+    the arguments of ``initialize_optimizer`` (at least "name" and "lr"; or an
+    Optimizer). ``logger`` (a ``logs.Logger``) receives one record per
+    finished epoch and holds the run's folder. ``seed`` fixes the initial
+    weights, the dropout masks and the order of the training examples.
 
-    Training and test modes: ``train`` runs the layers in training mode
-    (BatchNorm normalizes with the batch's statistics and updates its running
-    ones, Dropout drops units); ``forward``, ``predict``, ``evaluate``,
-    ``test`` and the validation after each epoch run in test mode (running
-    statistics, every unit kept). ``forward(X, mode="train")`` is the switch.
-
-    Attributes
-    ----------
-    history : dict
-        ``{"loss": {"train": [...], "validate": [...]}, "error": {...}}``,
-        one entry per finished epoch, and ``"baseline"``: the same numbers
-        (one float each) for the untrained network, epoch 0.
+    ``train`` runs the layers in training mode (BatchNorm uses the batch's
+    statistics, Dropout drops units); everything else runs in test mode.
+    ``history`` holds ``{"loss": {"train": [...], "validate": [...]}, "error":
+    {...}}``, one entry per finished epoch, and under ``"baseline"`` the same
+    numbers (one float each) for the untrained network.
     """
 
     def __init__(self, loss, layer_args, optimizer_args, logger=None, seed=None):
         self.loss = loss if isinstance(loss, Loss) else initialize_loss(loss)
-        self.layer_args = check_layer_args(layer_args)
-        self.optimizer_args = check_optimizer_args(optimizer_args)
-        self.optimizer = make_optimizer(optimizer_args)
+        self.layer_args = check_layer_args(layer_args, Layer)
+        if isinstance(optimizer_args, Optimizer):
+            self.optimizer = optimizer_args
+        else:
+            try:
+                self.optimizer = initialize_optimizer(**check_optimizer_args(optimizer_args))
+            except TypeError as error:
+                raise TypeError(f"NeuralNetwork: optimizer_args: {error}") from None
         self.seed = None if seed is None else check_int(seed, "seed", "NeuralNetwork", minimum=0)
         self.logger = logger
-        # One independent stream per layer plus one for the data order, so that
-        # changing one layer's size does not change another layer's weights.
+        # One stream per layer plus one for the data order: changing one
+        # layer's size changes no other layer's weights.
         streams = np.random.SeedSequence(self.seed).spawn(len(self.layer_args) + 1)
         self.layer_rngs = [np.random.default_rng(s) for s in streams[:-1]]
         self.data_rng = np.random.default_rng(streams[-1])
         self.epoch = 0
-        self.history = {"loss": {"train": [], "validate": []},
-                        "error": {"train": [], "validate": []}}
+        self.history = {"loss": {"train": [], "validate": []}, "error": {"train": [], "validate": []}}
         self.layers = []
         output = self.layer_args[-1]
-        if output.get("n_out") is not None or output["name"].lower() not in ("fully_connected", "conv2d"):
-            self.build(output.get("n_out"))
-        check_output_pairing(self.loss, self.layer_args)
+        sized = str(output["name"]).lower() in ("fully_connected", "conv2d")  # layers with an n_out
+        if output.get("n_out") is not None or not sized:
+            self.build(None)  # else the output layer waits for dataset.out_dim (see train)
+        check_output_activation(self.loss, self.layer_args, SoftMax)
 
     def build(self, out_dim):
         """Create the layers, the output layer with ``out_dim`` units when its
@@ -88,45 +67,42 @@ class NeuralNetwork:
             out_dim = check_int(out_dim, "out_dim", "NeuralNetwork.build")
         if self.built:
             return
+        layers = []
         for i, args in enumerate(self.layer_args):
             kwargs = {key: value for key, value in args.items() if key != "name"}
             if i == len(self.layer_args) - 1 and kwargs.get("n_out") is None and out_dim is not None:
                 kwargs["n_out"] = out_dim
-            self.layers.append(build_layer(i, args["name"], self.layer_rngs[i], kwargs))
-        # The first layer's input is the data: nothing needs dL/dX there.
-        self.layers[0].input_gradient = False
+            try:
+                layers.append(initialize_layer(args["name"], seed=self.layer_rngs[i], **kwargs))
+            except TypeError as error:
+                if "unexpected keyword" not in str(error):
+                    raise
+                raise TypeError(f"NeuralNetwork: layer_args[{i}]: {error}") from None
+        layers[0].input_gradient = False  # dL/dX of the data is never needed
+        self.layers = layers
 
     @property
     def built(self):
         """True once the layers exist (the output layer may wait for ``train``)."""
         return len(self.layers) == len(self.layer_args)
 
-    # -- the course's methods -----------------------------------------------------------
-
     def forward(self, X, mode="test"):
         """Run every layer on ``X`` and return the output (e.g. class probabilities).
 
-        ``mode`` is "test" (the default: what ``predict``, ``evaluate``,
-        ``test`` and validation use) or "train" (what ``train`` uses). It
-        reaches only the layers that behave differently in training, those
-        with ``takes_mode`` (BatchNorm: batch or running statistics; Dropout:
-        units dropped or all kept); the others ignore it.
+        ``mode`` "train" reaches the layers that behave differently in
+        training (``takes_mode``: BatchNorm, Dropout); the others ignore it.
         """
-        check_built(self, "forward")
-        check_mode(mode, "NeuralNetwork.forward")
+        check_ready(self, "forward", mode)
         for layer in self.layers:
             X = layer.forward(X, mode=mode) if layer.takes_mode else layer.forward(X)
         return X
 
     def backward(self, target, out):
-        """Compute the loss of ``out`` against ``target`` and backpropagate it.
-
-        The chain rule: ``dL/d(out)`` from the loss, then every layer's
-        ``backward`` in reverse order turns its ``dL/dY`` into ``dL/dX`` and
-        fills its ``gradients``. (For a softmax output with cross-entropy the
-        two backward passes give ``dL/dZ = (out - target) / batch``.)
-        Returns the loss (a float).
-        """
+        """Compute the loss of ``out`` against ``target`` and backpropagate it:
+        ``dL/d(out)`` from the loss, then every layer's ``backward`` in reverse
+        turns its ``dL/dY`` into ``dL/dX`` and fills its ``gradients`` (for a
+        softmax output with cross-entropy, ``dL/dZ = (out - target) / batch``).
+        Returns the loss (a float)."""
         L = self.loss.forward(target, out)
         dLdY = self.loss.backward(target, out)
         for layer in reversed(self.layers):
@@ -134,8 +110,8 @@ class NeuralNetwork:
         return L
 
     def update(self, epoch):
-        """Let the optimizer step every parameter (named like "W0", "b1"):
-        ``param -= delta`` with the delta the optimizer computes from the gradient."""
+        """``param -= delta`` for every parameter, with the optimizer's delta
+        (the parameters are named like "W0", "b1": name plus layer index)."""
         for i, layer in enumerate(self.layers):
             for name, param in layer.parameters.items():
                 param -= self.optimizer.update(f"{name}{i}", param, layer.gradients[name], epoch)
@@ -165,31 +141,19 @@ class NeuralNetwork:
 
     def summary(self, input_shape=None):
         """Print and return a table of every layer's output shape and number of
-        trainable parameters, with the total.
-
-        ``input_shape`` is the shape of one example, e.g. ``(784,)`` or
-        ``(28, 28, 1)``; by default it is read from the first layer (its last
-        input, or ``(n_in,)`` for a dense one). Parameters are created on the
-        first forward, so call ``forward`` on a batch (or ``train``) first.
-        """
-        check_built(self, "summary")
+        trainable parameters (see :func:`summary.summary_table`)."""
+        check_ready(self, "summary")
         table = summary_table(self, input_shape)
         print(table)
         return table
 
-    # -- training and testing ----------------------------------------------------------
-
     def train(self, dataset, epochs, verbose=True, checkpoint=True):
-        """Train for ``epochs`` more epochs on ``dataset.train``; see
-        :func:`training.train` (validation, logging, checkpoints, Ctrl-C).
-        The batches run in training mode (``forward(X, mode="train")``); the
-        untrained network's numbers go to ``history["baseline"]``.
-        Returns ``self.history``."""
+        """Train for ``epochs`` more epochs on ``dataset.train``; return ``self.history``
+        (see :func:`training.train`: validation, logging, checkpoints, Ctrl-C)."""
         return training.train(self, dataset, epochs, verbose=verbose, checkpoint=checkpoint)
 
     def evaluate(self, data):
-        """Mean loss and error over a whole ``Data`` split, in stored order
-        (test mode: running statistics, no dropout)."""
+        """Mean loss and error over a whole ``Data`` split, in stored order."""
         total_loss = total_error = 0.0
         for X, Y in data.iter_batches():
             out = self.forward(X)
@@ -198,18 +162,11 @@ class NeuralNetwork:
         return total_loss / data.n_samples, total_error / data.n_samples
 
     def test(self, dataset, save_predictions=False, predictions_path=None):
-        """Evaluate on ``dataset.test`` batch by batch.
-
-        Returns a dict with per-batch lists under "loss" and "error" (and
-        "prediction", the network's outputs, when ``save_predictions``), and
-        prints ``Test Loss: <x> Test Accuracy: <y>`` (means over examples; see
-        :func:`predictions.test_line` for the L2 loss and unlabelled test
-        sets). With ``save_predictions`` it also writes ``predictions.csv``
-        (one row per test example, in dataset order) to ``predictions_path``
-        or, when that is None, into the logger's run folder (no file without
-        either).
-        """
-        data = check_dataset_split(dataset, "test", "NeuralNetwork.test")
+        """Evaluate on ``dataset.test``: a dict of per-batch lists under "loss" and
+        "error" (and the outputs under "prediction" when ``save_predictions``),
+        and print ``Test Loss: <x> Test Accuracy: <y>``. ``save_predictions``
+        also writes ``predictions.csv`` to ``predictions_path`` or the run folder."""
+        data = check_split(dataset, "test", "NeuralNetwork.test")
         log = {"loss": [], "error": []}
         outputs, sizes = [], []
         for X, Y in data.iter_batches():
@@ -230,42 +187,28 @@ class NeuralNetwork:
         return log
 
     def test_kaggle(self, dataset):
-        """The argmax class of every test example, in stored order, written to
-        ``kaggle_predictions.csv`` (header ``Id,Category``) in the run folder.
-        Returns the predicted classes ``(n_test,)``."""
-        data = check_dataset_split(dataset, "test", "NeuralNetwork.test_kaggle")
+        """The argmax class of every test example ``(n_test,)``, in stored order,
+        also written to ``kaggle_predictions.csv`` (``Id,Category``) in the run folder."""
+        data = check_split(dataset, "test", "NeuralNetwork.test_kaggle")
         classes = np.concatenate([self.predict_classes(X) for X, _ in data.iter_batches()])
         path = predictions.run_file(self.logger, "kaggle_predictions.csv")
         if path is not None:
             predictions.write_kaggle(path, classes)
         return classes
 
-    # -- saving and loading (see checkpoints.py) ----------------------------------------
-
-    def save_parameters(self, epoch):
-        """Save every parameter to ``parameters_epoch<epoch>.npz`` in the run folder;
-        return the ``{"W0": array, ...}`` dict (also when there is no folder)."""
-        return checkpoints.save_parameters(self, epoch)
-
-    def state_dict(self, dataset=None):
-        """Everything needed to resume, as arrays under stable names."""
-        return checkpoints.state_dict(self, dataset)
-
-    def save(self, path, dataset=None):
-        """Write :meth:`state_dict` to ``path`` (a ``.npz``) atomically."""
-        return checkpoints.save(self, path, dataset)
-
-    def load(self, path, dataset=None):
-        """Restore the model (and, with ``dataset``, the data order) from ``path``;
-        a checkpoint that does not fit raises ``ValueError`` and changes nothing."""
-        return checkpoints.load(self, path, dataset)
+    # Saving and loading (see checkpoints.py): save_parameters(epoch) returns
+    # {"W0": array, ...} and writes it to the run folder; state_dict(dataset=None),
+    # save(path, dataset=None) and load(path, dataset=None) hold all that resuming needs.
+    save_parameters = checkpoints.save_parameters
+    state_dict = checkpoints.state_dict
+    save = checkpoints.save
+    load = checkpoints.load
 
     def __repr__(self):
         lines = [f"NeuralNetwork(loss={self.loss!r}, optimizer={self.optimizer!r}, seed={self.seed})"]
-        for i, layer in enumerate(self.layers):
-            lines.append(f"  ({i}) {layer!r}")
-        for i in range(len(self.layers), len(self.layer_args)):
-            lines.append(f"  ({i}) {self.layer_args[i]} (built on the first train)")
+        lines += [f"  ({i}) {layer!r}" for i, layer in enumerate(self.layers)]
+        lines += [f"  ({i}) {self.layer_args[i]} (built on the first train)"
+                  for i in range(len(self.layers), len(self.layer_args))]
         return "\n".join(lines)
 
 
@@ -273,5 +216,4 @@ def initialize_model(name, loss, layer_args, optimizer_args, logger=None, seed=N
     """Build a model by name ("feed_forward"; any name builds a NeuralNetwork)."""
     if not isinstance(name, str) or not name:
         raise TypeError(f"initialize_model: name must be a non-empty string; got {name!r}")
-    return NeuralNetwork(loss=loss, layer_args=layer_args, optimizer_args=optimizer_args,
-                         logger=logger, seed=seed)
+    return NeuralNetwork(loss, layer_args, optimizer_args, logger=logger, seed=seed)

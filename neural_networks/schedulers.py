@@ -1,24 +1,18 @@
-"""Learning-rate schedules: small callables ``lr = schedule(epoch)``.
-
-``epoch`` counts finished epochs from 0 (the first epoch trains with
-``schedule(0)``). A schedule holds no state, so the same epoch always gives the
-same rate and a resumed run continues on the same curve.
-"""
+"""Learning-rate schedules: small callables ``lr = schedule(epoch)``, where
+``epoch`` counts finished epochs from 0. A schedule holds no state, so a
+resumed run continues on the same curve."""
 
 import math
 import numbers
 
 import numpy as np
 
-from .checks import check_applicable, check_int, check_number, describe, lookup
+from .checks import check_applicable, check_bool, check_int, check_number, describe, lookup
 
 
 class Scheduler:
-    """Base class: ``scheduler(epoch)`` returns the learning rate for ``epoch``.
-
-    ``options`` names the keyword arguments a schedule takes besides ``lr``;
-    :func:`initialize_scheduler` rejects any other.
-    """
+    """Base class: ``scheduler(epoch)`` returns the learning rate for ``epoch``;
+    ``options`` names the arguments a schedule takes besides ``lr``."""
 
     options = ()
 
@@ -26,14 +20,10 @@ class Scheduler:
         self.lr = check_number(lr, "lr", type(self).__name__, minimum=0, strict=True)
 
     def __call__(self, epoch):
-        if isinstance(epoch, (bool, np.bool_)) or not isinstance(epoch, numbers.Real):
-            raise TypeError(
-                f"{type(self).__name__}: epoch must be a number >= 0; got {describe(epoch)}"
-            )
-        if not epoch >= 0:
-            raise ValueError(
-                f"{type(self).__name__}: epoch must be a number >= 0; got {describe(epoch)}"
-            )
+        real = isinstance(epoch, numbers.Real) and not isinstance(epoch, (bool, np.bool_))
+        if not (real and epoch >= 0):
+            error = ValueError if real else TypeError
+            raise error(f"{type(self).__name__}: epoch must be a number >= 0; got {describe(epoch)}")
         return self.rate(epoch)
 
     def rate(self, epoch):
@@ -52,33 +42,26 @@ class Constant(Scheduler):
 
 
 class Exponential(Scheduler):
-    """``lr * decay ** (epoch / stage_length)``.
-
-    With ``staircase`` the exponent is floored, so the rate drops once every
-    ``stage_length`` epochs instead of a little every epoch.
-    """
+    """``lr * decay ** (epoch / stage_length)``; with ``staircase`` the exponent
+    is floored, so the rate drops once every ``stage_length`` epochs."""
 
     options = ("decay", "stage_length", "staircase")
 
     def __init__(self, lr, decay=0.99, stage_length=1, staircase=False):
         super().__init__(lr)
-        self.decay = check_number(decay, "decay", "Exponential", minimum=0, maximum=1, strict=False)
+        self.decay = check_number(decay, "decay", "Exponential", minimum=0, maximum=1)
         if self.decay == 0:
             raise ValueError("Exponential: decay must be > 0; got 0.0")
         self.stage_length = check_int(stage_length, "stage_length", "Exponential")
-        if not isinstance(staircase, (bool, np.bool_)):
-            raise TypeError(f"Exponential: staircase must be True or False; got {describe(staircase)}")
-        self.staircase = bool(staircase)
+        self.staircase = check_bool(staircase, "staircase", "Exponential")
 
     def rate(self, epoch):
         exponent = epoch / self.stage_length
-        if self.staircase:
-            exponent = math.floor(exponent)
-        return self.lr * self.decay**exponent
+        return self.lr * self.decay ** (math.floor(exponent) if self.staircase else exponent)
 
 
 class Step(Scheduler):
-    """``lr * gamma ** floor(epoch / step_size)``: divide by ``1/gamma`` every ``step_size`` epochs."""
+    """``lr * gamma ** floor(epoch / step_size)``: times ``gamma`` every ``step_size`` epochs."""
 
     options = ("step_size", "gamma")
 
@@ -92,11 +75,10 @@ class Step(Scheduler):
 
 
 class Cosine(Scheduler):
-    """Cosine annealing from ``lr`` down to ``min_lr`` over ``total_epochs``.
-
-    ``min_lr + (lr - min_lr) * (1 + cos(pi * t / total_epochs)) / 2`` with
-    ``t = min(epoch, total_epochs)`` (Loshchilov & Hutter 2017, without restarts).
-    """
+    """Cosine annealing from ``lr`` down to ``min_lr`` over ``total_epochs``
+    (Loshchilov & Hutter 2017, without restarts):
+    ``min_lr + (lr - min_lr) * (1 + cos(pi * t / total_epochs)) / 2``,
+    ``t = min(epoch, total_epochs)``."""
 
     options = ("total_epochs", "min_lr")
 
@@ -113,36 +95,22 @@ class Cosine(Scheduler):
 SCHEDULERS = {"constant": Constant, "exponential": Exponential, "step": Step, "cosine": Cosine}
 
 
-def initialize_scheduler(
-    name,
-    lr,
-    decay=None,
-    stage_length=None,
-    staircase=None,
-    step_size=None,
-    gamma=None,
-    total_epochs=None,
-    min_lr=None,
-):
+def initialize_scheduler(name, lr, decay=None, stage_length=None, staircase=None, step_size=None,
+                         gamma=None, total_epochs=None, min_lr=None):
     """Build a schedule by name (any case); returns a callable ``lr = schedule(epoch)``.
 
-    * "constant": ``lr``; no arguments.
-    * "exponential": ``lr * decay ** (epoch / stage_length)``, the exponent
-      floored when ``staircase``; decay (0.99), stage_length (1), staircase (False).
-    * "step": ``lr * gamma ** floor(epoch / step_size)``; step_size (10), gamma (0.1).
-    * "cosine": from ``lr`` down to ``min_lr`` over ``total_epochs`` (see
-      :class:`Cosine`); total_epochs (100), min_lr (0.0).
+    * "constant": ``lr``.
+    * "exponential": decay (0.99), stage_length (1), staircase (False); see :class:`Exponential`.
+    * "step": step_size (10), gamma (0.1); see :class:`Step`.
+    * "cosine": total_epochs (100), min_lr (0.0); see :class:`Cosine`.
 
-    The rule for arguments: None means "not given" and keeps the schedule's
-    default. A value other than None for an argument the named schedule does
-    not take (``step_size`` for "constant", say) raises a ``ValueError``
-    naming it, so a setting never silently does nothing.
+    None keeps an argument's default; a value for an argument the named
+    schedule does not take (``step_size`` for "constant") raises a
+    ``ValueError`` naming it, so a setting never silently does nothing.
     """
     cls = lookup(SCHEDULERS, name, "scheduler")
     given = {"decay": decay, "stage_length": stage_length, "staircase": staircase,
-             "step_size": step_size, "gamma": gamma, "total_epochs": total_epochs,
-             "min_lr": min_lr}
+             "step_size": step_size, "gamma": gamma, "total_epochs": total_epochs, "min_lr": min_lr}
     given = check_applicable(given, cls.options, "initialize_scheduler",
                              f"the {name.lower()!r} schedule", nothing="no arguments besides lr")
     return cls(lr, **given)
-

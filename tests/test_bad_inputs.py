@@ -323,8 +323,6 @@ BAD_INPUTS = [
     P(lambda: SGD(lr=-0.1), ValueError, r"SGD: lr must be > 0", id="optimizers-sgd-lr-negative"),
     P(lambda: SGD(lr=0), ValueError, r"SGD: lr must be > 0", id="optimizers-sgd-lr-zero"),
     P(lambda: SGD(lr="0.1"), TypeError, r"SGD: lr must be a number", id="optimizers-sgd-lr-string"),
-    P(lambda: SGD(0.1, momentum=1.5), ValueError, r"SGD: momentum must be <= 1",
-      id="optimizers-sgd-momentum-1.5"),
     P(lambda: SGD(0.1, momentum=1.0), ValueError, r"SGD: momentum must be < 1",
       id="optimizers-sgd-momentum-1"),
     P(lambda: SGD(0.1, momentum=-0.1), ValueError, r"SGD: momentum must be >= 0",
@@ -462,6 +460,11 @@ BAD_INPUTS = [
       id="models-layer_args-empty"),
     P(lambda: model(layer_args=[{"n_out": 3}]), ValueError, r"layer_args\[0\] has no 'name'",
       id="models-layer-without-name"),
+    P(lambda: model(layer_args=[{"name": 3, "n_out": 3}]), TypeError, r"must be a string",
+      id="models-layer-name-not-a-string"),  # found here: an AttributeError
+    P(lambda: model(layer_args=[{"name": "fully_connected", "n_out": "3", "activation": "softmax"}]),
+      TypeError, r"FullyConnected: n_out must be an integer; got '3'",
+      id="models-output-n_out-string"),
     P(lambda: model(layer_args=[FullyConnected(3)]),
       TypeError, r"layer_args\[0\] must be a dict of initialize_layer arguments",
       id="models-layer-object-instead-of-dict"),
@@ -497,6 +500,11 @@ BAD_INPUTS = [
       r"holds the state of a SGD optimizer; this network uses Adam", id="models-load-other-optimizer"),
     P(lambda: model().backward(ones(2, 3), ones(2, 4)), ValueError,
       r"CrossEntropy.forward: Y and Y_hat must have the same shape", id="models-backward-target-shape"),
+    P(lambda: model().error(np.eye(2), ones(3, 2) / 2), ValueError,
+      r"NeuralNetwork.error: target and out must have the same shape; got \(2, 2\) and \(3, 2\)",
+      id="models-error-shapes-differ"),
+    P(lambda: model().forward(ones(2, 3), mode="eval"), ValueError, r"output layer's n_out is not known",
+      id="models-forward-checks-the-layers-first"),
 
     # ---- the scripts' options (cli.main, as train_ffnn.py / train_cnn.py run it)
     P(script(train_ffnn, "--lr", "-1"),

@@ -154,6 +154,7 @@ def test_inputs_not_mutated(loss):
 def test_names_are_positional_and_stored():
     assert CrossEntropy("cross_entropy").name == "cross_entropy"
     assert L2("l2").name == "l2"
+    assert (CrossEntropy().name, L2().name) == ("cross_entropy", "l2")
 
 
 @pytest.mark.parametrize("name,cls,stored", [
@@ -167,51 +168,31 @@ def test_initialize_loss(name, cls, stored):
     assert loss.name == stored
 
 
-def test_initialize_loss_unknown_name_lists_valid_names():
-    with pytest.raises(ValueError, match=r"unknown loss 'mse'.*'cross_entropy'.*'l2'"):
-        initialize_loss("mse")
+@pytest.mark.parametrize("name, error, message", [
+    ("mse", ValueError, r"unknown loss 'mse'; valid names are \['cross_entropy', 'l2'\]"),
+    (None, TypeError, r"loss must be a string, one of \['cross_entropy', 'l2'\]; got None"),
+])
+def test_initialize_loss_refuses_unknown_names(name, error, message):
+    with pytest.raises(error, match=message):
+        initialize_loss(name)
 
 
-def test_initialize_loss_non_string():
-    with pytest.raises(TypeError, match="loss must be a string"):
-        initialize_loss(None)
+BAD_CALLS = [  # (Y, Y_hat, exception, message after "<Loss>.<method>: ")
+    (np.zeros((2, 3)), np.full((2, 4), 0.25), ValueError,
+     r"Y and Y_hat must have the same shape; got \(2, 3\) and \(2, 4\)"),
+    (np.zeros((1, 2)), [[0.5, 0.5]], TypeError, "Y_hat must be a numpy array"),
+    ([[0.0, 1.0]], np.full((1, 2), 0.5), TypeError, "Y must be a numpy array"),
+    (np.array([["a", "b"]]), np.full((1, 2), 0.5), TypeError, "Y must hold real numbers"),
+    (np.zeros((0, 3)), np.zeros((0, 3)), ValueError, r"Y must hold at least one example; got shape \(0, 3\)"),
+]
 
 
-# ---------------------------------------------------------------------------
-# Bad input
-# ---------------------------------------------------------------------------
-
-LOSSES = [CrossEntropy("cross_entropy"), L2("l2")]
-
-
-@pytest.mark.parametrize("loss", LOSSES, ids=["ce", "l2"])
+@pytest.mark.parametrize("loss", [CrossEntropy("cross_entropy"), L2("l2")], ids=["ce", "l2"])
 @pytest.mark.parametrize("method", ["forward", "backward"])
-def test_rejects_mismatched_shapes(loss, method):
-    with pytest.raises(ValueError, match=r"Y and Y_hat must have the same shape; got \(2, 3\) and \(2, 4\)"):
-        getattr(loss, method)(np.zeros((2, 3)), np.full((2, 4), 0.25))
-
-
-@pytest.mark.parametrize("loss", LOSSES, ids=["ce", "l2"])
-@pytest.mark.parametrize("method", ["forward", "backward"])
-def test_rejects_non_arrays(loss, method):
-    with pytest.raises(TypeError, match="Y_hat must be a numpy array"):
-        getattr(loss, method)(np.zeros((1, 2)), [[0.5, 0.5]])
-    with pytest.raises(TypeError, match="Y must be a numpy array"):
-        getattr(loss, method)([[0.0, 1.0]], np.full((1, 2), 0.5))
-
-
-@pytest.mark.parametrize("loss", LOSSES, ids=["ce", "l2"])
-@pytest.mark.parametrize("method", ["forward", "backward"])
-def test_rejects_string_dtype(loss, method):
-    with pytest.raises(TypeError, match="Y must hold real numbers"):
-        getattr(loss, method)(np.array([["a", "b"]]), np.full((1, 2), 0.5))
-
-
-@pytest.mark.parametrize("loss", LOSSES, ids=["ce", "l2"])
-@pytest.mark.parametrize("method", ["forward", "backward"])
-def test_rejects_empty_batch(loss, method):
-    with pytest.raises(ValueError, match="at least one example"):
-        getattr(loss, method)(np.zeros((0, 3)), np.zeros((0, 3)))
+@pytest.mark.parametrize("Y, Y_hat, error, message", BAD_CALLS)
+def test_bad_input_is_refused_with_the_method_and_argument_named(loss, method, Y, Y_hat, error, message):
+    with pytest.raises(error, match=rf"{type(loss).__name__}\.{method}: {message}"):
+        getattr(loss, method)(Y, Y_hat)
 
 
 def test_cross_entropy_follows_the_formula_for_any_positive_y_hat():

@@ -123,7 +123,7 @@ def test_every_section_ran(clean_run):
     assert count("Flatten") >= 1
     assert count("network conv-pool-fc") >= 4
     assert count("network dense l2") >= 4
-    assert len(rows) >= 55
+    assert len(rows) == 74  # every check of every section, none lost
 
 
 def test_a_wrong_backward_is_reported():

@@ -2,7 +2,7 @@
 
 SGD (plain, momentum, clipping, a staircase exponential schedule), RMSProp,
 Adam and AdamW are compared with their update formulas written out here, step
-by step, without calling the library. Also: per-name state, update vs step,
+by step, without calling the library. Also: per-name state, the caller's own delta,
 state round trips (bit-identical continuation, also through a model
 checkpoint), the factory and the schedule arguments it passes on, and input
 validation.
@@ -263,7 +263,7 @@ def test_adamw_decays_a_weight_with_zero_gradient():
     opt = AdamW(0.5, weight_decay=0.1)
     param = np.array([4.0])
     for _ in range(3):
-        opt.step("W0", param, np.zeros(1), 0)
+        param -= opt.update("W0", param, np.zeros(1), 0)
     np.testing.assert_allclose(param, [4.0 * 0.95**3], rtol=1e-12)
 
 
@@ -276,7 +276,7 @@ def test_adamw_matches_reference_over_several_steps(beta1, beta2, epsilon, weigh
     param = np.array([[1.0, -2.0, 0.5], [3.0, 0.0, -1.0]])
     ref_param = param.copy()
     for epoch, g in enumerate(grads(12, (2, 3), 8)):
-        opt.step("W0", param, g, epoch)
+        param -= opt.update("W0", param, g, epoch)
         ref_param = ref_param - ref.delta("W0", ref_param, g)
         np.testing.assert_allclose(param, ref_param, rtol=1e-12, atol=1e-15)
 
@@ -311,10 +311,9 @@ def test_adamw_is_not_adam_with_l2_in_the_gradient():
 
 
 def test_adamw_with_zero_weight_decay_is_adam():
-    a, b = AdamW(0.01, weight_decay=0.0), Adam(0.01)
+    opt, ref = AdamW(0.01, weight_decay=0.0), RefAdam(0.01)
     for epoch, g in enumerate(grads(14, (4,), 5)):
-        np.testing.assert_allclose(a.update("W0", np.ones(4), g, epoch), b.update("W0", np.ones(4), g, epoch),
-                                   rtol=1e-13)
+        np.testing.assert_allclose(opt.update("W0", np.ones(4), g, epoch), ref.delta("W0", g), rtol=1e-13)
 
 
 # ---------------------------------------------------------------------------
@@ -382,20 +381,6 @@ def test_returned_delta_is_the_callers_own(make, ref):
         delta *= 1000.0
 
 
-@pytest.mark.parametrize("make", [lambda: SGD(0.1), lambda: SGD(0.1, momentum=0.9, clip_norm=1.0),
-                                  lambda: Adam(0.01), lambda: RMSProp(0.01), lambda: AdamW(0.01, weight_decay=0.5)],
-                         ids=["sgd", "momentum", "adam", "rmsprop", "adamw"])
-def test_step_gives_the_same_numbers_in_place(make):
-    a, b = make(), make()
-    p_update = np.array([[1.0, -1.0, 0.5]])
-    p_step = p_update.copy()
-    for epoch, g in enumerate(grads(7, (1, 3), 5)):
-        p_update -= a.update("W0", p_update, g, epoch)
-        result = b.step("W0", p_step, g, epoch)
-        assert result is None or result is p_step
-        np.testing.assert_allclose(p_step, p_update, rtol=1e-14, atol=1e-16)
-
-
 # ---------------------------------------------------------------------------
 # state_dict round trip
 # ---------------------------------------------------------------------------
@@ -416,8 +401,8 @@ def test_state_dict_round_trip_continues_identically(kind):
     gs = grads(8, (2, 2), 6)
     params = {"W0": np.array([[1.0, -2.0], [0.5, 3.0]]), "b0": np.array([[0.1, 0.2], [-0.3, 0.0]])}
     for epoch in range(3):
-        original.step("W0", params["W0"], gs[epoch], epoch)
-        original.step("b0", params["b0"], -gs[epoch], epoch)
+        params["W0"] -= original.update("W0", params["W0"], gs[epoch], epoch)
+        params["b0"] -= original.update("b0", params["b0"], -gs[epoch], epoch)
     saved = original.state_dict()
     assert all(isinstance(v, np.ndarray) for v in saved.values())
     assert set(saved) == {f"{name}.{key}" for name in ("W0", "b0") for key in buffers}
@@ -426,13 +411,13 @@ def test_state_dict_round_trip_continues_identically(kind):
     copies = {name: value.copy() for name, value in params.items()}
     for epoch in range(3, 6):
         for name, sign in (("W0", 1), ("b0", -1)):
-            original.step(name, params[name], sign * gs[epoch], epoch)
-            restored.step(name, copies[name], sign * gs[epoch], epoch)
+            params[name] -= original.update(name, params[name], sign * gs[epoch], epoch)
+            copies[name] -= restored.update(name, copies[name], sign * gs[epoch], epoch)
             np.testing.assert_array_equal(copies[name], params[name])
     # and a fresh optimizer (no state) would have gone elsewhere
     fresh, again = make(), {name: value.copy() for name, value in params.items()}
-    fresh.step("W0", again["W0"], gs[0], 6)
-    original.step("W0", params["W0"], gs[0], 6)
+    again["W0"] -= fresh.update("W0", again["W0"], gs[0], 6)
+    params["W0"] -= original.update("W0", params["W0"], gs[0], 6)
     assert not np.array_equal(again["W0"], params["W0"])
 
 
@@ -493,25 +478,26 @@ def test_fresh_optimizer_differs_from_restored_one():
     assert a.update("W0", np.zeros(1), np.ones(1), 1)[0] != b.update("W0", np.zeros(1), np.ones(1), 1)[0]
 
 
-def test_load_state_dict_rejects_bad_keys():
-    with pytest.raises(ValueError, match="keys look like 'W0.velocity'"):
-        SGD(0.1, momentum=0.9).load_state_dict({"velocity": np.zeros(2)})
-
-
-def test_load_state_dict_rejects_another_optimizers_state():
+def _sgd_state():
     sgd = SGD(0.1, momentum=0.9)
     sgd.update("W0", np.zeros(2), np.ones(2), 0)
-    with pytest.raises(ValueError, match=r"Adam keeps \['m', 'v', 't'\] per parameter; got 'W0.velocity'"):
-        Adam(0.01).load_state_dict(sgd.state_dict())
-    with pytest.raises(ValueError, match=r"RMSProp keeps \['mean_square'\] per parameter"):
-        RMSProp(0.01).load_state_dict(sgd.state_dict())
+    return sgd.state_dict()
 
 
-def test_load_state_dict_rejects_incomplete_state():
-    with pytest.raises(ValueError, match=r"the state of 'W0' lacks \['v', 't'\]"):
-        AdamW(0.01).load_state_dict({"W0.m": np.zeros(2)})
-    with pytest.raises(TypeError, match=r"state must be a dict"):
-        Adam(0.01).load_state_dict([("W0.m", np.zeros(2))])
+@pytest.mark.parametrize("make, state, error, message", [
+    (lambda: SGD(0.1, momentum=0.9), lambda: {"velocity": np.zeros(2)}, ValueError,
+     r"SGD.load_state_dict: keys look like 'W0.velocity'; got 'velocity'"),
+    (lambda: Adam(0.01), _sgd_state, ValueError,
+     r"Adam.load_state_dict: Adam keeps \['m', 'v', 't'\] per parameter; got 'W0.velocity'"),
+    (lambda: RMSProp(0.01), _sgd_state, ValueError, r"RMSProp keeps \['mean_square'\] per parameter"),
+    (lambda: AdamW(0.01), lambda: {"W0.m": np.zeros(2)}, ValueError, r"the state of 'W0' lacks \['v', 't'\]"),
+    (lambda: Adam(0.01), lambda: [("W0.m", np.zeros(2))], TypeError, r"state must be a dict; got \[\("),
+])
+def test_load_state_dict_refuses_a_state_that_does_not_fit(make, state, error, message):
+    opt = make()
+    with pytest.raises(error, match=message):
+        opt.load_state_dict(state())
+    assert opt.state == {}
 
 
 # ---------------------------------------------------------------------------
@@ -615,7 +601,7 @@ CONSTRUCTOR_ERRORS = [
     (lambda: SGD(0.1, clip_norm=0), ValueError, "clip_norm must be > 0"),
     (lambda: SGD(0.1, lr_scheduler="cyclic"), ValueError, r"unknown scheduler 'cyclic'; valid names are \["),
     (lambda: Adam(0.1, beta1=1.0), ValueError, "beta1 must be < 1"),
-    (lambda: Adam(0.1, beta2=1.5), ValueError, "beta2 must be <= 1"),
+    (lambda: Adam(0.1, beta2=1.5), ValueError, "beta2 must be < 1; got 1.5"),
     (lambda: Adam(0.1, epsilon=0.0), ValueError, "epsilon must be > 0"),
     (lambda: RMSProp(0.1, rho=1.0), ValueError, "RMSProp: rho must be < 1; got 1.0"),
     (lambda: RMSProp(0.1, rho=-0.1), ValueError, "RMSProp: rho must be >= 0; got -0.1"),
@@ -692,20 +678,41 @@ def test_constructor_errors(build, exc, match):
         build()
 
 
+def _update_twice():
+    return [("W0", np.zeros(2), np.ones(2), 0), ("W0", np.zeros(3), np.ones(3), 1)]
+
+
+UPDATE_ERRORS = [  # (the update calls, exception, message after "<Optimizer>.update: ")
+    (lambda: [("W0", np.zeros((2, 3)), np.zeros((3, 2)), 0)], ValueError,
+     r"param_grad must have the shape of param \(2, 3\); got \(3, 2\)"),
+    (lambda: [(0, np.zeros(2), np.zeros(2), 0)], TypeError, "param_name must be a non-empty string; got 0"),
+    (lambda: [("W0", np.zeros(2), [0.0, 0.0], 0)], TypeError, "param_grad must be a numpy array"),
+    (lambda: [("W0", np.array(["a", "b"]), np.zeros(2), 0)], TypeError, "param must hold real numbers"),
+    (_update_twice, ValueError,
+     r"param 'W0' has shape \(3,\) but the optimizer's state for it has shape \(2,\)"),
+]
+
+
 @pytest.mark.parametrize("make", [lambda: SGD(0.1, momentum=0.9), lambda: Adam(0.01), lambda: RMSProp(0.01),
                                   lambda: AdamW(0.01)], ids=["sgd", "adam", "rmsprop", "adamw"])
-def test_update_errors(make):
+@pytest.mark.parametrize("calls, error, message", UPDATE_ERRORS)
+def test_update_refuses_bad_input(make, calls, error, message):
     opt = make()
-    with pytest.raises(ValueError, match=r"param_grad must have the shape of param \(2, 3\); got \(3, 2\)"):
-        opt.update("W0", np.zeros((2, 3)), np.zeros((3, 2)), 0)
-    with pytest.raises(TypeError, match="param_name must be a non-empty string"):
-        opt.update(0, np.zeros(2), np.zeros(2), 0)
-    with pytest.raises(TypeError, match="param_grad must be a numpy array"):
-        opt.update("W0", np.zeros(2), [0.0, 0.0], 0)
-    with pytest.raises(TypeError, match="param must hold real numbers"):
-        opt.update("W0", np.array(["a", "b"]), np.zeros(2), 0)
-    with pytest.raises(ValueError, match="epoch must be a number >= 0"):
-        opt.update("W0", np.zeros(2), np.zeros(2), -1)
-    opt.update("W0", np.zeros(2), np.ones(2), 0)
-    with pytest.raises(ValueError, match=r"param 'W0' has shape \(3,\) but the optimizer's state for it has shape \(2,\)"):
-        opt.update("W0", np.zeros(3), np.ones(3), 1)
+    *good, bad = calls()
+    for call in good:
+        opt.update(*call)
+    with pytest.raises(error, match=rf"{type(opt).__name__}\.update: {message}"):
+        opt.update(*bad)
+
+
+def test_update_refuses_a_negative_epoch():
+    with pytest.raises(ValueError, match=r"Constant: epoch must be a number >= 0; got -1 \(int\)"):
+        SGD(0.1).update("W0", np.zeros(2), np.zeros(2), -1)
+
+
+def test_repr_shows_the_hyperparameters_and_the_schedule():
+    assert repr(SGD(0.1, momentum=0.9)) == (
+        "SGD(lr=0.1, momentum=0.9, lr_scheduler=Constant(lr=0.1), clip_norm=None)")
+    assert repr(AdamW(0.01, lr_scheduler=Step(0.01, step_size=2), clip_norm=1.0)) == (
+        "AdamW(lr=0.01, beta1=0.9, beta2=0.999, epsilon=1e-08, weight_decay=0.01, "
+        "lr_scheduler=Step(lr=0.01, step_size=2, gamma=0.1), clip_norm=1.0)")

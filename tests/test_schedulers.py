@@ -102,26 +102,20 @@ def test_none_means_not_given_for_every_schedule():
         assert schedule(0) == 0.3
 
 
-@pytest.mark.parametrize("name,arguments,bad", [
-    ("constant", {"decay": 0.5}, "decay"),
-    ("constant", {"step_size": 5}, "step_size"),
-    ("constant", {"staircase": False}, "staircase"),
-    ("exponential", {"decay": 0.5, "gamma": 0.5}, "gamma"),
-    ("step", {"step_size": 2, "stage_length": 2}, "stage_length"),
-    ("cosine", {"total_epochs": 5, "decay": 0.5}, "decay"),
-    ("Step", {"min_lr": 0.0}, "min_lr"),
+@pytest.mark.parametrize("name, arguments, bad, takes", [
+    ("constant", {"decay": 0.5}, "decay", "no arguments besides lr"),
+    ("constant", {"step_size": 5}, "step_size", "no arguments besides lr"),
+    ("constant", {"staircase": False}, "staircase", "no arguments besides lr"),
+    ("exponential", {"decay": 0.5, "gamma": 0.5}, "gamma", "decay, stage_length, staircase"),
+    ("step", {"step_size": 2, "stage_length": 2}, "stage_length", "step_size, gamma"),
+    ("cosine", {"total_epochs": 5, "decay": 0.5}, "decay", "total_epochs, min_lr"),
+    ("Step", {"min_lr": 0.0}, "min_lr", "step_size, gamma"),
 ])
-def test_arguments_the_schedule_does_not_take_are_rejected(name, arguments, bad):
-    with pytest.raises(ValueError, match=rf"initialize_scheduler: {bad} does not apply to the "
-                                         rf"'{name.lower()}' schedule \(it takes "):
+def test_arguments_the_schedule_does_not_take_are_rejected(name, arguments, bad, takes):
+    with pytest.raises(ValueError, match=rf"^initialize_scheduler: {bad} does not apply to the "
+                                         rf"'{name.lower()}' schedule \(it takes {takes}\); "
+                                         rf"got {arguments[bad]}$"):
         initialize_scheduler(name, 0.3, **arguments)
-
-
-def test_rejection_message_lists_what_the_schedule_takes():
-    with pytest.raises(ValueError, match=r"\(it takes no arguments besides lr\); got 5$"):
-        initialize_scheduler("constant", 0.3, step_size=5)
-    with pytest.raises(ValueError, match=r"\(it takes total_epochs, min_lr\); got 0.5$"):
-        initialize_scheduler("cosine", 0.3, gamma=0.5)
 
 
 @pytest.mark.parametrize("name", ["Exponential", "EXPONENTIAL"])

@@ -1,7 +1,10 @@
 """Tests for neural_networks.utils: the gradient checker, data helpers,
-AttrDict and atomic file writes."""
+AttrDict, atomic file writes and the restricted unpickler."""
 
+import datetime
+import io
 import os
+import pickle
 
 import numpy as np
 import pytest
@@ -12,6 +15,7 @@ from neural_networks.utils import (
     center,
     check_gradients,
     integers_to_one_hot,
+    load_pickle,
     normalize,
     standardize,
 )
@@ -121,22 +125,30 @@ def test_check_gradients_leaves_2d_x_bit_identical():
     assert x.tobytes() == before
 
 
-def test_check_gradients_rejects_float32():
-    x = np.ones(3, dtype=np.float32)
-    with pytest.raises(TypeError, match="x must be float64"):
-        check_gradients(lambda v: v, np.ones(3), x, np.ones(3))
+def _read_only(x):
+    x.flags.writeable = False
+    return x
 
 
-def test_check_gradients_rejects_wrong_grad_shape():
-    with pytest.raises(ValueError, match=r"grad must have the shape of x \(3,\); got \(2,\)"):
-        check_gradients(lambda v: v, np.ones(2), np.ones(3), np.ones(3))
+@pytest.mark.parametrize("grad, x, dLdf, h, error, message", [
+    (np.ones(3), np.ones(3, dtype=np.float32), np.ones(3), 1e-6, TypeError,
+     "x must be float64 .*; got dtype float32"),
+    (np.ones(2), np.ones(3), np.ones(3), 1e-6, ValueError, r"grad must have the shape of x \(3,\); got \(2,\)"),
+    (np.ones(2), [1.0, 2.0], np.ones(2), 1e-6, TypeError, "x must be a numpy array"),
+    (np.ones(2), np.ones(2), np.ones(2), 0.0, ValueError, "h must be > 0; got 0.0"),
+    (np.ones((4, 3)), np.ones((4, 3)), np.ones((1, 3)), 1e-6, ValueError,
+     r"dLdf must be a scalar or have the shape of fn\(x\) \(4, 3\); got \(1, 3\)"),
+    (np.ones(3), _read_only(np.ones(3)), np.ones(3), 1e-6, ValueError,
+     r"x must be writeable .*pass a copy, e.g. x.copy\(\)"),
+])
+def test_check_gradients_refuses_bad_input(grad, x, dLdf, h, error, message):
+    with pytest.raises(error, match="check_gradients: " + message):
+        check_gradients(lambda v: v * 2, grad, x, dLdf, h=h)
 
 
-def test_check_gradients_rejects_non_array_and_bad_h():
-    with pytest.raises(TypeError, match="x must be a numpy array"):
-        check_gradients(lambda v: v, np.ones(2), [1.0, 2.0], np.ones(2))
-    with pytest.raises(ValueError, match="h must be > 0"):
-        check_gradients(lambda v: v, np.ones(2), np.ones(2), np.ones(2), h=0.0)
+def test_check_gradients_takes_a_scalar_dldf():
+    x = np.ones((4, 3))
+    assert check_gradients(lambda v: (v ** 2).sum(), 2 * x, x, 1.0) < 1e-9
 
 
 # ---------------------------------------------------------------------------
@@ -292,15 +304,11 @@ def test_atomic_open_bad_mode(tmp_path):
             pass
 
 
-def test_check_gradients_rejects_a_dldf_of_the_wrong_shape():
-    x = np.ones((4, 3))
-    with pytest.raises(ValueError, match=r"dLdf must be a scalar or have the shape of fn\(x\) \(4, 3\)"):
-        check_gradients(lambda v: v * 2, 2 * np.ones((4, 3)), x, np.ones((1, 3)))
-    assert check_gradients(lambda v: (v ** 2).sum(), 2 * x, x, 1.0) < 1e-9
-
-
-def test_check_gradients_says_why_a_read_only_x_cannot_be_used():
-    x = np.ones(3)
-    x.flags.writeable = False
-    with pytest.raises(ValueError, match="x must be writeable"):
-        check_gradients(lambda v: v, np.ones(3), x, np.ones(3))
+def test_load_pickle_builds_plain_data_and_the_allowed_globals_only():
+    data = {"labels": [1, 2], "name": "batch", "when": datetime.date(2020, 1, 2)}
+    allowed = {("datetime", "date")}
+    assert load_pickle(io.BytesIO(pickle.dumps(data)), allowed) == data
+    with pytest.raises(pickle.UnpicklingError, match=r"it refers to posix.system|it refers to os.system"):
+        load_pickle(io.BytesIO(pickle.dumps(os.system)), allowed)
+    with pytest.raises(pickle.UnpicklingError, match=r"it refers to datetime.date, which is not allowed"):
+        load_pickle(io.BytesIO(pickle.dumps(data)), set())

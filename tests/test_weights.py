@@ -201,37 +201,31 @@ def test_generator_advances_between_draws():
 # ---------------------------------------------------------------------------
 
 
-def test_unknown_name_lists_valid_names():
-    with pytest.raises(ValueError, match=r"unknown weight initializer 'glorot'; valid names are \[.*'he_normal'.*'xavier_uniform'.*\]"):
-        initialize_weights("glorot")
-
-
-def test_non_string_name():
-    with pytest.raises(TypeError, match="weight initializer must be a string"):
-        initialize_weights(None)
-
-
-def test_unknown_activation():
-    with pytest.raises(ValueError, match=r"unknown activation 'swish'; valid names are \[.*'relu'"):
-        initialize_weights("xavier_uniform", activation="swish")
-
-
-def test_bad_mode():
-    with pytest.raises(ValueError, match="mode must be 'fan_in' or 'fan_out'; got 'fan_avg'"):
-        initialize_weights("he_normal", mode="fan_avg")
-
-
 def test_list_shape_is_accepted_like_a_tuple():
     init = initialize_weights("xavier_uniform")
     np.testing.assert_array_equal(init([3, 4], rng=0), init((3, 4), rng=0))
 
 
-@pytest.mark.parametrize("shape", [(0, 3), (3, -1), [3, 0], (2.0, 3)])
-def test_bad_shape(shape):
-    with pytest.raises(ValueError, match="shape must be a tuple of positive ints"):
-        initialize_weights("xavier_uniform")(shape)
+BAD_CALLS = [  # (call, exception, message)
+    (lambda: initialize_weights("glorot"), ValueError,
+     r"unknown weight initializer 'glorot'; valid names are \[.*'he_normal'.*'xavier_uniform'.*\]"),
+    (lambda: initialize_weights(None), TypeError, "weight initializer must be a string"),
+    (lambda: initialize_weights("xavier_uniform", activation="swish"), ValueError,
+     r"unknown activation 'swish'; valid names are \[.*'relu'"),
+    (lambda: initialize_weights("he_normal", mode="fan_avg"), ValueError,
+     "initialize_weights: mode must be 'fan_in' or 'fan_out'; got 'fan_avg'"),
+    *[(lambda shape=shape: initialize_weights("xavier_uniform")(shape), ValueError,
+       "initialize_weights: shape must be a tuple of positive ints")
+      for shape in [(0, 3), (3, -1), [3, 0], (2.0, 3)]],
+    (lambda: initialize_weights("xavier_uniform")((3, 4, 5)), ValueError,
+     r"initialize_weights: shape must be \(n_in, n_out\) or \(kernel_rows, kernel_cols, in_channels, "
+     r"out_channels\); got \(3, 4, 5\)"),
+    (lambda: initialize_weights("identity")((2, 3, 4)), ValueError,
+     r"initialize_weights: 'identity' needs a 2-D or 4-D shape; got \(2, 3, 4\)"),
+]
 
 
-def test_rank_three_shape_rejected_for_fan_based_init():
-    with pytest.raises(ValueError, match=r"shape must be \(n_in, n_out\) or"):
-        initialize_weights("xavier_uniform")((3, 4, 5))
+@pytest.mark.parametrize("call, error, message", BAD_CALLS)
+def test_bad_input_is_refused(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
