@@ -5,9 +5,8 @@
     python generate_submission.py -o code.tex --heading_level 2    # LaTeX, from the .tex
     python generate_submission.py --bundle submission              # the flat upload set
 
-The write-up holds the source of each name in ``student_implementations`` (below),
-read with ``inspect``; its LaTeX is meant to be ``\\input{}`` into a document that
-loads ``listings``. ``--bundle DIR`` copies the files the autograder takes into DIR.
+The write-up holds the source of each name in ``student_implementations`` (below);
+its LaTeX is meant to be ``\\input{}`` into a document that loads ``listings``.
 """
 
 import argparse
@@ -61,18 +60,18 @@ def excerpt(name):
     if parts and (len(parts) < 2 or not all(part.isidentifier() for part in parts)):
         raise SubmissionError(f"unknown implementation {name!r}: expected a dotted name inside "
                               f"{PACKAGE}, like 'layers.Conv2D' or 'models.NeuralNetwork.forward'")
-    for depth, attribute in enumerate(parts):
+    for depth, part in enumerate(parts):
         where = ".".join([PACKAGE, *parts[:depth]])
         try:
-            obj = importlib.import_module(f"{where}.{attribute}") if not depth else getattr(obj, attribute)
+            obj = getattr(obj, part) if depth else importlib.import_module(f"{where}.{part}")
         except AttributeError:
             raise SubmissionError(f"unknown implementation {name!r}: {where} has no attribute "
-                                  f"{attribute!r}") from None
+                                  f"{part!r}") from None
         except Exception as error:  # also the student's module failing to import
-            if getattr(error, "name", None) in (PACKAGE, f"{where}.{attribute}"):
+            if getattr(error, "name", None) in (PACKAGE, f"{where}.{part}"):
                 raise SubmissionError(f"unknown implementation {name!r}: there is no module "
-                                      f"{PACKAGE}/{attribute}.py") from None
-            raise SubmissionError(f"cannot import {where}.{attribute} (for {name!r}): "
+                                      f"{PACKAGE}/{part}.py") from None
+            raise SubmissionError(f"cannot import {where}.{part} (for {name!r}): "
                                   f"{type(error).__name__}: {error}") from None
     name = name if parts else getattr(name, "__qualname__", repr(name))
     try:  # a property shows its getter
@@ -124,24 +123,20 @@ def escape_latex(text):
     return "".join(LATEX_SPECIALS.get(char, char) for char in to_ascii(text))
 
 
-# A listing line holds 81 characters of \footnotesize typewriter type in the
-# text width of a plain article. Longer lines are broken here, where a break
-# cannot cut a name or a string; a continuation starts with a hooked arrow
-# (about three characters wide, counted as four) after the line's indentation.
+# An article's text width holds 81 characters of \footnotesize typewriter type. Longer
+# lines are broken here, never inside a name or a string; a continuation starts with
+# a hooked arrow (about three characters wide, counted as four) after the indentation.
 LISTING_COLUMNS = 80
 ARROW_COLUMNS = 4
 BREAK_AFTER = ",;([{"
-# Each listing carries its own options, so that it typesets the same in any
-# document that loads listings: a small monospaced font, spaces kept as they
-# are, a backtick printed as a backtick (not as an opening quote) and, in a
-# document narrower than an article, lines broken by listings at spaces.
+# Each listing carries its options, so that it typesets the same in any document: a small
+# monospaced font, spaces kept, a backtick printed as a backtick (not as an opening
+# quote) and, in a document narrower than an article, lines broken by listings at spaces.
 LISTING_OPTIONS = ",".join([
     "language=Python", r"basicstyle=\ttfamily\footnotesize", "columns=fullflexible",
     "keepspaces=true", "showstringspaces=false", "tabsize=4", r"literate={`}{{\`{}}}1",
     "breaklines=true", "breakatwhitespace=true", r"postbreak=\mbox{$\hookrightarrow$\space}",
 ])
-# Delimiters of LaTeX inside a listing (the arrows): the first pair the source lacks.
-ESCAPE_PAIRS = [("(*" + c, c + "*)") for c in "@!|?;:"]
 LISTING_END = r"\end{lstlisting}"
 
 
@@ -166,10 +161,9 @@ def string_columns(text):
 
 
 def wrap(line, strings, columns=LISTING_COLUMNS):
-    """``line`` as pieces that fit ``columns``, the first as it starts and the others
-    after the indentation and the arrow. A piece ends before a space or after one of
-    ``BREAK_AFTER`` outside the string literals at ``strings`` (column spans), else
-    after a space inside one; a name is cut only when it is longer than a line."""
+    """``line`` as pieces that fit ``columns`` (the others after the indentation and the
+    arrow), each ending before a space or after ``BREAK_AFTER`` outside the ``strings``
+    (column spans), else after a space inside one: a name is cut only if it is too long."""
     indent = len(line) - len(line.lstrip(" "))
     inside = [any(start < i < end for start, end in strings) for i in range(len(line))]
     pieces, pos, room = [], 0, columns
@@ -188,14 +182,13 @@ def wrap(line, strings, columns=LISTING_COLUMNS):
 
 
 def listing(source):
-    """An ``lstlisting`` block of ``source`` in ASCII (pdflatex's listings cannot take
-    multi-byte characters), its long lines broken. A literal ``\\end{lstlisting}``
-    would end the listing early: an empty escape breaks it up, unseen in print."""
+    """An ``lstlisting`` of ``source`` in ASCII (for pdflatex), its long lines broken. A
+    literal ``\\end{lstlisting}`` is broken up by an empty escape, unseen in print."""
     text = to_ascii(source).expandtabs(4)
-    pair = next(((b, e) for b, e in ESCAPE_PAIRS if b not in text and e not in text), None)
-    if pair is None:
-        raise SubmissionError("cannot find an escape to LaTeX that the source does not hold")
-    begin, end = pair
+    # The escape to LaTeX (for the arrows): the shortest (*@...@*) the source lacks.
+    ats = next("@" * n for n in range(1, len(text) + 2) if f"(*{'@' * n}" not in text
+               and f"{'@' * n}*)" not in text)
+    begin, end = f"(*{ats}", f"{ats}*)"
     strings, lines = string_columns(text), []
     for number, line in enumerate(text.split("\n"), start=1):
         first, *rest = wrap(line, strings.get(number, []))
@@ -207,10 +200,8 @@ def listing(source):
 
 
 def render(fmt="markdown", heading_level=1, implementations=None, standalone=False):
-    """The write-up as a string: ``fmt`` "markdown" or "latex", section headings at
-    ``heading_level`` (1-3), each name one level deeper. ``implementations`` maps
-    section titles to lists of dotted names or objects (``student_implementations``
-    by default); ``standalone`` LaTeX compiles on its own."""
+    """The write-up: section headings at ``heading_level``, each name one deeper.
+    ``implementations`` maps section titles to lists of dotted names or objects."""
     if fmt not in FORMATS or heading_level not in HEADING_LEVELS or (standalone and fmt != "latex"):
         raise SubmissionError(f"format must be one of {list(FORMATS)} (latex if standalone) and "
                               f"heading_level one of {list(HEADING_LEVELS)}; got {fmt!r}, "
@@ -227,12 +218,10 @@ def render(fmt="markdown", heading_level=1, implementations=None, standalone=Fal
                 lines += [f"{mark}# `{name}`", "", fence + "python", source, fence, ""]
         return "\n".join(lines).rstrip() + "\n"
     section, item = LATEX_HEADINGS[heading_level - 1:heading_level + 1]
-    if standalone:
-        lines = ["% Generated by generate_submission.py: compile it with pdflatex.",
-                 "\\documentclass{article}\n\\usepackage{listings}\n\\begin{document}\n"]
-    else:
-        lines = ["% Generated by generate_submission.py; \\input{} this file into a document",
-                 "% that loads the listings package.", ""]
+    lines = (["% Generated by generate_submission.py: compile it with pdflatex.",
+              "\\documentclass{article}\n\\usepackage{listings}\n\\begin{document}\n"] if standalone
+             else ["% Generated by generate_submission.py; \\input{} this file into a document",
+                   "% that loads the listings package.", ""])
     for title, items in sections:
         lines += [f"\\{section}{{{escape_latex(title)}}}", ""]
         for name, source in items:
@@ -243,10 +232,8 @@ def render(fmt="markdown", heading_level=1, implementations=None, standalone=Fal
 # ---- the upload bundle --------------------------------------------------------------------
 
 TRAIN_SCRIPT = "train_ffnn.py"
-# The upload, besides neural_networks/*.py and predictions.csv.
-REQUIRED_FILES = ("README.md", TRAIN_SCRIPT, "check_gradients.ipynb")
-# The one folder inside the project a bundle may go to (git ignores it).
-DEFAULT_BUNDLE = "submission"
+REQUIRED_FILES = ("README.md", TRAIN_SCRIPT, "check_gradients.ipynb")  # and neural_networks/*.py
+DEFAULT_BUNDLE = "submission"  # the one folder inside the project a bundle may go to
 # Lists the files a bundle wrote: the only ones --overwrite may replace later.
 BUNDLE_MARKER = ".submission-bundle"
 HINT = "pass --predictions PATH (or --no-predictions)"
@@ -259,7 +246,7 @@ def script_run(root=ROOT):
     try:
         script = runpy.run_path(str(Path(root) / TRAIN_SCRIPT), run_name="train_ffnn_settings")
         config = script.get("CONFIG")
-        name = script["model_name"](config) if config and "model_name" in script else None
+        name = script["model_name"](config) if "model_name" in script and config else None
     except Exception as error:
         raise SubmissionError(f"{why}: reading its settings failed ({type(error).__name__}: "
                               f"{error}); {HINT}") from None
@@ -280,9 +267,8 @@ def changed_settings(config, run_dir):
         return []
     now = [(f'model_args["{key}"]', model, key, value) for key, value in config.model_args.items()]
     now += [(f'data_args["{key}"]', data, key, value) for key, value in config.data_args.items()]
-    now += [("layer_args", model, "layer_args", config.layer_args),
-            ("optimizer_args", model, "optimizer_args", config.optimizer_args),
-            ("EPOCHS", model, "epochs", config.epochs)]
+    now += [(key, model, key, getattr(config, key)) for key in ("layer_args", "optimizer_args")]
+    now += [("EPOCHS", model, "epochs", config.epochs)]
     return [shown for shown, recorded, key, value in now if recorded.get(key, value) != value]
 
 
@@ -355,9 +341,8 @@ def check_destination(dest, files, overwrite, root=ROOT):
         raise SubmissionError(f"{dest} is not empty ({entries} entries); pass --overwrite to "
                               f"replace an earlier bundle there, or choose a new folder")
     if entries and not (dest / BUNDLE_MARKER).is_file():
-        raise SubmissionError(f"{dest} holds files that no bundle wrote (it has no "
-                              f"{BUNDLE_MARKER}); --overwrite only replaces an earlier bundle: "
-                              f"choose a new or empty folder")
+        raise SubmissionError(f"{dest} holds files that no bundle wrote (no {BUNDLE_MARKER}); "
+                              f"--overwrite only replaces an earlier bundle: choose a new folder")
     # Only plain file names in the marker count: nothing outside ``dest`` is ever deleted.
     marker = (dest / BUNDLE_MARKER).read_text(encoding="utf-8").splitlines() if entries else []
     ours = [name for name in marker if re.fullmatch(r"[\w.-]+", name) and name.strip(".")
@@ -376,7 +361,7 @@ def bundle(dest, overwrite=False, predictions=None, root=ROOT):
     root, dest = Path(root), Path(dest)
     modules = sorted((root / PACKAGE).glob("*.py"))
     files = [(name, root / name) for name in REQUIRED_FILES] + [(p.name, p) for p in modules]
-    missing = [name for name, path in files if not path.is_file()] + [f"{PACKAGE}/*.py"] * (not modules)
+    missing = [n for n, path in files if not path.is_file()] + [f"{PACKAGE}/*.py"] * (not modules)
     if missing:
         raise SubmissionError(f"missing {missing[0]}: the upload needs it (looked in {root})")
     for path in [path for name, path in files if name.endswith(".py")]:
@@ -385,18 +370,16 @@ def bundle(dest, overwrite=False, predictions=None, root=ROOT):
         except (SyntaxError, ValueError) as error:  # ValueError: a null byte
             where = f"line {error.lineno}: {error.msg}" if isinstance(error, SyntaxError) else error
             raise SubmissionError(f"{path.relative_to(root)}, {where}: the file does not compile, "
-                                  f"so the autograder could not import it; fix it and bundle "
-                                  f"again") from None
+                                  f"so the autograder could not import it; fix it") from None
     path, note = choose_predictions(root, predictions)
     files += [("predictions.csv", path)] if path else []
     for old in check_destination(dest, files, overwrite, root):
         old.unlink()
     dest.mkdir(parents=True, exist_ok=True)
     # The marker goes first: a bundle stopped half-way can still be replaced.
-    (dest / BUNDLE_MARKER).write_text(
-        "# Written by generate_submission.py --bundle. --overwrite replaces only\n"
-        "# the files listed here. Not part of the upload.\n"
-        + "".join(f"{name}\n" for name, _ in files), encoding="utf-8")
+    (dest / BUNDLE_MARKER).write_text("# Written by generate_submission.py --bundle; --overwrite "
+                                      "replaces only these files. Not part of the upload.\n"
+                                      + "".join(f"{name}\n" for name, _ in files), encoding="utf-8")
     for name, source in files:
         shutil.copyfile(source, dest / name)
     return [(dest / name, (dest / name).stat().st_size) for name, _ in files], note
@@ -408,21 +391,17 @@ def bundle(dest, overwrite=False, predictions=None, root=ROOT):
 def main(argv=None):
     """Run the command line; returns the exit status (0, or 2 on a user error)."""
     parser = argparse.ArgumentParser(
-        prog="generate_submission.py",
-        description="Write the source of your implementations as Markdown or LaTeX for the "
-                    "write-up, or bundle the flat set of files the autograder takes.",
-        epilog="Edit student_implementations at the top of this file to add anything else you "
-               "wrote. Examples: 'python generate_submission.py -o code.tex', "
-               "'python generate_submission.py --bundle submission'.")
+        prog="generate_submission.py", epilog="Edit student_implementations at the top of "
+        "this file to add anything else you wrote.", description="Write the source of your "
+        "implementations as Markdown or LaTeX, or bundle the files the autograder takes.")
     add = parser.add_argument
     add("-f", "--format", choices=FORMATS, help="default: that of -o FILE.tex/.md, else markdown")
     add("-o", "--output", metavar="FILE", help="write the write-up to FILE (default: stdout)")
     add("--heading_level", "--heading-level", type=int, choices=HEADING_LEVELS, default=1,
         help="level of the section headings; each implementation is one deeper (default: 1)")
     add("--standalone", action="store_true", help="LaTeX that compiles on its own")
-    add("--bundle", metavar="DIR", help="copy the upload (README.md, train_ffnn.py, "
-        "neural_networks/*.py, check_gradients.ipynb, predictions.csv) flat into DIR; the "
-        "write-up is then only written with -o")
+    add("--bundle", metavar="DIR", help="copy README.md, train_ffnn.py, neural_networks/*.py, "
+        "check_gradients.ipynb and predictions.csv flat into DIR (then no write-up unless -o)")
     add("--overwrite", action="store_true", help="with --bundle: replace an earlier bundle")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--predictions", metavar="PATH", help="with --bundle: the predictions.csv "
@@ -433,8 +412,8 @@ def main(argv=None):
         parser.error("--overwrite, --predictions and --no-predictions go with --bundle DIR")
     implied = SUFFIX_FORMATS.get(Path(args.output or "").suffix.lower())
     if args.format and implied and args.format != implied:
-        parser.error(f"-f {args.format} does not match -o {args.output}, a {implied} file; "
-                     f"drop -f, or give the file the suffix of {args.format}")
+        parser.error(f"-f {args.format} does not match -o {args.output} (a {implied} file); "
+                     f"drop -f or rename the file")
     fmt = args.format or implied or "markdown"
     if args.standalone and fmt != "latex":
         parser.error(f"--standalone goes with LaTeX (-o FILE.tex or -f latex); got {fmt}")
@@ -447,10 +426,8 @@ def main(argv=None):
             print(f"Bundled {len(written)} files into {args.bundle} "
                   f"({sum(size for _, size in written):,} bytes):\n"
                   + "".join(f"  {size:>10,}  {path.name}\n" for path, size in written)
-                  + f"predictions.csv: {note}")
-            if others:
-                print(f"Also in {args.bundle}, not written by the bundle and not part of the "
-                      f"upload: {', '.join(others)}")
+                  + f"predictions.csv: {note}" + (f"\nAlso in {args.bundle}, not written by the "
+                  f"bundle and not part of the upload: {', '.join(others)}" if others else ""))
             print(f"Upload the {len(written)} files listed above as they are: side by side, no "
                   f"folder, no zip ({BUNDLE_MARKER} only records what the bundle wrote).")
         if args.bundle is None or args.output:
