@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .checks import check_array, check_bool, check_int, describe, lookup, non_finite
-from .loaders import LOADERS, SPLIT_SEED  # noqa: F401  (SPLIT_SEED is documented here too)
+from .loaders import LOADERS, SPLIT_SEED  # noqa: F401  (datasets.SPLIT_SEED is the documented name)
 from .utils import integers_to_one_hot, make_rng
 
 #: The environment variable that overrides the default data folder, and that folder.
@@ -176,7 +176,7 @@ class Dataset:
     def __init__(self, training_set, training_labels, batch_size, validation_set=None,
                  validation_labels=None, test_set=None, test_labels=None, seed=None):
         batch_size = check_int(batch_size, "batch_size", "Dataset")
-        self.out_dim = None
+        self.out_dim = None  # until the training set gives it
         rng = _make_rng(seed, "Dataset")
         self.train = self._split("training", training_set, training_labels, batch_size, rng)
         self.out_dim, self.input_shape = self.train.out_dim, tuple(int(n) for n in self.train.data.shape[1:])
@@ -216,7 +216,7 @@ class Dataset:
 
 
 def initialize_dataset(name, batch_size=50, seed=None, flatten=False, dtype=np.float64, data_dir=None):
-    """Load a dataset by name, split and standardized.
+    """Load a dataset by name as a :class:`Dataset`, split and standardized.
 
     ``name`` (any case) is "iris" (examples ``(4,)``, 105 / 15 / 30 for train /
     validate / test), "digits" (``(8, 8, 1)``, 1259 / 179 / 359), "fashion_mnist"

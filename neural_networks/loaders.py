@@ -42,10 +42,10 @@ def file_error(path, problem=None):
     if name in ("iris.csv", "digits.npz", "fashion_mnist.npz"):
         hint = (f"Restore it with `git checkout -- datasets/{name}` from the repository root, or copy it "
                 f"again from the course's shared data (datasets/README.md lists its sha256).")
-        if name != "digits.npz":
-            hint += (f" Or, to use the course's own split, put iris/iris_{{train,val,test}}_"
-                     f"{{data,labels}}.npy in {folder}." if name == "iris.csv" else
-                     f" Or put Fashion-MNIST's four IDX files ({idx}, each may end in .gz) in {folder}.")
+        hint += {"iris.csv": f" Or, to use the course's own split, put iris/iris_{{train,val,test}}_"
+                             f"{{data,labels}}.npy in {folder}.",
+                 "fashion_mnist.npz": f" Or put Fashion-MNIST's four IDX files ({idx}, each may end in "
+                                      f".gz) in {folder}."}.get(name, "")
     elif name.startswith("iris_"):
         hint = (f"The course's iris split is six files in {folder}: iris_{{train,val,test}}_data.npy (float, "
                 f"shape (examples, 4)) and iris_{{train,val,test}}_labels.npy (one-hot, shape (examples, 3), "
