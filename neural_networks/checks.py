@@ -107,29 +107,7 @@ def check_same_shape(a, b, name_a, name_b, where):
         )
 
 
-def check_applicable(arguments, accepted, where, target, nothing="no arguments"):
-    """The ``arguments`` whose value is not None, once each of them is one that
-    ``target`` takes (its names in ``accepted``); else a ``ValueError`` naming it.
-
-    The factories share this rule: an argument left as None keeps its default,
-    and a value for one that does not apply is an error, never silently dropped.
-    """
-    given = {key: value for key, value in arguments.items() if value is not None}
-    for key, value in given.items():
-        if key not in accepted:
-            takes = ", ".join(accepted) or nothing
-            raise ValueError(f"{where}: {key} does not apply to {target} (it takes {takes}); got {value!r}")
-    return given
-
-
-def check_bool(value, name, where):
-    """Return ``value`` as a bool, or raise unless it is True or False."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{where}: {name} must be True or False; got {describe(value)}")
-    return bool(value)
-
-
-# ---- datasets: finite values
+# -- datasets: where an array holds a NaN or an infinity ----------------------------------------
 
 
 def non_finite(array, name):
@@ -150,3 +128,25 @@ def non_finite(array, name):
                 at = f"index {index}" + (f" ({at})" if at else "")
             return f"{name} has a non-finite value ({array[index]}) at {at}"
     return None
+
+
+def check_applicable(arguments, accepted, where, target, nothing="no arguments"):
+    """The ``arguments`` whose value is not None, once each of them is one that
+    ``target`` takes (its names in ``accepted``); else a ``ValueError`` naming it.
+
+    The factories share this rule: an argument left as None keeps its default,
+    and a value for one that does not apply is an error, never silently dropped.
+    """
+    given = {key: value for key, value in arguments.items() if value is not None}
+    for key, value in given.items():
+        if key not in accepted:
+            takes = ", ".join(accepted) or nothing
+            raise ValueError(f"{where}: {key} does not apply to {target} (it takes {takes}); got {value!r}")
+    return given
+
+
+def check_bool(value, name, where):
+    """Return ``value`` as a bool, or raise unless it is True or False."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{where}: {name} must be True or False; got {describe(value)}")
+    return bool(value)
