@@ -156,7 +156,7 @@ def _read_npy(path):
         with open(path, "rb") as file:
             start = file.read(16)
         problem = (f"cannot read it as a .npy array: {error}" if start.startswith(b"\x93NUMPY") else
-                   f"not a .npy file (numpy.save's start with b'\\x93NUMPY'): it starts with {start!r}")
+                   f"not a .npy file (numpy.save writes b'\\x93NUMPY' first): it starts with {start!r}")
         raise file_error(path, problem) from None
 
 

@@ -559,7 +559,7 @@ def soft(labels):
     (lambda d: np.save(d / "iris_val_labels.npy", np.arange(15) % 4), "iris_val_labels.npy",
      "row 3 is 3, not a class 0, 1 or 2"),
     (lambda d: (d / "iris_test_data.npy").write_text("5.1,3.5,1.4,0.2\n"), "iris_test_data.npy",
-     "(not a .npy file (numpy.save's start with b'\\x93NUMPY'): it starts with b'5.1,3.5,1.4,0.2\\n')"),
+     "(not a .npy file (numpy.save writes b'\\x93NUMPY' first): it starts with b'5.1,3.5,1.4,0.2\\n')"),
 ])
 def test_a_wrong_course_iris_file_says_what_it_holds(tmp_path, edit, file, message):
     write_iris_split(tmp_path)
