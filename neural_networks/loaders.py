@@ -33,9 +33,8 @@ CIFAR10_FOLDER = "cifar-10-batches-py"
 
 
 def file_error(path, problem=None):
-    """The error for a data file, saying where the file comes from: a
-    ``FileNotFoundError`` that says what the folder holds when ``problem`` is
-    None (the file is missing), else a ``ValueError`` naming the problem."""
+    """The error for a data file, saying where it comes from: a ``FileNotFoundError`` that
+    lists what the folder holds when ``problem`` is None, else a ``ValueError`` with ``problem``."""
     folder, name = path.parent, path.name
     idx = ", ".join(IDX_FILES)
     given = "or give their folder as data_dir (--data-dir on the command line). Nothing is downloaded."
@@ -98,8 +97,9 @@ def _pixel_statistics(images, rows):
 
 
 def _image_splits(sources, indices, dtype):
-    """``(splits, indices)`` from ``sources[key] = (images uint8, labels or None)`` and ``indices[key]
-    = rows``: NHWC images in ``dtype``, standardized with the training split's pixel statistics."""
+    """``(splits, indices)`` from ``sources[key] = (images uint8, labels or None)`` and
+    ``indices[key] = rows``: NHWC images in ``dtype``, standardized with the training
+    split's pixel statistics."""
     mean, std = _pixel_statistics(sources["train"][0], indices["train"])
     std = np.where(np.asarray(std) == 0, 1.0, std)
     splits = {}
