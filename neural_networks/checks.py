@@ -80,6 +80,29 @@ def check_same_shape(a, b, name_a, name_b, where):
         )
 
 
+# -- datasets: where an array holds a NaN or an infinity ----------------------------------------
+
+
+def non_finite(array, name):
+    """None when every value of ``array`` is finite, else words naming the first
+    NaN or infinity and where it is, e.g. ``data has a non-finite value (nan) at
+    row 3, column 2``. Scanned 4096 examples at a time, so that the temporaries
+    stay small for a large image set."""
+    if array.dtype.kind != "f":
+        return None
+    for start in range(0, array.shape[0], 4096):
+        bad = ~np.isfinite(array[start:start + 4096])
+        if bad.any():
+            index = np.unravel_index(np.argmax(bad), bad.shape)
+            index = (start + int(index[0]), *map(int, index[1:]))
+            words = {1: ("row",), 2: ("row", "column"), 4: ("example", "row", "column", "channel")}
+            at = ", ".join(f"{word} {i}" for word, i in zip(words.get(len(index), ()), index))
+            if len(index) > 2:
+                at = f"index {index}" + (f" ({at})" if at else "")
+            return f"{name} has a non-finite value ({array[index]}) at {at}"
+    return None
+
+
 def check_applicable(arguments, accepted, where, target, nothing="no arguments"):
     """The ``arguments`` that are not None, each one that ``target`` takes (its names
     in ``accepted``): a value for an argument that does not apply is an error."""

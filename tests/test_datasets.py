@@ -444,8 +444,8 @@ BAD_ARGUMENTS = [
     (lambda: Data(X4, batch_size=2.5), TypeError, "Data: batch_size must be an integer; got 2.5"),
     (lambda: Data(X4, batch_size="8"), TypeError, "batch_size"),
     (lambda: Data([[1.0, 2.0]]), TypeError, "Data: data must be a numpy array"),
-    (lambda: Data(np.array(3.0)), ValueError, "Data: data must have at least 1 dimension"),
-    (lambda: Data(np.zeros((0, 3))), ValueError, "at least one example"),
+    (lambda: Data(np.array(3.0)), ValueError, "Data: data must hold at least one example along its first axis; got shape ()"),
+    (lambda: Data(np.zeros((0, 3))), ValueError, "at least one example along its first axis; got shape (0, 3)"),
     (lambda: Data(np.array(["a", "b"])), TypeError, "real numbers"),
     (lambda: Data(X4, labels=np.arange(3)), ValueError, "data has 4 examples but labels has 3"),
     (lambda: Data(X4, labels=[0, 1, 0, 1]), TypeError, "labels must be a numpy array"),
@@ -522,17 +522,20 @@ def test_an_empty_file_or_a_bare_array_is_reported_as_corrupt(tmp_path):
         initialize_dataset("fashion_mnist", data_dir=tmp_path)
     with open(tmp_path / "digits.npz", "wb") as file:
         np.save(file, np.zeros((1797, 8, 8), np.uint8))
-    with pytest.raises(ValueError, match="a single array instead of an .npz archive"):
+    with pytest.raises(ValueError, match="digits.npz is corrupt or not in the expected format "
+                                         r"\(cannot read it as an .npz archive"):
         initialize_dataset("digits", data_dir=tmp_path)
 
 
 @pytest.mark.parametrize(
     "arrays, fragment",
     [
-        ({"images": np.zeros((1797, 8, 8), np.uint8), "y": np.zeros(1797, np.uint8)}, "missing the arrays ['X']"),
-        ({"X": np.zeros((100, 8, 8), np.uint8), "y": np.zeros(100, np.uint8)}, "shape (1797, 8, 8)"),
-        ({"X": np.zeros((1797, 8, 8)), "y": np.zeros(1797, np.uint8)}, "should be uint8"),
-        ({"X": np.full((1797, 8, 8), 17, np.uint8), "y": np.zeros(1797, np.uint8)}, "above 16"),
+        ({"images": np.zeros((1797, 8, 8), np.uint8), "y": np.zeros(1797, np.uint8)},
+         "array 'X': expected uint8 of shape (1797, 8, 8), values 0 to 16; missing"),
+        ({"X": np.zeros((100, 8, 8), np.uint8), "y": np.zeros(100, np.uint8)},
+         "array 'X': expected uint8 of shape (1797, 8, 8), values 0 to 16; got an array of shape (100, 8, 8)"),
+        ({"X": np.zeros((1797, 8, 8)), "y": np.zeros(1797, np.uint8)}, "and dtype float64, largest 0.0"),
+        ({"X": np.full((1797, 8, 8), 17, np.uint8), "y": np.zeros(1797, np.uint8)}, "dtype uint8, largest 17"),
     ],
 )
 def test_an_npz_with_wrong_content_is_rejected(arrays, fragment, tmp_path):
@@ -544,11 +547,15 @@ def test_an_npz_with_wrong_content_is_rejected(arrays, fragment, tmp_path):
 @pytest.mark.parametrize(
     "edit, fragment",
     [
-        (lambda lines: ["a,b,c"] + lines[1:], "header"),
-        (lambda lines: lines[:-1], "expected 150 rows"),
-        (lambda lines: lines[:5] + ["5.0,3.1,1.4"] + lines[6:], "line 6: 3 columns"),
-        (lambda lines: lines[:5] + ["5.0,x,1.4,0.2,0,setosa"] + lines[6:], "line 6"),
-        (lambda lines: lines[:5] + ["5.0,3.1,1.4,0.2,7,setosa"] + lines[6:], "unknown species"),
+        (lambda lines: ["a,b,c"] + lines[1:], "and 150 rows; found 150 rows under 'a,b,c'"),
+        (lambda lines: lines[:-1], "expected the header sepal_length,sepal_width,petal_length,"
+                                   "petal_width,species,species_name and 150 rows; found 149 rows"),
+        (lambda lines: lines[:5] + ["5.0,3.1,1.4"] + lines[6:], "line 6: expected 4 measurements, a "
+                                                                "species 0, 1 or 2 and its name; found '5.0,3.1,1.4'"),
+        (lambda lines: lines[:5] + ["5.0,x,1.4,0.2,0,setosa"] + lines[6:], "found '5.0,x,1.4,0.2,0,setosa'"),
+        (lambda lines: lines[:5] + ["5.0,3.1,1.4,0.2,7,setosa"] + lines[6:], "line 6: expected"),
+        (lambda lines: lines[:5] + ["5.0,3.1,1.4,0.2,-1,virginica"] + lines[6:], "line 6: expected"),
+        (lambda lines: lines[:5] + ["5.0,nan,1.4,0.2,0,setosa"] + lines[6:], "line 6: expected"),
     ],
 )
 def test_a_csv_with_wrong_content_is_rejected(edit, fragment, tmp_path):
