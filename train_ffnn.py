@@ -24,6 +24,7 @@ EPOCHS = 100
 data_args = {
     "name": "iris",  # "iris", "digits" or "fashion_mnist"
     "batch_size": 25,
+    "dtype": "float64",  # double precision, as the gradient checks use; "float32" is faster
 }
 
 layer_args = [

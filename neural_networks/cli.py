@@ -1,44 +1,48 @@
-"""What the training scripts share: command-line options, one run, a sweep.
+"""What the training scripts share: one configuration, one run, a sweep.
 
 ``train_ffnn.py`` and ``train_cnn.py`` keep their hyperparameters as plain
 dicts at the top and hand them to :func:`main`, which
 
-* applies command-line overrides (``--lr``, ``--epochs``, ...),
+* applies the command-line flags onto the dicts (``--lr`` sets
+  ``optimizer_args["lr"]``, ...), each remembering the flag the user typed,
+* checks every value once, through the constructors that take it
+  (``initialize_layer``, ``initialize_optimizer``, ``NeuralNetwork``,
+  ``initialize_dataset``, ``Logger``), putting in front of their message the
+  dict key or the flag the user wrote,
 * builds the dataset, the Logger and the model, trains, tests, and prints the
   course's final ``Test Loss: <x> Test Accuracy: <y>`` line,
 * or, with ``--sweep``, trains every combination of learning rates and
   hidden sizes and prints a Markdown table of the results,
-* turns a bad option or argument into one line on stderr and exit status 2,
+* turns a bad option or dict value into one line on stderr and exit status 2,
   a diverged run into exit status 1, and Ctrl-C into exit status 130, with
   everything finished so far kept on disk.
 """
 
 import argparse
+import contextlib
 import copy
 import difflib
 import inspect
 import itertools
 import json
-import math
-import numbers
 import os
+import re
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from .activations import initialize_activation
+from .checks import check_bool, check_int, describe, lookup
 from .datasets import initialize_dataset
-from .layers import LAYERS, initialize_layer
+from .fast_layers import use_fast_layers
+from .layers import LAYERS
+from .layers import initialize_layer
 from .logs import Logger
-from .losses import LOSSES
 from .models import TrainingDiverged, initialize_model
 from .optimizers import OPTIMIZERS, initialize_optimizer
 from .schedulers import SCHEDULERS
-from .checks import describe
 from .utils import atomic_open, atomic_write_text
-from .weights import initialize_weights
 
 EXIT_DIVERGED = 1
 EXIT_BAD_INPUT = 2
@@ -46,12 +50,14 @@ EXIT_INTERRUPTED = 130
 
 
 class Config:
-    """The hyperparameters of one run, as the course's plain dicts.
+    """The hyperparameters of one run: the script's dicts and EPOCHS.
 
-    ``hidden_layer`` names the index in ``layer_args`` whose ``n_out`` the
+    ``hidden_layer`` is the index in ``layer_args`` whose ``n_out`` the
     ``--hidden`` option sets (None: the option is not offered).
     ``layer_args_by_dataset`` maps a dataset name to the network trained on
     it instead of ``layer_args`` (e.g. a wider one for colour images).
+    ``written`` maps ``(dict name, key)`` to the flag that set that value;
+    every other value is named by its dict key (see :meth:`name`).
     """
 
     def __init__(self, data_args, layer_args, optimizer_args, model_args, log_args,
@@ -64,6 +70,7 @@ class Config:
         self.log_args = copy.deepcopy(log_args)
         self.epochs = epochs
         self.hidden_layer = hidden_layer
+        self.written = {}
 
     @property
     def hidden(self):
@@ -71,261 +78,205 @@ class Config:
             return None
         return self.layer_args[self.hidden_layer]["n_out"]
 
-    def with_overrides(self, lr=None, hidden=None):
-        """A copy with another learning rate and/or hidden size."""
-        new = copy.deepcopy(self)
-        if lr is not None:
-            new.optimizer_args["lr"] = lr
-        if hidden is not None:
-            new.layer_args[new.hidden_layer]["n_out"] = hidden
-        return new
+    def dict(self, where):
+        """The dict called ``where``: "data_args", ..., or "layer_args[2]"."""
+        index = re.fullmatch(r"layer_args\[(\d+)\]", where)
+        return self.layer_args[int(index.group(1))] if index else getattr(self, where)
+
+    def name(self, where, key=None):
+        """What the user wrote for a value: the flag that set it, else its dict key."""
+        return self.written.get((where, key)) or (f'{where}["{key}"]' if key else where)
+
+    def names(self, where):
+        return {key: self.name(where, key) for key in self.dict(where)}
+
+    def set(self, where, key, value, flag):
+        """Set a value from the command line; ``flag`` is what the user typed."""
+        if key is None:
+            self.epochs = value
+        else:
+            self.dict(where)[key] = value
+        self.written[(where, key)] = flag
 
 
-# ---- checking the dicts at the top of a script ---------------------------------------------
+@contextlib.contextmanager
+def _naming(names, fallback):
+    """Put in front of a ValueError/TypeError what the user wrote for the values it is
+    about: the keys of ``names`` (key -> what the user wrote) that the message names,
+    else those whose value it shows, else ``fallback``."""
+    try:
+        yield
+    except (ValueError, TypeError) as error:
+        message = str(error)
+        named = [name for key, name in names.items() if re.search(rf"\b{re.escape(key)}\b", message)]
+        raise type(error)(f"{' and '.join(named) or fallback}: {message}") from None
+
+
+# ---- the keys of a script's dicts -----------------------------------------------------------
 #
-# A mistake in the dicts must come back as one line that names the key the
-# student wrote, never as a traceback or as a complaint about a flag nobody
-# typed. Every key is checked here, before the command line is parsed (its
-# defaults come from the dicts) and before any file is written.
+# A student who deletes a line must not get another network without a word: a
+# key is required wherever it applies when its default would change the run.
 
-_REQUIRED_KEYS = {
-    "data_args": ("name", "batch_size"),
-    "optimizer_args": ("name", "lr"),
-    "model_args": ("name", "loss", "seed"),
-    "log_args": ("save", "plot", "save_dir"),
-    "sweep_args": ("lr", "hidden"),
-}
-_OPTIONAL_KEYS = {
-    "data_args": ("dtype", "data_dir"),
-    "optimizer_args": tuple(
-        key for key in inspect.signature(initialize_optimizer).parameters if key not in ("name", "lr")
-    ),
-    "model_args": (),
-    "log_args": (),
-    "sweep_args": (),
+_KEYS = {  # dict -> (valid keys, required keys)
+    "data_args": (["name", "batch_size", "dtype", "data_dir"], ["name", "batch_size", "dtype"]),
+    "model_args": (["name", "loss", "seed", "fast_layers"], ["name", "loss", "seed"]),
+    "log_args": (["save", "plot", "save_dir"],) * 2,
+    "sweep_args": (["lr", "hidden"],) * 2,
 }
 
 
-def _key(dict_name, key):
-    return f'{dict_name}["{key}"]'
+def _layer_keys(cls):
+    """The keys a layer's dict may hold (its arguments, without the seed the model hands it)."""
+    return tuple(key for key in inspect.signature(cls).parameters if key != "seed")
 
 
-def _check_keys(mapping, dict_name, required, optional=()):
-    """Unknown keys first (a typo'd key also shows up as a missing one), then missing ones."""
+def _defaults(function):
+    return {key: p.default for key, p in inspect.signature(function).parameters.items()
+            if p.default is not inspect.Parameter.empty}
+
+
+def _check_keys(mapping, where, valid, required, defaults=None):
+    """Unknown keys first (a typo'd key also shows up as a missing one), then missing ones,
+    naming the default that a missing key would silently take."""
     if not isinstance(mapping, dict):
-        raise TypeError(f"{dict_name} must be a dict; got {describe(mapping)}")
-    valid = list(required) + list(optional)
+        raise TypeError(f"{where} must be a dict; got {describe(mapping)}")
     for key in mapping:
         if key not in valid:
             close = difflib.get_close_matches(str(key), valid, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ValueError(
-                f"{dict_name} has the unknown key {key!r}{hint}; the valid keys are {valid}"
-            )
+            raise ValueError(f"{where} has the unknown key {key!r}{hint}; the valid keys are {valid}")
     for key in required:
-        if key not in mapping:
-            raise ValueError(f"{dict_name} is missing the key {key!r}; it has {list(mapping)}")
-
-
-def _check_int(value, where, minimum, allow_none=False):
-    if value is None and allow_none:
-        return
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{where} must be an int; got {describe(value)}")
-    if value < minimum:
-        raise ValueError(f"{where} must be >= {minimum}; got {value!r}")
-
-
-def _check_number(value, where, low, high=None, low_open=True, high_open=False, allow_none=False):
-    if value is None and allow_none:
-        return
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{where} must be a number; got {describe(value)}")
-    too_low = value <= low if low_open else value < low
-    too_high = high is not None and (value >= high if high_open else value > high)
-    if not math.isfinite(value) or too_low or too_high:
-        interval = f"{'(' if low_open else '['}{low}, {'inf' if high is None else high}" \
-                   f"{')' if high_open or high is None else ']'}"
-        raise ValueError(f"{where} must be a number in {interval}; got {value!r}")
-
-
-def _check_bool(value, where):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{where} must be True or False; got {describe(value)}")
-
-
-def _check_name(value, where, check):
-    """``check(value)`` raises for an unknown name; the message gets ``where`` in front."""
-    try:
-        check(value)
-    except (ValueError, TypeError) as error:
-        raise type(error)(f"{where}: {error}") from None
-
-
-def _check_layer_args(layer_args, loss):
-    if not isinstance(layer_args, list) or not layer_args:
-        raise TypeError(f"layer_args must be a non-empty list of dicts; got {describe(layer_args)}")
-    last = len(layer_args) - 1
-    for i, args in enumerate(layer_args):
-        where = f"layer_args[{i}]"
-        if not isinstance(args, dict):
-            raise TypeError(f"{where} must be a dict; got {describe(args)}")
-        if "name" not in args:
-            raise ValueError(f"{where} is missing the key 'name'; it has {list(args)}")
-        _check_name(args["name"], _key(where, "name"), lambda name: LAYERS[_lookup_name(LAYERS, name)])
-        cls = LAYERS[args["name"].lower()]
-        signature = inspect.signature(cls).parameters
-        required = ["name"] + [k for k, p in signature.items() if p.default is inspect.Parameter.empty]
-        optional = [k for k, p in signature.items() if k not in required and k != "seed"]
-        _check_keys(args, f"{where} ({args['name']})", required, optional)
-        if "n_out" in args:
-            _check_int(args["n_out"], _key(where, "n_out"), 1, allow_none=i == last)
-        if "activation" in args:
-            _check_name(args["activation"], _key(where, "activation"), initialize_activation)
-        if "weight_init" in args:
-            _check_name(args["weight_init"], _key(where, "weight_init"), initialize_weights)
-        # The layer checks the rest (kernel_shape, stride, pad, mode, ...) and
-        # names the argument, which is the key.
-        try:
-            initialize_layer(**dict(args, n_out=args.get("n_out") or 1)
-                             if "n_out" in signature else args)
-        except (ValueError, TypeError) as error:
-            raise type(error)(f"{where}: {error}") from None
-    output = layer_args[last]
-    activation = str(output.get("activation", "linear")).lower()
-    if loss == "cross_entropy" and activation != "softmax":
-        has = (f'has "activation": {output["activation"]!r}' if "activation" in output
-               else "has no softmax activation")
-        raise ValueError(
-            f'model_args["loss"] "cross_entropy" needs a softmax output layer, but the output '
-            f'layer layer_args[{last}] ({output["name"]}) {has}: use "activation": "softmax" '
-            f'there, or "loss": "l2"'
-        )
-
-
-def _lookup_name(registry, name):
-    if not isinstance(name, str):
-        raise TypeError(f"must be a string, one of {sorted(registry)}; got {describe(name)}")
-    if name.lower() not in registry:
-        raise ValueError(f"unknown name {name!r}; valid names are {sorted(registry)}")
-    return name.lower()
-
-
-def check_config(config, sweep_args):
-    """Check every key of a script's dicts; raise ValueError/TypeError naming the key.
-
-    ``config`` holds the dicts (and EPOCHS) as the script wrote them,
-    ``sweep_args`` the script's sweep grid.
-    """
-    _check_int(config.epochs, "EPOCHS", 0)
-
-    data_args = config.data_args
-    _check_keys(data_args, "data_args", _REQUIRED_KEYS["data_args"], _OPTIONAL_KEYS["data_args"])
-    if not isinstance(data_args["name"], str) or not data_args["name"]:
-        raise TypeError(f'{_key("data_args", "name")} must be a dataset name (a str); '
-                        f'got {describe(data_args["name"])}')
-    _check_int(data_args["batch_size"], _key("data_args", "batch_size"), 1)
-    if data_args.get("dtype", "float64") not in ("float64", "float32"):
-        raise ValueError(f'{_key("data_args", "dtype")} must be "float64" or "float32"; '
-                         f'got {describe(data_args["dtype"])}')
-    if data_args.get("data_dir") is not None and not isinstance(data_args["data_dir"], (str, os.PathLike)):
-        raise TypeError(f'{_key("data_args", "data_dir")} must be a folder (a str) or None; '
-                        f'got {describe(data_args["data_dir"])}')
-
-    model_args = config.model_args
-    _check_keys(model_args, "model_args", _REQUIRED_KEYS["model_args"])
-    if not isinstance(model_args["name"], str) or not model_args["name"]:
-        raise TypeError(f'{_key("model_args", "name")} must be a non-empty str; '
-                        f'got {describe(model_args["name"])}')
-    _check_name(model_args["loss"], _key("model_args", "loss"), lambda name: _lookup_name(LOSSES, name))
-    _check_int(model_args["seed"], _key("model_args", "seed"), 0, allow_none=True)
-
-    _check_layer_args(config.layer_args, model_args["loss"].lower())
-
-    optimizer_args = config.optimizer_args
-    _check_keys(optimizer_args, "optimizer_args", _REQUIRED_KEYS["optimizer_args"],
-                _OPTIONAL_KEYS["optimizer_args"])
-    _check_name(optimizer_args["name"], _key("optimizer_args", "name"),
-                lambda name: _lookup_name(OPTIMIZERS, name))
-    _check_number(optimizer_args["lr"], _key("optimizer_args", "lr"), 0)
-    if optimizer_args.get("lr_scheduler") is not None:
-        _check_name(optimizer_args["lr_scheduler"], _key("optimizer_args", "lr_scheduler"),
-                    lambda name: _lookup_name(SCHEDULERS, name))
-    if "momentum" in optimizer_args:
-        _check_number(optimizer_args["momentum"], _key("optimizer_args", "momentum"), 0, 1,
-                      low_open=False, high_open=True, allow_none=True)
-    if "lr_decay" in optimizer_args:
-        _check_number(optimizer_args["lr_decay"], _key("optimizer_args", "lr_decay"), 0, 1,
-                      allow_none=True)
-    if optimizer_args.get("staircase") is not None:
-        _check_bool(optimizer_args["staircase"], _key("optimizer_args", "staircase"))
-    try:
-        initialize_optimizer(**optimizer_args)
-    except (ValueError, TypeError) as error:
-        raise type(error)(f"optimizer_args: {error}") from None
-
-    log_args = config.log_args
-    _check_keys(log_args, "log_args", _REQUIRED_KEYS["log_args"])
-    _check_bool(log_args["save"], _key("log_args", "save"))
-    _check_bool(log_args["plot"], _key("log_args", "plot"))
-    save_dir = log_args["save_dir"]
-    if not isinstance(save_dir, (str, os.PathLike)) or not os.fspath(save_dir):
-        raise TypeError(f'{_key("log_args", "save_dir")} must be a folder (a non-empty str); '
-                        f'got {describe(save_dir)}')
-
-    _check_keys(sweep_args, "sweep_args", _REQUIRED_KEYS["sweep_args"])
-    for key in ("lr", "hidden"):
-        values = sweep_args[key]
-        if not isinstance(values, list) or not values:
-            raise TypeError(f'{_key("sweep_args", key)} must be a non-empty list; got {describe(values)}')
-        if key == "hidden" and config.hidden_layer is None:
-            if values != [None]:
-                raise ValueError(f'{_key("sweep_args", "hidden")} must be [None] (this script '
-                                 f'has no --hidden option); got {values!r}')
+        if key in mapping:
             continue
-        for value in values:
-            try:
-                if key == "lr":
-                    _check_number(value, _key("sweep_args", "lr") + " values", 0)
-                else:
-                    _check_int(value, _key("sweep_args", "hidden") + " values", 1)
-            except (ValueError, TypeError) as error:
-                raise type(error)(f"{error} in {values!r}") from None
+        if key not in (defaults or {}):
+            raise ValueError(f"{where} is missing the key {key!r}; it has {list(mapping)}")
+        default = getattr(defaults[key], "__name__", defaults[key])  # np.float64: "float64"
+        raise ValueError(f"{where} is missing the key {key!r}: without it the default "
+                         f"{default!r} would be taken; write {key!r}: {default!r} to keep that")
 
 
-class _Typed(argparse.Action):
-    """Store an option's value and remember that it was typed on the command line
-    (``args.given``), so that a message can name the flag or the dict key."""
+def check_keys(config, sweep_args):
+    """Check the keys of the script's dicts as written; a message names the dict."""
+    for where, function in (("data_args", initialize_dataset), ("model_args", initialize_model),
+                            ("log_args", Logger), ("sweep_args", None)):
+        mapping = sweep_args if where == "sweep_args" else config.dict(where)
+        _check_keys(mapping, where, *_KEYS[where], function and _defaults(function))
+    optimizer = config.optimizer_args
+    _check_keys(optimizer, "optimizer_args", list(inspect.signature(initialize_optimizer).parameters),
+                ["name", "lr", "lr_scheduler"], _defaults(initialize_optimizer))
+    cls = lookup(OPTIMIZERS, optimizer["name"], 'optimizer_args["name"]')
+    schedule = optimizer["lr_scheduler"]
+    schedule = lookup(SCHEDULERS, "constant" if schedule is None else schedule,
+                      'optimizer_args["lr_scheduler"]')
+    # Where they apply: SGD's momentum, the exponential schedule's decay.
+    defaults = {"momentum": _defaults(cls).get("momentum"), "lr_decay": _defaults(schedule).get("decay")}
+    _check_keys(optimizer, "optimizer_args", list(optimizer),
+                [key for key in defaults if defaults[key] is not None], defaults)
+    for layer_args in (config.layer_args, *config.layer_args_by_dataset.values()):
+        if not isinstance(layer_args, list) or not layer_args:
+            raise TypeError(f"layer_args must be a non-empty list of dicts; got {describe(layer_args)}")
+        for i, args in enumerate(layer_args):
+            _check_keys(args, f"layer_args[{i}]", list(args), ["name"])
+            cls = lookup(LAYERS, args["name"], f'layer_args[{i}]["name"]')
+            keys, defaults = _layer_keys(cls), _defaults(cls)
+            # A layer with an activation says which one, and how its weights start.
+            required = [key for key in keys if key not in defaults
+                        or ("activation" in keys and key in ("activation", "weight_init"))]
+            _check_keys(args, f"layer_args[{i}] ({args['name']})", ["name", *keys], required, defaults)
+    for key, values in sweep_args.items():
+        if not isinstance(values, list) or not values:
+            raise TypeError(f'sweep_args["{key}"] must be a non-empty list; got {describe(values)}')
 
-    def __call__(self, parser, namespace, values, option_string=None):
-        setattr(namespace, self.dest, values)
-        namespace.given = getattr(namespace, "given", frozenset()) | {self.dest}
+
+# ---- the command line: each flag sets one value of the dicts ----------------------------------
+
+# flag -> (dict, key) it sets; EPOCHS has no key.
+_FLAGS = {
+    "--dataset": ("data_args", "name"), "--data-dir": ("data_args", "data_dir"),
+    "--batch-size": ("data_args", "batch_size"), "--dtype": ("data_args", "dtype"),
+    "--lr": ("optimizer_args", "lr"), "--momentum": ("optimizer_args", "momentum"),
+    "--optimizer": ("optimizer_args", "name"), "--seed": ("model_args", "seed"),
+    "--save-dir": ("log_args", "save_dir"), "--epochs": ("EPOCHS", None),
+    "--sweep-lr": ("sweep_args", "lr"), "--sweep-hidden": ("sweep_args", "hidden"),
+}
 
 
 class _OneLineErrorParser(argparse.ArgumentParser):
     """An argument parser whose errors are one line on stderr (no usage dump)."""
 
-    def add_argument(self, *args, **kwargs):
-        if "action" not in kwargs:
-            kwargs["action"] = _Typed
-        return super().add_argument(*args, **kwargs)
-
     def error(self, message):
         self.exit(EXIT_BAD_INPUT, f"error: {message} (see --help)\n")
 
 
-# Where each value of a run comes from when its flag was not typed.
-_DICT_KEYS = {
-    "dataset": 'data_args["name"]',
-    "save_dir": 'log_args["save_dir"]',
-    "epochs": "EPOCHS",
-}
-_FLAGS = {"dataset": "--dataset", "save_dir": "--save-dir", "epochs": "--epochs"}
+def build_parser(description, config, sweep_args):
+    """The command line shared by the training scripts. An option left out keeps the
+    value of the dicts, which its help shows; a typed one is in the parsed namespace."""
+    parser = _OneLineErrorParser(description=description, argument_default=argparse.SUPPRESS)
+
+    def flag(option, help, **kwargs):
+        where, key = _FLAGS[option]
+        value = config.epochs if key is None else (sweep_args if where == "sweep_args"
+                                                   else config.dict(where)).get(key)
+        parser.add_argument(option, help=f"{help} (now {value!r}, from {config.name(where, key)})", **kwargs)
+
+    # -- the data: a shipped dataset, or your own files in --data-dir --
+    flag("--dataset", "iris, digits, fashion_mnist, mnist or cifar10 (mnist and cifar10 read "
+                      "your own files from --data-dir)")
+    flag("--data-dir", "folder with your own data files (IDX files for mnist and fashion_mnist, "
+                       "cifar-10-batches-py for cifar10, iris/*.npy for iris); None: "
+                       "$NEURAL_NETWORKS_DATA, else the shipped datasets/")
+    flag("--lr", "learning rate", type=float)
+    flag("--momentum", "SGD momentum", type=float)
+    flag("--optimizer", "SGD, RMSProp, Adam or AdamW")
+    if config.hidden_layer is not None:
+        parser.add_argument("--hidden", type=int, help=f"units of the hidden layer (now "
+                            f"{config.hidden!r}, from layer_args[{config.hidden_layer}][\"n_out\"])")
+    flag("--batch-size", "examples per mini-batch", type=int)
+    flag("--epochs", "passes over the training set", type=int)
+    flag("--seed", "seeds the initial weights and the order of the examples", type=int)
+    flag("--dtype", "float64 (double precision, as gradient checks use) or float32 (faster)",
+         choices=["float64", "float32"])
+    parser.add_argument("--model-name", default=None,
+                        help="run folder name under --save-dir (default: a name built from the "
+                             "hyperparameters)")
+    flag("--save-dir", "folder that holds the run folders")
+    parser.add_argument("--overwrite", action="store_true", default=False,
+                        help="replace an earlier run of the same name; the earlier run is kept "
+                             "until the new one has finished its first epoch (the new run is "
+                             "written aside until then)")
+    parser.add_argument("--resume", action="store_true", default=False,
+                        help="continue a stopped run from its checkpoint.npz")
+    parser.add_argument("--no-plot", action="store_true", default=False, help="do not draw plots")
+    parser.add_argument("--quiet", action="store_true", default=False, help="no per-epoch lines or progress bar")
+    parser.add_argument("--sweep", action="store_true", default=False,
+                        help="train every combination of --sweep-lr and --sweep-hidden"
+                        if config.hidden_layer is not None else "train once with every --sweep-lr")
+    flag("--sweep-lr", "learning rates of the sweep", type=float, nargs="+")
+    if config.hidden_layer is not None:
+        flag("--sweep-hidden", "hidden sizes of the sweep", type=int, nargs="+")
+    return parser
 
 
-def _source(args, dest):
-    """The flag if it was typed, else the dict key it defaults to."""
-    return _FLAGS[dest] if dest in getattr(args, "given", ()) else _DICT_KEYS[dest]
+def apply_flags(config, sweep_args, args):
+    """A copy of ``config`` and ``sweep_args`` with the typed flags set on them."""
+    config, sweep_args = copy.deepcopy(config), copy.deepcopy(sweep_args)
+    for option, (where, key) in _FLAGS.items():
+        value = getattr(args, option[2:].replace("-", "_"), None)
+        if value is None:
+            continue
+        if where == "sweep_args":
+            sweep_args[key] = value
+            config.written[(where, key)] = option
+        else:
+            config.set(where, key, value, option)
+    if getattr(args, "hidden", None) is not None:
+        config.set(f"layer_args[{config.hidden_layer}]", "n_out", args.hidden, "--hidden")
+    if args.no_plot:
+        config.set("log_args", "plot", False, "--no-plot")
+    dataset_layers = config.layer_args_by_dataset.get(str(config.data_args["name"]).lower())
+    if dataset_layers is not None:
+        config.layer_args = copy.deepcopy(dataset_layers)
+    return config, sweep_args
 
 
 def name_suffix(config, default_dataset=None, default_dtype="float64"):
@@ -340,201 +291,128 @@ def name_suffix(config, default_dataset=None, default_dtype="float64"):
         suffix += f"_{optimizer['name'].lower()}"
     if config.data_args["name"] != default_dataset:
         suffix += f"_{config.data_args['name']}"
-    dtype = config.data_args.get("dtype", "float64")
-    if dtype != default_dtype:
-        suffix += f"_{dtype}"
+    if config.data_args["dtype"] != default_dtype:
+        suffix += f"_{config.data_args['dtype']}"
     return suffix + f"_seed{config.model_args['seed']}"
 
 
-def build_parser(description, config, sweep_defaults):
-    """The command line shared by the training scripts (defaults from ``config``)."""
-    parser = _OneLineErrorParser(
-        description=description,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    # -- the data: a shipped dataset, or your own files in --data-dir --
-    parser.add_argument("--dataset", default=config.data_args["name"],
-                        help="iris, digits, fashion_mnist, mnist or cifar10 (mnist and cifar10 "
-                             "read your own files from --data-dir)")
-    parser.add_argument("--data-dir", default=config.data_args.get("data_dir"),
-                        help="folder with your own data files (IDX files for mnist and "
-                             "fashion_mnist, cifar-10-batches-py for cifar10, iris/*.npy for "
-                             "iris); unset: $NEURAL_NETWORKS_DATA, else the shipped datasets/")
-    parser.add_argument("--lr", type=float, default=config.optimizer_args["lr"], help="learning rate")
-    parser.add_argument("--momentum", type=float, default=config.optimizer_args.get("momentum"),
-                        help="SGD momentum")
-    parser.add_argument("--optimizer", default=config.optimizer_args["name"], help="SGD, RMSProp, Adam or AdamW")
-    if config.hidden_layer is not None:
-        parser.add_argument("--hidden", type=int, default=config.hidden,
-                            help="units of the hidden layer")
-    parser.add_argument("--batch-size", type=int, default=config.data_args["batch_size"],
-                        help="examples per mini-batch")
-    parser.add_argument("--epochs", type=int, default=config.epochs,
-                        help="passes over the training set")
-    parser.add_argument("--seed", type=int, default=config.model_args["seed"],
-                        help="seeds the initial weights and the order of the examples")
-    parser.add_argument("--dtype", choices=["float64", "float32"],
-                        default=config.data_args.get("dtype", "float64"),
-                        help="float64 (double precision, as gradient checks use) or float32 (faster)")
-    parser.add_argument("--model-name", default=None,
-                        help="run folder name under --save-dir; None: a name built from the "
-                             "hyperparameters")
-    parser.add_argument("--save-dir", default=config.log_args["save_dir"],
-                        help="folder that holds the run folders")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="replace an earlier run of the same name; the earlier run is kept "
-                             "until the new one has finished its first epoch (the new run is "
-                             "written aside until then)")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue a stopped run from its checkpoint.npz")
-    parser.add_argument("--no-plot", action="store_true", help="do not draw plots")
-    parser.add_argument("--quiet", action="store_true", help="no per-epoch lines or progress bar")
-    sweep_help = ("train every combination of --sweep-lr and --sweep-hidden"
-                  if config.hidden_layer is not None else "train once with every --sweep-lr")
-    parser.add_argument("--sweep", action="store_true", help=sweep_help)
-    parser.add_argument("--sweep-lr", type=float, nargs="+", default=sweep_defaults["lr"],
-                        help="learning rates of the sweep")
-    if config.hidden_layer is not None:
-        parser.add_argument("--sweep-hidden", type=int, nargs="+", default=sweep_defaults["hidden"],
-                            help="hidden sizes of the sweep")
-    return parser
+# ---- checking the values, by the constructors that take them -----------------------------------
 
 
-def config_from_args(config, args):
-    """Apply the parsed command-line options to a copy of ``config``."""
-    # -- --dataset / --data-dir: the dataset's own network, if the script has one --
-    dataset_layers = config.layer_args_by_dataset.get(args.dataset.lower())
-    if dataset_layers is not None:
-        config = copy.deepcopy(config)
-        config.layer_args = copy.deepcopy(dataset_layers)
-    new = config.with_overrides(lr=args.lr, hidden=getattr(args, "hidden", None))
-    new.data_args["name"] = args.dataset
-    if args.data_dir is not None:
-        new.data_args["data_dir"] = args.data_dir
-    new.data_args["batch_size"] = args.batch_size
-    new.optimizer_args["name"] = args.optimizer
-    if args.optimizer.lower() == "sgd":
-        new.optimizer_args["momentum"] = 0.0 if args.momentum is None else args.momentum
-    else:
-        new.optimizer_args.pop("momentum", None)
-    new.model_args["seed"] = args.seed
-    new.epochs = args.epochs
-    new.data_args["dtype"] = args.dtype
-    new.log_args["save_dir"] = args.save_dir
-    if args.no_plot:
-        new.log_args["plot"] = False
-    new.sources = {dest: _source(args, dest) for dest in _DICT_KEYS}
-    return new
+def build_model(config):
+    """The network of ``config``, once every value is checked (the dataset's are
+    checked when it loads, the Logger's when it starts)."""
+    check_int(config.epochs, "epochs", config.name("EPOCHS"), minimum=0)
+    last = len(config.layer_args) - 1
+    for i, args in enumerate(config.layer_args):
+        where = f"layer_args[{i}]"
+        with _naming(config.names(where), where):
+            # The output layer's n_out may be None: as many as the dataset has classes.
+            initialize_layer(**dict(args, n_out=args.get("n_out") or 1) if i == last else args)
+    optimizer = config.optimizer_args
+    with _naming(config.names("optimizer_args"), "optimizer_args"):
+        lookup(OPTIMIZERS, optimizer["name"], config.name("optimizer_args", "name"))
+        initialize_optimizer(**optimizer)
+    model_args = config.model_args
+    check_bool(model_args.get("fast_layers", False), "fast_layers", config.name("model_args", "fast_layers"))
+    with _naming(config.names("model_args"), "model_args"):
+        model = initialize_model(model_args["name"], loss=model_args["loss"], layer_args=config.layer_args,
+                                 optimizer_args=optimizer, seed=model_args["seed"])
+    # The tuned kernels of Conv2D and Pool2D compute the same numbers as the readable ones.
+    return use_fast_layers(model) if model_args.get("fast_layers") else model
 
 
-def _check_save_dir(save_dir, source):
+def load_dataset(config, flatten):
+    """The dataset of ``config.data_args``, shuffled by the model's seed."""
+    with _naming(config.names("data_args"), "data_args"):
+        return initialize_dataset(**config.data_args, seed=config.model_args["seed"], flatten=flatten)
+
+
+def _check_save_dir(save_dir, name):
     """Refuse a save folder that cannot hold run folders, before any work is done."""
+    if not isinstance(save_dir, (str, os.PathLike)) or not os.fspath(save_dir):
+        raise TypeError(f"{name} must be a folder (a non-empty str); got {describe(save_dir)}")
     path = Path(save_dir)
     for folder in (path, *path.parents):
         if not folder.exists():
             continue
         if not folder.is_dir():
             where = "is a file" if folder == path else f"is inside {str(folder)!r}, a file"
-            raise ValueError(f"{source} {str(save_dir)!r} {where}, not a folder; give a folder")
+            raise ValueError(f"{name} {str(save_dir)!r} {where}, not a folder; give a folder")
         if not os.access(folder, os.W_OK | os.X_OK):
-            raise ValueError(f"{source} {str(save_dir)!r}: no permission to write in "
+            raise ValueError(f"{name} {str(save_dir)!r}: no permission to write in "
                              f"{str(folder)!r}; give a folder you can write to")
         return
 
 
-def _os_error_message(error, save_dir, source):
+def _os_error_message(error, save_dir, name):
     """One line for an OSError; it names the save folder when the error is inside it."""
     reason = error.strerror or str(error)
     if error.filename is not None:
         target = Path(os.path.abspath(error.filename))
         if Path(os.path.abspath(save_dir)) in (target, *target.parents):
-            return f"{source} {str(save_dir)!r}: cannot write {str(error.filename)!r} ({reason})"
+            return f"{name} {str(save_dir)!r}: cannot write {str(error.filename)!r} ({reason})"
         return f"{reason}: {str(error.filename)!r}"
     return reason
 
 
-def _validate(args):
-    if args.batch_size < 1:
-        raise ValueError(f"--batch-size must be >= 1; got {args.batch_size}")
-    if args.epochs < 0:
-        raise ValueError(f"--epochs must be >= 0; got {args.epochs}")
-    if not math.isfinite(args.lr) or args.lr <= 0:
-        raise ValueError(f"--lr must be a positive number; got {args.lr}")
-    if args.momentum is not None and not 0 <= args.momentum < 1:
-        raise ValueError(f"--momentum must be in [0, 1); got {args.momentum}")
-    if args.seed is not None and args.seed < 0:
-        raise ValueError(f"--seed must be >= 0; got {args.seed}")
-    if getattr(args, "hidden", None) is not None and args.hidden < 1:
-        raise ValueError(f"--hidden must be >= 1; got {args.hidden}")
-    for lr in args.sweep_lr:
-        if not math.isfinite(lr) or lr <= 0:
-            raise ValueError(f"--sweep-lr values must be positive numbers; got {lr}")
-    for hidden in getattr(args, "sweep_hidden", None) or []:
-        if hidden is not None and hidden < 1:
-            raise ValueError(f"--sweep-hidden values must be >= 1; got {hidden}")
-    if args.sweep and args.resume:
-        raise ValueError("--sweep and --resume cannot be combined")
+# ---- one run ---------------------------------------------------------------------------------
 
 
-def load_dataset(config, flatten):
-    """The dataset of ``config.data_args``, shuffled by the model's seed."""
-    args = dict(config.data_args)
-    dtype = np.float32 if args.pop("dtype", "float64") == "float32" else np.float64
-    name = args.pop("name")
-    try:
-        return initialize_dataset(name, batch_size=args.pop("batch_size"),
-                                  seed=config.model_args["seed"], flatten=flatten, dtype=dtype, **args)
-    except (ValueError, TypeError) as error:
-        source = getattr(config, "sources", _DICT_KEYS)["dataset"]
-        raise type(error)(f"{source} {name!r}: {error}") from None
+def _saved_args(config):
+    """``model_args`` and ``data_args`` as the run folder keeps them (the kernels
+    chosen by fast_layers compute the same numbers, so they are not part of a run)."""
+    model_args = {key: value for key, value in config.model_args.items() if key != "fast_layers"}
+    return ({**model_args, "layer_args": config.layer_args,
+             "optimizer_args": config.optimizer_args, "epochs": config.epochs}, config.data_args)
 
 
-def run(config, model_name, name_fn, flatten, overwrite=False, resume=False, verbose=True,
-        dataset=None):
+def check_resume(config, run_dir, written_dir):
+    """``--resume`` continues the run in ``run_dir`` only with the options it was
+    started with (``--epochs`` may change). A flag that renames the run (``--lr``)
+    is reported against the run that the dicts name, ``written_dir``."""
+    for folder in dict.fromkeys((run_dir, written_dir)):
+        if not (folder / "checkpoint.npz").is_file():
+            continue
+        for name, current in zip(("model_args", "data_args"), _saved_args(config)):
+            path = folder / f"{name}.json"
+            try:
+                saved = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as error:
+                raise ValueError(f"--resume: cannot read {path} ({error})") from None
+            now = json.loads(json.dumps(current, default=repr))
+            changed = sorted(key for key in saved.keys() | now.keys()
+                             if key != "epochs" and saved.get(key) != now.get(key))
+            if changed:
+                details = "; ".join(f"{key} was {saved.get(key)!r}, now {now.get(key)!r}" for key in changed)
+                raise ValueError(f"--resume: the options differ from the run in {folder} ({details}); "
+                                 f"resume with the original options, or start a new run")
+        return
+    raise FileNotFoundError(f"--resume: no checkpoint to resume from at {run_dir / 'checkpoint.npz'}")
+
+
+def run(config, model, dataset, model_name, overwrite=False, resume=False, verbose=True):
     """Train and test one configuration; returns a summary dict."""
-    if model_name is None:
-        model_name = name_fn(config)
-    if dataset is None:
-        dataset = load_dataset(config, flatten)
     run_dir = Path(config.log_args["save_dir"]) / model_name
-    checkpoint = run_dir / "checkpoint.npz"
-    if resume and not checkpoint.is_file():
-        raise FileNotFoundError(f"--resume: no checkpoint to resume from at {checkpoint}")
-    model_args = {**config.model_args, "layer_args": config.layer_args,
-                  "optimizer_args": config.optimizer_args, "epochs": config.epochs}
-    if resume:
-        _check_same_run(run_dir, model_args, config.data_args)
-    # The model first: its arguments are checked before the Logger writes a file.
-    model = initialize_model(
-        config.model_args["name"], loss=config.model_args["loss"], layer_args=config.layer_args,
-        optimizer_args=config.optimizer_args, seed=config.model_args["seed"],
-    )
     # One example through the network: a layer that does not fit the data
     # fails here, before the Logger writes a file.
     model.build(dataset.out_dim)
     model.forward(dataset.train.data[:1])
-    model.logger = Logger(
-        model_name,
-        model_args=model_args,
-        data_args=config.data_args,
-        save=config.log_args["save"],
-        plot=config.log_args["plot"],
-        save_dir=config.log_args["save_dir"],
-        overwrite=overwrite,
-        resume=resume,
-    )
+    model_args, data_args = _saved_args(config)
+    with _naming({**config.names("log_args"), "model_name": "--model-name"}, "log_args"):
+        model.logger = Logger(model_name, model_args=model_args, data_args=data_args,
+                              overwrite=overwrite, resume=resume, **config.log_args)
     if resume:
-        model.load(checkpoint, dataset)
+        model.load(run_dir / "checkpoint.npz", dataset)
         model.logger.truncate(model.epoch)
         if model.epoch >= config.epochs:
             print(f"{model_name} has {model.epoch} finished epochs already (--epochs {config.epochs}): "
                   f"nothing left to train.")
         else:
             print(f"Resuming {model_name} after epoch {model.epoch} of {config.epochs}.")
-    if config.epochs == 0 and not resume:
-        source = getattr(config, "sources", _DICT_KEYS)["epochs"]
-        print(f"{source} is 0: no training; the test below is of the untrained network "
-              f"(its random initial weights).")
+    elif config.epochs == 0:
+        print(f"{config.name('EPOCHS')} is 0: no training; the test below is of the untrained "
+              f"network (its random initial weights).")
     if verbose:
         model.summary()
     try:
@@ -566,63 +444,50 @@ def run(config, model_name, name_fn, flatten, overwrite=False, resume=False, ver
     }
 
 
-def _check_same_run(run_dir, model_args, data_args):
-    """``--resume`` continues a run only with the options it was started with
-    (``--epochs`` may change): anything else would mix two runs in one history."""
-    for name, current in (("model_args", model_args), ("data_args", data_args)):
-        path = run_dir / f"{name}.json"
-        try:
-            saved = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise ValueError(f"--resume: cannot read {path} ({error})") from None
-        now = json.loads(json.dumps(current, default=repr))
-        if name == "model_args":
-            saved.pop("epochs", None)
-            now.pop("epochs", None)
-        changed = sorted(key for key in saved.keys() | now.keys() if saved.get(key) != now.get(key))
-        if changed:
-            details = "; ".join(f"{key} was {saved.get(key)!r}, now {now.get(key)!r}" for key in changed)
-            raise ValueError(
-                f"--resume: the options differ from the run in {run_dir} ({details}); "
-                f"resume with the original options, or start a new run"
-            )
+# ---- the sweep -------------------------------------------------------------------------------
 
 
-def sweep(config, lrs, hiddens, name_fn, flatten, overwrite, verbose):
-    """Train every (lr, hidden) combination; print and save a Markdown table.
+def sweep_configs(config, sweep_args):
+    """One config per (lr, hidden) combination of ``sweep_args``, saving under ``<save_dir>/sweep/``."""
+    configs = []
+    for lr, hidden in itertools.product(sweep_args["lr"], sweep_args["hidden"]):
+        new = copy.deepcopy(config)
+        new.log_args["save_dir"] = str(Path(config.log_args["save_dir"]) / "sweep")
+        new.set("optimizer_args", "lr", lr, config.name("sweep_args", "lr"))
+        if config.hidden_layer is not None:
+            new.set(f"layer_args[{config.hidden_layer}]", "n_out", hidden, config.name("sweep_args", "hidden"))
+        elif hidden is not None:
+            raise ValueError(f'{config.name("sweep_args", "hidden")} must be [None] (this script has '
+                             f'no --hidden option); got {sweep_args["hidden"]!r}')
+        configs.append(new)
+    return configs
 
-    The runs go to ``<save_dir>/sweep/``, apart from single runs, and every
-    run folder is checked before the first one trains.
+
+def sweep(configs, models, names, dataset, overwrite, verbose):
+    """Train every configuration of the sweep; print and save a Markdown table.
+
+    Every run folder is checked before the first one trains.
     """
-    combos = list(itertools.product(lrs, hiddens))
-    sweep_config = copy.deepcopy(config)
-    sweep_config.log_args["save_dir"] = str(Path(config.log_args["save_dir"]) / "sweep")
-    configs = [sweep_config.with_overrides(lr=lr, hidden=hidden) for lr, hidden in combos]
-    names = [name_fn(c) for c in configs]
+    save_dir = Path(configs[0].log_args["save_dir"])
     if len(set(names)) < len(names):
         raise ValueError("--sweep: the grid repeats a combination; list each value once")
-    taken = [n for n in names if (Path(sweep_config.log_args["save_dir"]) / n / "log").exists()]
+    taken = [n for n in names if (save_dir / n / "log").exists()]
     if taken and not overwrite:
-        raise FileExistsError(
-            f"--sweep: {len(taken)} of the {len(names)} runs already exist in "
-            f"{sweep_config.log_args['save_dir']} ({', '.join(taken)}); pass --overwrite to "
-            f"train them again"
-        )
-    dataset = load_dataset(config, flatten)
+        raise FileExistsError(f"--sweep: {len(taken)} of the {len(names)} runs already exist in "
+                              f"{save_dir} ({', '.join(taken)}); pass --overwrite to train them again")
     finished = []
     try:
-        for (lr, hidden), run_config, name in zip(combos, configs, names):
-            print(f"\n== lr={lr} hidden={hidden} ==")
-            finished.append(run(run_config, name, name_fn, flatten, overwrite=overwrite,
-                                verbose=verbose, dataset=dataset))
+        for config, model, name in zip(configs, models, names):
+            print(f"\n== lr={config.optimizer_args['lr']} hidden={config.hidden} ==")
+            finished.append(run(config, model, dataset, name, overwrite=overwrite, verbose=verbose))
             dataset.train.reset()
     finally:
         if finished:
-            _report_sweep(sweep_config, finished, len(combos), lrs, hiddens)
+            _report_sweep(save_dir, finished, configs)
     return finished
 
 
-def _report_sweep(config, finished, total, lrs, hiddens):
+def _report_sweep(save_dir, finished, configs):
     lines = [
         "| lr | hidden | best validation error | test error | time (s) |",
         "| ---: | ---: | ---: | ---: | ---: |",
@@ -634,14 +499,15 @@ def _report_sweep(config, finished, total, lrs, hiddens):
     lines.append("")
     lines.append(f"Best by validation error: lr={best['lr']:g}, hidden={best['hidden']} "
                  f"({best['model_name']}).")
-    if len(finished) < total:
-        lines.append(f"Only {len(finished)} of {total} combinations finished.")
+    if len(finished) < len(configs):
+        lines.append(f"Only {len(finished)} of {len(configs)} combinations finished.")
     table = "\n".join(lines)
     print("\n" + table)
-    save_dir = Path(config.log_args["save_dir"])
     # Named after the grid, so that another sweep does not replace this table.
+    lrs = dict.fromkeys(c.optimizer_args["lr"] for c in configs)
+    hiddens = dict.fromkeys(c.hidden for c in configs)
     grid = "lr" + "-".join(f"{lr:g}" for lr in lrs)
-    if any(h is not None for h in hiddens):
+    if None not in hiddens:
         grid += "_hidden" + "-".join(str(h) for h in hiddens)
     table_path = save_dir / f"sweep_{grid}.md"
     plot_path = save_dir / f"sweep_{grid}_best_loss.png"
@@ -668,28 +534,41 @@ def _plot_best(best, path):
         fig.savefig(f, format="png")
 
 
-def main(description, config, name_fn, sweep_defaults, flatten, argv=None):
+# ---- main ------------------------------------------------------------------------------------
+
+
+def main(description, config, name_fn, sweep_args, flatten, argv=None):
     """Parse the command line and run; returns the process exit status.
 
-    ``flatten`` turns images into feature vectors (for fully connected networks).
+    ``name_fn(config)`` names a run's folder; ``flatten`` turns images into
+    feature vectors (for fully connected networks).
     """
     try:
-        check_config(config, sweep_defaults)
+        check_keys(config, sweep_args)
     except (ValueError, TypeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    parser = build_parser(description, config, sweep_defaults)
-    args = parser.parse_args(argv)
-    run_config = None
+    args = build_parser(description, config, sweep_args).parse_args(argv)
+    written, save_dir = config, config.log_args["save_dir"]
     try:
-        _validate(args)
-        run_config = config_from_args(config, args)
-        _check_save_dir(run_config.log_args["save_dir"], run_config.sources["save_dir"])
+        config, sweep_args = apply_flags(config, sweep_args, args)
+        save_dir = config.log_args["save_dir"]
+        if args.sweep and args.resume:
+            raise ValueError("--sweep and --resume cannot be combined")
+        configs = sweep_configs(config, sweep_args)
+        models = [build_model(c) for c in configs]
+        if not args.sweep:
+            configs, models = [config], [build_model(config)]
+        names = [name_fn(c) for c in configs] if args.sweep else [args.model_name or name_fn(config)]
+        _check_save_dir(save_dir, config.name("log_args", "save_dir"))
+        if args.resume:
+            written_name = args.model_name or name_fn(written)
+            check_resume(config, Path(save_dir) / names[0], Path(save_dir) / written_name)
+        dataset = load_dataset(config, flatten)
         if args.sweep:
-            sweep(run_config, args.sweep_lr, getattr(args, "sweep_hidden", [None]), name_fn,
-                  flatten, args.overwrite, not args.quiet)
+            sweep(configs, models, names, dataset, args.overwrite, not args.quiet)
         else:
-            run(run_config, args.model_name, name_fn, flatten, overwrite=args.overwrite,
+            run(config, models[0], dataset, names[0], overwrite=args.overwrite,
                 resume=args.resume, verbose=not args.quiet)
     except KeyboardInterrupt:
         print("Stopped by Ctrl-C.", file=sys.stderr)
@@ -702,8 +581,7 @@ def main(description, config, name_fn, sweep_defaults, flatten, argv=None):
         return EXIT_BAD_INPUT
     except OSError as error:
         # A folder that cannot be written (read-only, a file in the way, a full disk).
-        save_dir = (run_config or config).log_args["save_dir"]
-        source = _source(args, "save_dir")
-        print(f"error: {_os_error_message(error, save_dir, source)}", file=sys.stderr)
+        print(f"error: {_os_error_message(error, save_dir, config.name('log_args', 'save_dir'))}",
+              file=sys.stderr)
         return EXIT_BAD_INPUT
     return 0
