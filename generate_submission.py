@@ -688,9 +688,8 @@ DEFAULT_BUNDLE = "submission"
 BUNDLE_MARKER = ".submission-bundle"
 
 # Run in a fresh interpreter inside the project: read train_ffnn.py's settings
-# (without training) and name its run the way the script does, through the
-# same command-line defaults (neural_networks.cli) and the script's own
-# model_name function.
+# (without training) and name its run the way the script does: its own
+# model_name function of its dicts (CONFIG).
 _RUN_OF_SCRIPT = """
 import json, runpy, sys
 from pathlib import Path
@@ -700,13 +699,8 @@ missing = [name for name in ("CONFIG", "model_name") if name not in script]
 if missing:
     print("RUN " + json.dumps({"missing": missing}))
     sys.exit(0)
-from neural_networks import cli
-
 config = script["CONFIG"]
-sweep_args = script.get("sweep_args") or {"lr": [], "hidden": []}
-args = cli.build_parser("", config, sweep_args).parse_args([])
-config = cli.config_from_args(config, args)
-name = args.model_name or script["model_name"](config)
+name = script["model_name"](config)
 print("RUN " + json.dumps({"name": name, "save_dir": str(config.log_args["save_dir"])}))
 """
 

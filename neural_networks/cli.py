@@ -19,7 +19,6 @@ dicts at the top and hand them to :func:`main`, which
 """
 
 import argparse
-import contextlib
 import copy
 import difflib
 import inspect
@@ -99,17 +98,26 @@ class Config:
         self.written[(where, key)] = flag
 
 
-@contextlib.contextmanager
-def _naming(names, fallback):
-    """Put in front of a ValueError/TypeError what the user wrote for the values it is
-    about: the keys of ``names`` (key -> what the user wrote) that the message names,
-    else those whose value it shows, else ``fallback``."""
+def _call(function, args, names, fallback, guess=True):
+    """``function(**args)``. A ValueError or TypeError it raises gets in front what the
+    user wrote for the values to blame: the keys of ``names`` (key -> what the user
+    wrote) that its message names, else (with ``guess``) those whose default passes."""
     try:
-        yield
+        return function(**args)
     except (ValueError, TypeError) as error:
         message = str(error)
-        named = [name for key, name in names.items() if re.search(rf"\b{re.escape(key)}\b", message)]
-        raise type(error)(f"{' and '.join(named) or fallback}: {message}") from None
+        blamed = [key for key in names if re.search(rf"\b{re.escape(key)}\b", message)]
+        if not blamed and guess:
+            blamed = [key for key in names if key in args and _passes(function, args, key)]
+        raise type(error)(f"{' and '.join(names[key] for key in blamed) or fallback}: {message}") from None
+
+
+def _passes(function, args, left_out):
+    try:
+        function(**{key: value for key, value in args.items() if key != left_out})
+    except (ValueError, TypeError):
+        return False
+    return True
 
 
 # ---- the keys of a script's dicts -----------------------------------------------------------
@@ -306,26 +314,25 @@ def build_model(config):
     last = len(config.layer_args) - 1
     for i, args in enumerate(config.layer_args):
         where = f"layer_args[{i}]"
-        with _naming(config.names(where), where):
-            # The output layer's n_out may be None: as many as the dataset has classes.
-            initialize_layer(**dict(args, n_out=args.get("n_out") or 1) if i == last else args)
+        # The output layer's n_out may be None: as many as the dataset has classes.
+        placeholder = {"n_out": 1} if i == last and args.get("n_out", 0) is None else {}
+        _call(initialize_layer, {**args, **placeholder}, config.names(where), where)
     optimizer = config.optimizer_args
-    with _naming(config.names("optimizer_args"), "optimizer_args"):
-        lookup(OPTIMIZERS, optimizer["name"], config.name("optimizer_args", "name"))
-        initialize_optimizer(**optimizer)
+    lookup(OPTIMIZERS, optimizer["name"], config.name("optimizer_args", "name"))
+    _call(initialize_optimizer, optimizer, config.names("optimizer_args"), "optimizer_args")
     model_args = config.model_args
     check_bool(model_args.get("fast_layers", False), "fast_layers", config.name("model_args", "fast_layers"))
-    with _naming(config.names("model_args"), "model_args"):
-        model = initialize_model(model_args["name"], loss=model_args["loss"], layer_args=config.layer_args,
-                                 optimizer_args=optimizer, seed=model_args["seed"])
+    args = {key: model_args[key] for key in ("name", "loss", "seed")}
+    model = _call(initialize_model, dict(args, layer_args=config.layer_args, optimizer_args=optimizer),
+                  config.names("model_args"), "model_args")
     # The tuned kernels of Conv2D and Pool2D compute the same numbers as the readable ones.
     return use_fast_layers(model) if model_args.get("fast_layers") else model
 
 
 def load_dataset(config, flatten):
     """The dataset of ``config.data_args``, shuffled by the model's seed."""
-    with _naming(config.names("data_args"), "data_args"):
-        return initialize_dataset(**config.data_args, seed=config.model_args["seed"], flatten=flatten)
+    args = dict(config.data_args, seed=config.model_args["seed"], flatten=flatten)
+    return _call(initialize_dataset, args, config.names("data_args"), "data_args", guess=False)
 
 
 def _check_save_dir(save_dir, name):
@@ -399,9 +406,10 @@ def run(config, model, dataset, model_name, overwrite=False, resume=False, verbo
     model.build(dataset.out_dim)
     model.forward(dataset.train.data[:1])
     model_args, data_args = _saved_args(config)
-    with _naming({**config.names("log_args"), "model_name": "--model-name"}, "log_args"):
-        model.logger = Logger(model_name, model_args=model_args, data_args=data_args,
-                              overwrite=overwrite, resume=resume, **config.log_args)
+    args = dict(config.log_args, model_name=model_name, model_args=model_args, data_args=data_args,
+                overwrite=overwrite, resume=resume)
+    model.logger = _call(Logger, args, {**config.names("log_args"), "model_name": "--model-name"},
+                         "log_args", guess=False)
     if resume:
         model.load(run_dir / "checkpoint.npz", dataset)
         model.logger.truncate(model.epoch)
@@ -555,12 +563,14 @@ def main(description, config, name_fn, sweep_args, flatten, argv=None):
         save_dir = config.log_args["save_dir"]
         if args.sweep and args.resume:
             raise ValueError("--sweep and --resume cannot be combined")
+        _check_save_dir(save_dir, config.name("log_args", "save_dir"))
+        model = build_model(config)
+        # sweep_args are checked without --sweep too: a mistake there shows at once.
         configs = sweep_configs(config, sweep_args)
         models = [build_model(c) for c in configs]
         if not args.sweep:
-            configs, models = [config], [build_model(config)]
+            configs, models = [config], [model]
         names = [name_fn(c) for c in configs] if args.sweep else [args.model_name or name_fn(config)]
-        _check_save_dir(save_dir, config.name("log_args", "save_dir"))
         if args.resume:
             written_name = args.model_name or name_fn(written)
             check_resume(config, Path(save_dir) / names[0], Path(save_dir) / written_name)
