@@ -1,21 +1,15 @@
 """What the training scripts share: one configuration, one run, a sweep.
 
 ``train_ffnn.py`` and ``train_cnn.py`` keep their hyperparameters as plain
-dicts at the top and hand them to :func:`main`, which
-
-* applies the command-line flags onto the dicts (``--lr`` sets
-  ``optimizer_args["lr"]``, ...), each remembering the flag the user typed,
-* checks every value once, through the constructors that take it
-  (``initialize_layer``, ``initialize_optimizer``, ``NeuralNetwork``,
-  ``initialize_dataset``, ``Logger``), putting in front of their message the
-  dict key or the flag the user wrote,
-* builds the dataset, the Logger and the model, trains, tests, and prints the
-  course's final ``Test Loss: <x> Test Accuracy: <y>`` line,
-* or, with ``--sweep``, trains every combination of learning rates and
-  hidden sizes and prints a Markdown table of the results,
-* turns a bad option or dict value into one line on stderr and exit status 2,
-  a diverged run into exit status 1, and Ctrl-C into exit status 130, with
-  everything finished so far kept on disk.
+dicts at the top and hand them to :func:`main`, which sets the typed flags
+onto the dicts (``--lr`` sets ``optimizer_args["lr"]``), checks every value
+once through the constructor that takes it (``initialize_layer``,
+``initialize_optimizer``, ``NeuralNetwork``, ``initialize_dataset``,
+``Logger``) with the dict key or the flag the user wrote in front of its
+message, then trains and tests one run, or with ``--sweep`` every combination
+of learning rates and hidden sizes. A bad value is one line on stderr and exit
+status 2, a diverged run exit status 1, Ctrl-C exit status 130, with
+everything finished so far kept on disk.
 """
 
 import argparse
@@ -35,8 +29,7 @@ import numpy as np
 from .checks import check_bool, check_int, describe, lookup
 from .datasets import initialize_dataset
 from .fast_layers import use_fast_layers
-from .layers import LAYERS
-from .layers import initialize_layer
+from .layers import LAYERS, initialize_layer
 from .logs import Logger
 from .models import TrainingDiverged, initialize_model
 from .optimizers import OPTIMIZERS, initialize_optimizer
@@ -52,30 +45,24 @@ class Config:
     """The hyperparameters of one run: the script's dicts and EPOCHS.
 
     ``hidden_layer`` is the index in ``layer_args`` whose ``n_out`` the
-    ``--hidden`` option sets (None: the option is not offered).
+    ``--hidden`` option sets (None: the option is not offered), and
     ``layer_args_by_dataset`` maps a dataset name to the network trained on
     it instead of ``layer_args`` (e.g. a wider one for colour images).
-    ``written`` maps ``(dict name, key)`` to the flag that set that value;
-    every other value is named by its dict key (see :meth:`name`).
     """
 
-    def __init__(self, data_args, layer_args, optimizer_args, model_args, log_args,
-                 epochs, hidden_layer=None, layer_args_by_dataset=None):
-        self.layer_args_by_dataset = copy.deepcopy(layer_args_by_dataset or {})
-        self.data_args = copy.deepcopy(data_args)
-        self.layer_args = copy.deepcopy(layer_args)
-        self.optimizer_args = copy.deepcopy(optimizer_args)
-        self.model_args = copy.deepcopy(model_args)
-        self.log_args = copy.deepcopy(log_args)
+    def __init__(self, data_args, layer_args, optimizer_args, model_args, log_args, epochs,
+                 sweep_args, hidden_layer=None, layer_args_by_dataset=None):
+        self.data_args, self.layer_args, self.optimizer_args, self.model_args, self.log_args, \
+            self.sweep_args, self.layer_args_by_dataset = copy.deepcopy(
+                (data_args, layer_args, optimizer_args, model_args, log_args, sweep_args,
+                 layer_args_by_dataset or {}))
         self.epochs = epochs
         self.hidden_layer = hidden_layer
-        self.written = {}
+        self.flags = {}  # (dict, key) -> the flag that set that value
 
     @property
     def hidden(self):
-        if self.hidden_layer is None:
-            return None
-        return self.layer_args[self.hidden_layer]["n_out"]
+        return None if self.hidden_layer is None else self.layer_args[self.hidden_layer]["n_out"]
 
     def dict(self, where):
         """The dict called ``where``: "data_args", ..., or "layer_args[2]"."""
@@ -84,32 +71,32 @@ class Config:
 
     def name(self, where, key=None):
         """What the user wrote for a value: the flag that set it, else its dict key."""
-        return self.written.get((where, key)) or (f'{where}["{key}"]' if key else where)
-
-    def names(self, where):
-        return {key: self.name(where, key) for key in self.dict(where)}
+        return self.flags.get((where, key)) or (f'{where}["{key}"]' if key else where)
 
     def set(self, where, key, value, flag):
-        """Set a value from the command line; ``flag`` is what the user typed."""
         if key is None:
             self.epochs = value
         else:
             self.dict(where)[key] = value
-        self.written[(where, key)] = flag
+        self.flags[(where, key)] = flag
 
 
-def _call(function, args, names, fallback, guess=True):
-    """``function(**args)``. A ValueError or TypeError it raises gets in front what the
-    user wrote for the values to blame: the keys of ``names`` (key -> what the user
-    wrote) that its message names, else (with ``guess``) those whose default passes."""
+def _call(function, args, config, where, guess=True):
+    """``function(**args)``, where ``args`` holds the values of the dict ``where``.
+
+    A ValueError or TypeError gets in front of its message what the user wrote
+    for the values to blame: those whose key the message names, else (with
+    ``guess``) those whose default would pass.
+    """
     try:
         return function(**args)
     except (ValueError, TypeError) as error:
-        message = str(error)
-        blamed = [key for key in names if re.search(rf"\b{re.escape(key)}\b", message)]
-        if not blamed and guess:
-            blamed = [key for key in names if key in args and _passes(function, args, key)]
-        raise type(error)(f"{' and '.join(names[key] for key in blamed) or fallback}: {message}") from None
+        keys = [key for key in args if key in config.dict(where) or (where, key) in config.flags]
+        blamed = [key for key in keys if re.search(rf"\b{key}\b", str(error))]
+        if guess and not blamed:
+            blamed = [key for key in keys if _passes(function, args, key)]
+        named = " and ".join(config.name(where, key) for key in blamed) or where
+        raise type(error)(f"{named}: {error}") from None
 
 
 def _passes(function, args, left_out):
@@ -120,10 +107,10 @@ def _passes(function, args, left_out):
     return True
 
 
-# ---- the keys of a script's dicts -----------------------------------------------------------
+# ---- the keys of the dicts -------------------------------------------------------------------
 #
-# A student who deletes a line must not get another network without a word: a
-# key is required wherever it applies when its default would change the run.
+# A student who deletes a line must not get another network without a word: a key is
+# required wherever it applies when its default would change the run.
 
 _KEYS = {  # dict -> (valid keys, required keys)
     "data_args": (["name", "batch_size", "dtype", "data_dir"], ["name", "batch_size", "dtype"]),
@@ -133,19 +120,13 @@ _KEYS = {  # dict -> (valid keys, required keys)
 }
 
 
-def _layer_keys(cls):
-    """The keys a layer's dict may hold (its arguments, without the seed the model hands it)."""
-    return tuple(key for key in inspect.signature(cls).parameters if key != "seed")
-
-
 def _defaults(function):
     return {key: p.default for key, p in inspect.signature(function).parameters.items()
             if p.default is not inspect.Parameter.empty}
 
 
 def _check_keys(mapping, where, valid, required, defaults=None):
-    """Unknown keys first (a typo'd key also shows up as a missing one), then missing ones,
-    naming the default that a missing key would silently take."""
+    """Unknown keys first (a typo'd key also shows up as a missing one), then missing ones."""
     if not isinstance(mapping, dict):
         raise TypeError(f"{where} must be a dict; got {describe(mapping)}")
     for key in mapping:
@@ -163,19 +144,16 @@ def _check_keys(mapping, where, valid, required, defaults=None):
                          f"{default!r} would be taken; write {key!r}: {default!r} to keep that")
 
 
-def check_keys(config, sweep_args):
-    """Check the keys of the script's dicts as written; a message names the dict."""
+def check_keys(config):
+    """Check the keys of the dicts as the script wrote them; a message names the dict."""
     for where, function in (("data_args", initialize_dataset), ("model_args", initialize_model),
                             ("log_args", Logger), ("sweep_args", None)):
-        mapping = sweep_args if where == "sweep_args" else config.dict(where)
-        _check_keys(mapping, where, *_KEYS[where], function and _defaults(function))
+        _check_keys(config.dict(where), where, *_KEYS[where], function and _defaults(function))
     optimizer = config.optimizer_args
     _check_keys(optimizer, "optimizer_args", list(inspect.signature(initialize_optimizer).parameters),
                 ["name", "lr", "lr_scheduler"], _defaults(initialize_optimizer))
     cls = lookup(OPTIMIZERS, optimizer["name"], 'optimizer_args["name"]')
-    schedule = optimizer["lr_scheduler"]
-    schedule = lookup(SCHEDULERS, "constant" if schedule is None else schedule,
-                      'optimizer_args["lr_scheduler"]')
+    schedule = lookup(SCHEDULERS, optimizer["lr_scheduler"] or "constant", 'optimizer_args["lr_scheduler"]')
     # Where they apply: SGD's momentum, the exponential schedule's decay.
     defaults = {"momentum": _defaults(cls).get("momentum"), "lr_decay": _defaults(schedule).get("decay")}
     _check_keys(optimizer, "optimizer_args", list(optimizer),
@@ -186,27 +164,47 @@ def check_keys(config, sweep_args):
         for i, args in enumerate(layer_args):
             _check_keys(args, f"layer_args[{i}]", list(args), ["name"])
             cls = lookup(LAYERS, args["name"], f'layer_args[{i}]["name"]')
-            keys, defaults = _layer_keys(cls), _defaults(cls)
+            keys = [key for key in inspect.signature(cls).parameters if key != "seed"]
+            defaults = _defaults(cls)
             # A layer with an activation says which one, and how its weights start.
             required = [key for key in keys if key not in defaults
                         or ("activation" in keys and key in ("activation", "weight_init"))]
             _check_keys(args, f"layer_args[{i}] ({args['name']})", ["name", *keys], required, defaults)
-    for key, values in sweep_args.items():
+    for key, values in config.sweep_args.items():
         if not isinstance(values, list) or not values:
             raise TypeError(f'sweep_args["{key}"] must be a non-empty list; got {describe(values)}')
 
 
-# ---- the command line: each flag sets one value of the dicts ----------------------------------
+# ---- the command line: each flag sets one value of the dicts ---------------------------------
 
-# flag -> (dict, key) it sets; EPOCHS has no key.
-_FLAGS = {
-    "--dataset": ("data_args", "name"), "--data-dir": ("data_args", "data_dir"),
-    "--batch-size": ("data_args", "batch_size"), "--dtype": ("data_args", "dtype"),
-    "--lr": ("optimizer_args", "lr"), "--momentum": ("optimizer_args", "momentum"),
-    "--optimizer": ("optimizer_args", "name"), "--seed": ("model_args", "seed"),
-    "--save-dir": ("log_args", "save_dir"), "--epochs": ("EPOCHS", None),
-    "--sweep-lr": ("sweep_args", "lr"), "--sweep-hidden": ("sweep_args", "hidden"),
-}
+
+def _flags(config):
+    """flag -> (dict, key, argparse options, help); EPOCHS has no key."""
+    flags = {
+        "--dataset": ("data_args", "name", {}, "iris, digits, fashion_mnist, mnist or cifar10 "
+                      "(mnist and cifar10 read your own files from --data-dir)"),
+        "--data-dir": ("data_args", "data_dir", {}, "folder with your own data files (IDX files "
+                       "for mnist and fashion_mnist, cifar-10-batches-py for cifar10, iris/*.npy "
+                       "for iris); None: $NEURAL_NETWORKS_DATA, else the shipped datasets/"),
+        "--lr": ("optimizer_args", "lr", {"type": float}, "learning rate"),
+        "--momentum": ("optimizer_args", "momentum", {"type": float}, "SGD momentum"),
+        "--optimizer": ("optimizer_args", "name", {}, "SGD, RMSProp, Adam or AdamW"),
+        "--hidden": (f"layer_args[{config.hidden_layer}]", "n_out", {"type": int},
+                     "units of the hidden layer"),
+        "--batch-size": ("data_args", "batch_size", {"type": int}, "examples per mini-batch"),
+        "--epochs": ("EPOCHS", None, {"type": int}, "passes over the training set"),
+        "--seed": ("model_args", "seed", {"type": int},
+                   "seeds the initial weights and the order of the examples"),
+        "--dtype": ("data_args", "dtype", {"choices": ["float64", "float32"]},
+                    "float64 (double precision, as gradient checks use) or float32 (faster)"),
+        "--save-dir": ("log_args", "save_dir", {}, "folder that holds the run folders"),
+        "--sweep-lr": ("sweep_args", "lr", {"type": float, "nargs": "+"}, "learning rates of the sweep"),
+        "--sweep-hidden": ("sweep_args", "hidden", {"type": int, "nargs": "+"},
+                           "hidden sizes of the sweep"),
+    }
+    if config.hidden_layer is None:
+        del flags["--hidden"], flags["--sweep-hidden"]
+    return flags
 
 
 class _OneLineErrorParser(argparse.ArgumentParser):
@@ -216,75 +214,44 @@ class _OneLineErrorParser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"error: {message} (see --help)\n")
 
 
-def build_parser(description, config, sweep_args):
-    """The command line shared by the training scripts. An option left out keeps the
-    value of the dicts, which its help shows; a typed one is in the parsed namespace."""
+def build_parser(description, config):
+    """The command line of the training scripts. A flag left out keeps the dicts' value
+    (its help shows it); only typed flags are in the parsed namespace."""
     parser = _OneLineErrorParser(description=description, argument_default=argparse.SUPPRESS)
-
-    def flag(option, help, **kwargs):
-        where, key = _FLAGS[option]
-        value = config.epochs if key is None else (sweep_args if where == "sweep_args"
-                                                   else config.dict(where)).get(key)
-        parser.add_argument(option, help=f"{help} (now {value!r}, from {config.name(where, key)})", **kwargs)
-
-    # -- the data: a shipped dataset, or your own files in --data-dir --
-    flag("--dataset", "iris, digits, fashion_mnist, mnist or cifar10 (mnist and cifar10 read "
-                      "your own files from --data-dir)")
-    flag("--data-dir", "folder with your own data files (IDX files for mnist and fashion_mnist, "
-                       "cifar-10-batches-py for cifar10, iris/*.npy for iris); None: "
-                       "$NEURAL_NETWORKS_DATA, else the shipped datasets/")
-    flag("--lr", "learning rate", type=float)
-    flag("--momentum", "SGD momentum", type=float)
-    flag("--optimizer", "SGD, RMSProp, Adam or AdamW")
-    if config.hidden_layer is not None:
-        parser.add_argument("--hidden", type=int, help=f"units of the hidden layer (now "
-                            f"{config.hidden!r}, from layer_args[{config.hidden_layer}][\"n_out\"])")
-    flag("--batch-size", "examples per mini-batch", type=int)
-    flag("--epochs", "passes over the training set", type=int)
-    flag("--seed", "seeds the initial weights and the order of the examples", type=int)
-    flag("--dtype", "float64 (double precision, as gradient checks use) or float32 (faster)",
-         choices=["float64", "float32"])
-    parser.add_argument("--model-name", default=None,
-                        help="run folder name under --save-dir (default: a name built from the "
-                             "hyperparameters)")
-    flag("--save-dir", "folder that holds the run folders")
-    parser.add_argument("--overwrite", action="store_true", default=False,
-                        help="replace an earlier run of the same name; the earlier run is kept "
-                             "until the new one has finished its first epoch (the new run is "
-                             "written aside until then)")
-    parser.add_argument("--resume", action="store_true", default=False,
-                        help="continue a stopped run from its checkpoint.npz")
-    parser.add_argument("--no-plot", action="store_true", default=False, help="do not draw plots")
-    parser.add_argument("--quiet", action="store_true", default=False, help="no per-epoch lines or progress bar")
-    parser.add_argument("--sweep", action="store_true", default=False,
-                        help="train every combination of --sweep-lr and --sweep-hidden"
-                        if config.hidden_layer is not None else "train once with every --sweep-lr")
-    flag("--sweep-lr", "learning rates of the sweep", type=float, nargs="+")
-    if config.hidden_layer is not None:
-        flag("--sweep-hidden", "hidden sizes of the sweep", type=int, nargs="+")
+    for flag, (where, key, options, help) in _flags(config).items():
+        now = config.epochs if key is None else config.dict(where).get(key)
+        parser.add_argument(flag, help=f"{help} (now {now!r}, from {config.name(where, key)})", **options)
+    parser.add_argument("--model-name", default=None, help="run folder name under --save-dir (default: a name "
+                                             "built from the hyperparameters)")
+    switches = {
+        "--overwrite": "replace an earlier run of the same name; the earlier run is kept until "
+                       "the new one has finished its first epoch (the new run is written aside "
+                       "until then)",
+        "--resume": "continue a stopped run from its checkpoint.npz",
+        "--no-plot": "do not draw plots",
+        "--quiet": "no per-epoch lines or progress bar",
+        "--sweep": "train every combination of --sweep-lr and --sweep-hidden"
+                   if config.hidden_layer is not None else "train once with every --sweep-lr",
+    }
+    for switch, help in switches.items():
+        parser.add_argument(switch, action="store_true", default=False, help=help)
     return parser
 
 
-def apply_flags(config, sweep_args, args):
-    """A copy of ``config`` and ``sweep_args`` with the typed flags set on them."""
-    config, sweep_args = copy.deepcopy(config), copy.deepcopy(sweep_args)
-    for option, (where, key) in _FLAGS.items():
-        value = getattr(args, option[2:].replace("-", "_"), None)
-        if value is None:
-            continue
-        if where == "sweep_args":
-            sweep_args[key] = value
-            config.written[(where, key)] = option
-        else:
-            config.set(where, key, value, option)
-    if getattr(args, "hidden", None) is not None:
-        config.set(f"layer_args[{config.hidden_layer}]", "n_out", args.hidden, "--hidden")
+def apply_flags(config, args):
+    """A copy of ``config`` with the typed flags set on its dicts."""
+    config = copy.deepcopy(config)
+    for flag, (where, key, _, _) in _flags(config).items():
+        if flag[2:].replace("-", "_") in args:
+            config.set(where, key, getattr(args, flag[2:].replace("-", "_")), flag)
     if args.no_plot:
         config.set("log_args", "plot", False, "--no-plot")
+    if args.model_name is not None:
+        config.flags[("log_args", "model_name")] = "--model-name"
     dataset_layers = config.layer_args_by_dataset.get(str(config.data_args["name"]).lower())
     if dataset_layers is not None:
         config.layer_args = copy.deepcopy(dataset_layers)
-    return config, sweep_args
+    return config
 
 
 def name_suffix(config, default_dataset=None, default_dtype="float64"):
@@ -304,35 +271,27 @@ def name_suffix(config, default_dataset=None, default_dtype="float64"):
     return suffix + f"_seed{config.model_args['seed']}"
 
 
-# ---- checking the values, by the constructors that take them -----------------------------------
+# ---- the values, checked by the constructors that take them -----------------------------------
 
 
 def build_model(config):
-    """The network of ``config``, once every value is checked (the dataset's are
+    """The network of ``config``, once its values are checked (the dataset's are
     checked when it loads, the Logger's when it starts)."""
     check_int(config.epochs, "epochs", config.name("EPOCHS"), minimum=0)
     last = len(config.layer_args) - 1
     for i, args in enumerate(config.layer_args):
-        where = f"layer_args[{i}]"
         # The output layer's n_out may be None: as many as the dataset has classes.
         placeholder = {"n_out": 1} if i == last and args.get("n_out", 0) is None else {}
-        _call(initialize_layer, {**args, **placeholder}, config.names(where), where)
-    optimizer = config.optimizer_args
+        _call(initialize_layer, {**args, **placeholder}, config, f"layer_args[{i}]")
+    optimizer, model_args = config.optimizer_args, config.model_args
     lookup(OPTIMIZERS, optimizer["name"], config.name("optimizer_args", "name"))
-    _call(initialize_optimizer, optimizer, config.names("optimizer_args"), "optimizer_args")
-    model_args = config.model_args
-    check_bool(model_args.get("fast_layers", False), "fast_layers", config.name("model_args", "fast_layers"))
+    _call(initialize_optimizer, optimizer, config, "optimizer_args")
+    fast = check_bool(model_args.get("fast_layers", False), "fast_layers",
+                      config.name("model_args", "fast_layers"))
     args = {key: model_args[key] for key in ("name", "loss", "seed")}
     model = _call(initialize_model, dict(args, layer_args=config.layer_args, optimizer_args=optimizer),
-                  config.names("model_args"), "model_args")
-    # The tuned kernels of Conv2D and Pool2D compute the same numbers as the readable ones.
-    return use_fast_layers(model) if model_args.get("fast_layers") else model
-
-
-def load_dataset(config, flatten):
-    """The dataset of ``config.data_args``, shuffled by the model's seed."""
-    args = dict(config.data_args, seed=config.model_args["seed"], flatten=flatten)
-    return _call(initialize_dataset, args, config.names("data_args"), "data_args", guess=False)
+                  config, "model_args")
+    return use_fast_layers(model) if fast else model
 
 
 def _check_save_dir(save_dir, name):
@@ -355,20 +314,17 @@ def _check_save_dir(save_dir, name):
 def _os_error_message(error, save_dir, name):
     """One line for an OSError; it names the save folder when the error is inside it."""
     reason = error.strerror or str(error)
-    if error.filename is not None:
-        target = Path(os.path.abspath(error.filename))
-        if Path(os.path.abspath(save_dir)) in (target, *target.parents):
-            return f"{name} {str(save_dir)!r}: cannot write {str(error.filename)!r} ({reason})"
-        return f"{reason}: {str(error.filename)!r}"
-    return reason
-
-
-# ---- one run ---------------------------------------------------------------------------------
+    if error.filename is None:
+        return reason
+    target = Path(os.path.abspath(error.filename))
+    if Path(os.path.abspath(save_dir)) in (target, *target.parents):
+        return f"{name} {str(save_dir)!r}: cannot write {str(error.filename)!r} ({reason})"
+    return f"{reason}: {str(error.filename)!r}"
 
 
 def _saved_args(config):
-    """``model_args`` and ``data_args`` as the run folder keeps them (the kernels
-    chosen by fast_layers compute the same numbers, so they are not part of a run)."""
+    """``model_args`` and ``data_args`` as a run folder keeps them (fast_layers
+    changes no number, so it is not part of a run)."""
     model_args = {key: value for key, value in config.model_args.items() if key != "fast_layers"}
     return ({**model_args, "layer_args": config.layer_args,
              "optimizer_args": config.optimizer_args, "epochs": config.epochs}, config.data_args)
@@ -377,7 +333,7 @@ def _saved_args(config):
 def check_resume(config, run_dir, written_dir):
     """``--resume`` continues the run in ``run_dir`` only with the options it was
     started with (``--epochs`` may change). A flag that renames the run (``--lr``)
-    is reported against the run that the dicts name, ``written_dir``."""
+    is compared with the run the dicts name, in ``written_dir``."""
     for folder in dict.fromkeys((run_dir, written_dir)):
         if not (folder / "checkpoint.npz").is_file():
             continue
@@ -398,26 +354,26 @@ def check_resume(config, run_dir, written_dir):
     raise FileNotFoundError(f"--resume: no checkpoint to resume from at {run_dir / 'checkpoint.npz'}")
 
 
+# ---- runs ------------------------------------------------------------------------------------
+
+
 def run(config, model, dataset, model_name, overwrite=False, resume=False, verbose=True):
     """Train and test one configuration; returns a summary dict."""
     run_dir = Path(config.log_args["save_dir"]) / model_name
-    # One example through the network: a layer that does not fit the data
-    # fails here, before the Logger writes a file.
+    # One example through the network: a layer that does not fit the data fails
+    # here, before the Logger writes a file.
     model.build(dataset.out_dim)
     model.forward(dataset.train.data[:1])
     model_args, data_args = _saved_args(config)
-    args = dict(config.log_args, model_name=model_name, model_args=model_args, data_args=data_args,
-                overwrite=overwrite, resume=resume)
-    model.logger = _call(Logger, args, {**config.names("log_args"), "model_name": "--model-name"},
-                         "log_args", guess=False)
+    model.logger = _call(Logger, dict(config.log_args, model_name=model_name, model_args=model_args,
+                                      data_args=data_args, overwrite=overwrite, resume=resume),
+                         config, "log_args", guess=False)
     if resume:
         model.load(run_dir / "checkpoint.npz", dataset)
         model.logger.truncate(model.epoch)
-        if model.epoch >= config.epochs:
-            print(f"{model_name} has {model.epoch} finished epochs already (--epochs {config.epochs}): "
-                  f"nothing left to train.")
-        else:
-            print(f"Resuming {model_name} after epoch {model.epoch} of {config.epochs}.")
+        print(f"{model_name} has {model.epoch} finished epochs already (--epochs {config.epochs}): "
+              f"nothing left to train." if model.epoch >= config.epochs else
+              f"Resuming {model_name} after epoch {model.epoch} of {config.epochs}.")
     elif config.epochs == 0:
         print(f"{config.name('EPOCHS')} is 0: no training; the test below is of the untrained "
               f"network (its random initial weights).")
@@ -440,42 +396,30 @@ def run(config, model, dataset, model_name, overwrite=False, resume=False, verbo
         sizes = [len(p) for p in results["prediction"]]
         test_error = float(np.average(results["error"], weights=sizes))
     validate = model.history["error"]["validate"]
-    return {
-        "model_name": model_name,
-        "run_dir": str(run_dir),
-        "lr": config.optimizer_args["lr"],
-        "hidden": config.hidden,
-        "best_validate_error": min(validate) if validate else float("nan"),
-        "test_error": test_error,
-        "seconds": seconds,
-        "history": model.history,
-    }
+    return {"model_name": model_name, "lr": config.optimizer_args["lr"], "hidden": config.hidden,
+            "best_validate_error": min(validate) if validate else float("nan"),
+            "test_error": test_error, "seconds": seconds, "history": model.history}
 
 
-# ---- the sweep -------------------------------------------------------------------------------
-
-
-def sweep_configs(config, sweep_args):
-    """One config per (lr, hidden) combination of ``sweep_args``, saving under ``<save_dir>/sweep/``."""
+def sweep_configs(config):
+    """One config per (lr, hidden) of ``sweep_args``, saving under ``<save_dir>/sweep/``."""
     configs = []
-    for lr, hidden in itertools.product(sweep_args["lr"], sweep_args["hidden"]):
+    for lr, hidden in itertools.product(config.sweep_args["lr"], config.sweep_args["hidden"]):
         new = copy.deepcopy(config)
         new.log_args["save_dir"] = str(Path(config.log_args["save_dir"]) / "sweep")
         new.set("optimizer_args", "lr", lr, config.name("sweep_args", "lr"))
         if config.hidden_layer is not None:
             new.set(f"layer_args[{config.hidden_layer}]", "n_out", hidden, config.name("sweep_args", "hidden"))
         elif hidden is not None:
-            raise ValueError(f'{config.name("sweep_args", "hidden")} must be [None] (this script has '
-                             f'no --hidden option); got {sweep_args["hidden"]!r}')
+            raise ValueError(f'sweep_args["hidden"] must be [None] (this script has no --hidden '
+                             f'option); got {config.sweep_args["hidden"]!r}')
         configs.append(new)
     return configs
 
 
 def sweep(configs, models, names, dataset, overwrite, verbose):
     """Train every configuration of the sweep; print and save a Markdown table.
-
-    Every run folder is checked before the first one trains.
-    """
+    Every run folder is checked before the first one trains."""
     save_dir = Path(configs[0].log_args["save_dir"])
     if len(set(names)) < len(names):
         raise ValueError("--sweep: the grid repeats a combination; list each value once")
@@ -492,89 +436,73 @@ def sweep(configs, models, names, dataset, overwrite, verbose):
     finally:
         if finished:
             _report_sweep(save_dir, finished, configs)
-    return finished
 
 
 def _report_sweep(save_dir, finished, configs):
-    lines = [
-        "| lr | hidden | best validation error | test error | time (s) |",
-        "| ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for r in finished:
-        lines.append(f"| {r['lr']:g} | {r['hidden']} | {r['best_validate_error']:.4f} | "
-                     f"{r['test_error']:.4f} | {r['seconds']:.1f} |")
+    lines = ["| lr | hidden | best validation error | test error | time (s) |",
+             "| ---: | ---: | ---: | ---: | ---: |"]
+    lines += [f"| {r['lr']:g} | {r['hidden']} | {r['best_validate_error']:.4f} | "
+              f"{r['test_error']:.4f} | {r['seconds']:.1f} |" for r in finished]
     best = min(finished, key=lambda r: r["best_validate_error"])
-    lines.append("")
-    lines.append(f"Best by validation error: lr={best['lr']:g}, hidden={best['hidden']} "
-                 f"({best['model_name']}).")
+    lines += ["", f"Best by validation error: lr={best['lr']:g}, hidden={best['hidden']} "
+                  f"({best['model_name']})."]
     if len(finished) < len(configs):
         lines.append(f"Only {len(finished)} of {len(configs)} combinations finished.")
     table = "\n".join(lines)
     print("\n" + table)
     # Named after the grid, so that another sweep does not replace this table.
-    lrs = dict.fromkeys(c.optimizer_args["lr"] for c in configs)
-    hiddens = dict.fromkeys(c.hidden for c in configs)
-    grid = "lr" + "-".join(f"{lr:g}" for lr in lrs)
-    if None not in hiddens:
-        grid += "_hidden" + "-".join(str(h) for h in hiddens)
-    table_path = save_dir / f"sweep_{grid}.md"
-    plot_path = save_dir / f"sweep_{grid}_best_loss.png"
+    grid = "lr" + "-".join(dict.fromkeys(f"{c.optimizer_args['lr']:g}" for c in configs))
+    if configs[0].hidden_layer is not None:
+        grid += "_hidden" + "-".join(dict.fromkeys(str(c.hidden) for c in configs))
+    table_path, plot_path = save_dir / f"sweep_{grid}.md", save_dir / f"sweep_{grid}_best_loss.png"
     atomic_write_text(table_path, table + "\n")
-    _plot_best(best, plot_path)
-    print(f"Table saved to {table_path}, the best run's loss curves to {plot_path}.")
-
-
-def _plot_best(best, path):
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6, 4), dpi=100)
-    ax = fig.add_subplot()
+    ax = Figure(figsize=(6, 4), dpi=100).add_subplot()
     loss = best["history"]["loss"]
     epochs = range(1, len(loss["train"]) + 1)
     ax.plot(epochs, loss["train"], label="train")
     if loss["validate"]:
         ax.plot(epochs, loss["validate"], label="validation")
-    ax.set_title(f"Best of the sweep: lr={best['lr']:g}, hidden={best['hidden']}")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
+    ax.set(title=f"Best of the sweep: lr={best['lr']:g}, hidden={best['hidden']}",
+           xlabel="epoch", ylabel="loss")
     ax.legend()
-    with atomic_open(path, "wb") as f:
-        fig.savefig(f, format="png")
+    with atomic_open(plot_path, "wb") as f:
+        ax.figure.savefig(f, format="png")
+    print(f"Table saved to {table_path}, the best run's loss curves to {plot_path}.")
 
 
-# ---- main ------------------------------------------------------------------------------------
-
-
-def main(description, config, name_fn, sweep_args, flatten, argv=None):
+def main(description, config, name_fn, flatten, argv=None):
     """Parse the command line and run; returns the process exit status.
 
     ``name_fn(config)`` names a run's folder; ``flatten`` turns images into
     feature vectors (for fully connected networks).
     """
     try:
-        check_keys(config, sweep_args)
+        check_keys(config)
     except (ValueError, TypeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    args = build_parser(description, config, sweep_args).parse_args(argv)
-    written, save_dir = config, config.log_args["save_dir"]
+    args = build_parser(description, config).parse_args(argv)
+    written, save_dir, name = config, config.log_args["save_dir"], 'log_args["save_dir"]'
     try:
-        config, sweep_args = apply_flags(config, sweep_args, args)
-        save_dir = config.log_args["save_dir"]
+        config = apply_flags(written, args)
+        save_dir, name = config.log_args["save_dir"], config.name("log_args", "save_dir")
         if args.sweep and args.resume:
             raise ValueError("--sweep and --resume cannot be combined")
-        _check_save_dir(save_dir, config.name("log_args", "save_dir"))
-        model = build_model(config)
+        _check_save_dir(save_dir, name)
+        configs, models = [config], [build_model(config)]
         # sweep_args are checked without --sweep too: a mistake there shows at once.
-        configs = sweep_configs(config, sweep_args)
-        models = [build_model(c) for c in configs]
-        if not args.sweep:
-            configs, models = [config], [model]
+        sweeps = sweep_configs(config)
+        sweep_models = [build_model(c) for c in sweeps]
+        if args.sweep:
+            configs, models = sweeps, sweep_models
         names = [name_fn(c) for c in configs] if args.sweep else [args.model_name or name_fn(config)]
         if args.resume:
             written_name = args.model_name or name_fn(written)
             check_resume(config, Path(save_dir) / names[0], Path(save_dir) / written_name)
-        dataset = load_dataset(config, flatten)
+        dataset = _call(initialize_dataset, dict(config.data_args, seed=config.model_args["seed"],
+                                                 flatten=flatten), config, "data_args", guess=False)
         if args.sweep:
             sweep(configs, models, names, dataset, args.overwrite, not args.quiet)
         else:
@@ -591,7 +519,6 @@ def main(description, config, name_fn, sweep_args, flatten, argv=None):
         return EXIT_BAD_INPUT
     except OSError as error:
         # A folder that cannot be written (read-only, a file in the way, a full disk).
-        print(f"error: {_os_error_message(error, save_dir, config.name('log_args', 'save_dir'))}",
-              file=sys.stderr)
+        print(f"error: {_os_error_message(error, save_dir, name)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return 0

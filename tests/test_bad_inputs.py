@@ -131,8 +131,7 @@ def script(module, *argv):
         err = io.StringIO()
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
             try:
-                code = cli.main("test", module.CONFIG, module.model_name, module.sweep_args,
-                                flatten=module is train_ffnn,
+                code = cli.main("test", module.CONFIG, module.model_name, flatten=module is train_ffnn,
                                 argv=["--save-dir", "runs", "--no-plot", "--quiet", *argv])
             except SystemExit as stop:
                 code = stop.code
