@@ -2,14 +2,14 @@
 
 ``train_ffnn.py`` and ``train_cnn.py`` keep their hyperparameters as plain
 dicts at the top and hand them to :func:`main`, which sets the typed flags
-onto the dicts (``--lr`` sets ``optimizer_args["lr"]``), checks every value
-once through the constructor that takes it (``initialize_layer``,
+onto the dicts (``--lr`` sets ``optimizer_args["lr"]``) and checks every value
+once, through the constructor that takes it (``initialize_layer``,
 ``initialize_optimizer``, ``NeuralNetwork``, ``initialize_dataset``,
-``Logger``) with the dict key or the flag the user wrote in front of its
-message, then trains and tests one run, or with ``--sweep`` every combination
-of learning rates and hidden sizes. A bad value is one line on stderr and exit
-status 2, a diverged run exit status 1, Ctrl-C exit status 130, with
-everything finished so far kept on disk.
+``Logger``), with the dict key or the flag the user wrote in front of its
+message. It then trains and tests one run, or with ``--sweep`` every
+combination of learning rates and hidden sizes. A bad value is one line on
+stderr and exit status 2, a diverged run exit status 1, Ctrl-C exit status
+130, with everything finished so far kept on disk.
 """
 
 import argparse
@@ -36,19 +36,13 @@ from .optimizers import OPTIMIZERS, initialize_optimizer
 from .schedulers import SCHEDULERS
 from .utils import atomic_open, atomic_write_text
 
-EXIT_DIVERGED = 1
-EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
+EXIT_DIVERGED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
 
 
 class Config:
-    """The hyperparameters of one run: the script's dicts and EPOCHS.
-
-    ``hidden_layer`` is the index in ``layer_args`` whose ``n_out`` the
-    ``--hidden`` option sets (None: the option is not offered), and
-    ``layer_args_by_dataset`` maps a dataset name to the network trained on
-    it instead of ``layer_args`` (e.g. a wider one for colour images).
-    """
+    """A script's dicts and EPOCHS. ``hidden_layer`` is the index in ``layer_args``
+    whose ``n_out`` ``--hidden`` sets (None: no such option); ``layer_args_by_dataset``
+    maps a dataset name to the network trained on it instead (e.g. for colour images)."""
 
     def __init__(self, data_args, layer_args, optimizer_args, model_args, log_args, epochs,
                  sweep_args, hidden_layer=None, layer_args_by_dataset=None):
@@ -56,8 +50,7 @@ class Config:
             self.sweep_args, self.layer_args_by_dataset = copy.deepcopy(
                 (data_args, layer_args, optimizer_args, model_args, log_args, sweep_args,
                  layer_args_by_dataset or {}))
-        self.epochs = epochs
-        self.hidden_layer = hidden_layer
+        self.epochs, self.hidden_layer = epochs, hidden_layer
         self.flags = {}  # (dict, key) -> the flag that set that value
 
     @property
@@ -82,12 +75,9 @@ class Config:
 
 
 def _call(function, args, config, where, guess=True):
-    """``function(**args)``, where ``args`` holds the values of the dict ``where``.
-
-    A ValueError or TypeError gets in front of its message what the user wrote
-    for the values to blame: those whose key the message names, else (with
-    ``guess``) those whose default would pass.
-    """
+    """``function(**args)``, ``args`` holding values of the dict ``where``. A ValueError
+    or TypeError gets in front what the user wrote for the values to blame: those whose
+    key its message names, else (with ``guess``) those whose default would pass."""
     try:
         return function(**args)
     except (ValueError, TypeError) as error:
@@ -101,17 +91,13 @@ def _call(function, args, config, where, guess=True):
 
 def _passes(function, args, left_out):
     try:
-        function(**{key: value for key, value in args.items() if key != left_out})
+        return function(**{key: value for key, value in args.items() if key != left_out}) or True
     except (ValueError, TypeError):
         return False
-    return True
 
 
-# ---- the keys of the dicts -------------------------------------------------------------------
-#
 # A student who deletes a line must not get another network without a word: a key is
 # required wherever it applies when its default would change the run.
-
 _KEYS = {  # dict -> (valid keys, required keys)
     "data_args": (["name", "batch_size", "dtype", "data_dir"], ["name", "batch_size", "dtype"]),
     "model_args": (["name", "loss", "seed", "fast_layers"], ["name", "loss", "seed"]),
@@ -134,9 +120,7 @@ def _check_keys(mapping, where, valid, required, defaults=None):
             close = difflib.get_close_matches(str(key), valid, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ValueError(f"{where} has the unknown key {key!r}{hint}; the valid keys are {valid}")
-    for key in required:
-        if key in mapping:
-            continue
+    for key in (key for key in required if key not in mapping):
         if key not in (defaults or {}):
             raise ValueError(f"{where} is missing the key {key!r}; it has {list(mapping)}")
         default = getattr(defaults[key], "__name__", defaults[key])  # np.float64: "float64"
@@ -164,8 +148,7 @@ def check_keys(config):
         for i, args in enumerate(layer_args):
             _check_keys(args, f"layer_args[{i}]", list(args), ["name"])
             cls = lookup(LAYERS, args["name"], f'layer_args[{i}]["name"]')
-            keys = [key for key in inspect.signature(cls).parameters if key != "seed"]
-            defaults = _defaults(cls)
+            keys, defaults = [key for key in inspect.signature(cls).parameters if key != "seed"], _defaults(cls)
             # A layer with an activation says which one, and how its weights start.
             required = [key for key in keys if key not in defaults
                         or ("activation" in keys and key in ("activation", "weight_init"))]
@@ -175,65 +158,54 @@ def check_keys(config):
             raise TypeError(f'sweep_args["{key}"] must be a non-empty list; got {describe(values)}')
 
 
-# ---- the command line: each flag sets one value of the dicts ---------------------------------
-
-
 def _flags(config):
-    """flag -> (dict, key, argparse options, help); EPOCHS has no key."""
+    """Each flag that sets a value: flag -> (dict, key, argparse options, help)."""
     flags = {
         "--dataset": ("data_args", "name", {}, "iris, digits, fashion_mnist, mnist or cifar10 "
                       "(mnist and cifar10 read your own files from --data-dir)"),
-        "--data-dir": ("data_args", "data_dir", {}, "folder with your own data files (IDX files "
-                       "for mnist and fashion_mnist, cifar-10-batches-py for cifar10, iris/*.npy "
-                       "for iris); None: $NEURAL_NETWORKS_DATA, else the shipped datasets/"),
+        "--data-dir": ("data_args", "data_dir", {}, "folder with your own data files (README: "
+                       "Your own data); None: $NEURAL_NETWORKS_DATA, else the shipped datasets/"),
         "--lr": ("optimizer_args", "lr", {"type": float}, "learning rate"),
         "--momentum": ("optimizer_args", "momentum", {"type": float}, "SGD momentum"),
         "--optimizer": ("optimizer_args", "name", {}, "SGD, RMSProp, Adam or AdamW"),
-        "--hidden": (f"layer_args[{config.hidden_layer}]", "n_out", {"type": int},
-                     "units of the hidden layer"),
+        "--hidden": (f"layer_args[{config.hidden_layer}]", "n_out", {"type": int}, "hidden units"),
         "--batch-size": ("data_args", "batch_size", {"type": int}, "examples per mini-batch"),
         "--epochs": ("EPOCHS", None, {"type": int}, "passes over the training set"),
-        "--seed": ("model_args", "seed", {"type": int},
-                   "seeds the initial weights and the order of the examples"),
+        "--seed": ("model_args", "seed", {"type": int}, "seeds the initial weights and the data order"),
         "--dtype": ("data_args", "dtype", {"choices": ["float64", "float32"]},
-                    "float64 (double precision, as gradient checks use) or float32 (faster)"),
+                    "float64 (as gradient checks use) or float32 (faster)"),
         "--save-dir": ("log_args", "save_dir", {}, "folder that holds the run folders"),
         "--sweep-lr": ("sweep_args", "lr", {"type": float, "nargs": "+"}, "learning rates of the sweep"),
-        "--sweep-hidden": ("sweep_args", "hidden", {"type": int, "nargs": "+"},
-                           "hidden sizes of the sweep"),
+        "--sweep-hidden": ("sweep_args", "hidden", {"type": int, "nargs": "+"}, "hidden sizes of the sweep"),
     }
     if config.hidden_layer is None:
         del flags["--hidden"], flags["--sweep-hidden"]
     return flags
 
 
-class _OneLineErrorParser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line on stderr (no usage dump)."""
-
-    def error(self, message):
-        self.exit(EXIT_BAD_INPUT, f"error: {message} (see --help)\n")
+_SWITCHES = {
+    "--overwrite": "replace an earlier run of the same name; the earlier run is kept until the "
+                   "new one has finished its first epoch (the new run is written aside until then)",
+    "--resume": "continue a stopped run from its checkpoint.npz",
+    "--no-plot": "do not draw plots",
+    "--quiet": "no per-epoch lines or progress bar",
+    "--sweep": "train every combination of --sweep-lr and --sweep-hidden (without --hidden: "
+               "once with every --sweep-lr)",
+}
 
 
 def build_parser(description, config):
-    """The command line of the training scripts. A flag left out keeps the dicts' value
-    (its help shows it); only typed flags are in the parsed namespace."""
-    parser = _OneLineErrorParser(description=description, argument_default=argparse.SUPPRESS)
+    """The scripts' command line. A flag left out keeps the dicts' value (its help
+    shows it): only typed flags are in the parsed namespace."""
+    parser = argparse.ArgumentParser(description=description, argument_default=argparse.SUPPRESS)
+    # A mistake on the command line is one line (no usage dump).
+    parser.error = lambda message: parser.exit(EXIT_BAD_INPUT, f"error: {message} (see --help)\n")
     for flag, (where, key, options, help) in _flags(config).items():
         now = config.epochs if key is None else config.dict(where).get(key)
         parser.add_argument(flag, help=f"{help} (now {now!r}, from {config.name(where, key)})", **options)
-    parser.add_argument("--model-name", default=None, help="run folder name under --save-dir (default: a name "
-                                             "built from the hyperparameters)")
-    switches = {
-        "--overwrite": "replace an earlier run of the same name; the earlier run is kept until "
-                       "the new one has finished its first epoch (the new run is written aside "
-                       "until then)",
-        "--resume": "continue a stopped run from its checkpoint.npz",
-        "--no-plot": "do not draw plots",
-        "--quiet": "no per-epoch lines or progress bar",
-        "--sweep": "train every combination of --sweep-lr and --sweep-hidden"
-                   if config.hidden_layer is not None else "train once with every --sweep-lr",
-    }
-    for switch, help in switches.items():
+    parser.add_argument("--model-name", default=None, help="run folder name under --save-dir "
+                        "(default: a name built from the hyperparameters)")
+    for switch, help in _SWITCHES.items():
         parser.add_argument(switch, action="store_true", default=False, help=help)
     return parser
 
@@ -246,8 +218,10 @@ def apply_flags(config, args):
             config.set(where, key, getattr(args, flag[2:].replace("-", "_")), flag)
     if args.no_plot:
         config.set("log_args", "plot", False, "--no-plot")
-    if args.model_name is not None:
-        config.flags[("log_args", "model_name")] = "--model-name"
+    # The Logger's other arguments, for its messages.
+    for key in ("model_name", "overwrite", "resume"):
+        if getattr(args, key):
+            config.flags[("log_args", key)] = "--" + key.replace("_", "-")
     dataset_layers = config.layer_args_by_dataset.get(str(config.data_args["name"]).lower())
     if dataset_layers is not None:
         config.layer_args = copy.deepcopy(dataset_layers)
@@ -258,20 +232,15 @@ def name_suffix(config, default_dataset=None, default_dtype="float64"):
     """The end of a run name: ``-lr<lr>``, the momentum (SGD) or the optimizer's
     name, the dataset unless it is ``default_dataset``, the dtype unless it is
     ``default_dtype``, and the seed, e.g. ``-lr0.01_mom0.9_seed0``."""
-    optimizer = config.optimizer_args
+    optimizer, data = config.optimizer_args, config.data_args
     suffix = f"-lr{optimizer['lr']:g}"
     if optimizer["name"].lower() == "sgd":
         suffix += f"_mom{optimizer.get('momentum') or 0:g}"
     else:
         suffix += f"_{optimizer['name'].lower()}"
-    if config.data_args["name"] != default_dataset:
-        suffix += f"_{config.data_args['name']}"
-    if config.data_args["dtype"] != default_dtype:
-        suffix += f"_{config.data_args['dtype']}"
+    suffix += f"_{data['name']}" * (data["name"] != default_dataset)
+    suffix += f"_{data['dtype']}" * (data["dtype"] != default_dtype)
     return suffix + f"_seed{config.model_args['seed']}"
-
-
-# ---- the values, checked by the constructors that take them -----------------------------------
 
 
 def build_model(config):
@@ -299,35 +268,22 @@ def _check_save_dir(save_dir, name):
     if not isinstance(save_dir, (str, os.PathLike)) or not os.fspath(save_dir):
         raise TypeError(f"{name} must be a folder (a non-empty str); got {describe(save_dir)}")
     path = Path(save_dir)
-    for folder in (path, *path.parents):
-        if not folder.exists():
-            continue
-        if not folder.is_dir():
-            where = "is a file" if folder == path else f"is inside {str(folder)!r}, a file"
-            raise ValueError(f"{name} {str(save_dir)!r} {where}, not a folder; give a folder")
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise ValueError(f"{name} {str(save_dir)!r}: no permission to write in "
-                             f"{str(folder)!r}; give a folder you can write to")
-        return
-
-
-def _os_error_message(error, save_dir, name):
-    """One line for an OSError; it names the save folder when the error is inside it."""
-    reason = error.strerror or str(error)
-    if error.filename is None:
-        return reason
-    target = Path(os.path.abspath(error.filename))
-    if Path(os.path.abspath(save_dir)) in (target, *target.parents):
-        return f"{name} {str(save_dir)!r}: cannot write {str(error.filename)!r} ({reason})"
-    return f"{reason}: {str(error.filename)!r}"
+    folder = next(folder for folder in (path, *path.parents) if folder.exists())
+    if not folder.is_dir():
+        where = "is a file" if folder == path else f"is inside {str(folder)!r}, a file"
+        raise ValueError(f"{name} {str(save_dir)!r} {where}, not a folder; give a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"{name} {str(save_dir)!r}: no permission to write in {str(folder)!r}; "
+                         f"give a folder you can write to")
 
 
 def _saved_args(config):
     """``model_args`` and ``data_args`` as a run folder keeps them (fast_layers
     changes no number, so it is not part of a run)."""
     model_args = {key: value for key, value in config.model_args.items() if key != "fast_layers"}
-    return ({**model_args, "layer_args": config.layer_args,
-             "optimizer_args": config.optimizer_args, "epochs": config.epochs}, config.data_args)
+    return {"model_args": {**model_args, "layer_args": config.layer_args,
+                           "optimizer_args": config.optimizer_args, "epochs": config.epochs},
+            "data_args": config.data_args}
 
 
 def check_resume(config, run_dir, written_dir):
@@ -337,12 +293,11 @@ def check_resume(config, run_dir, written_dir):
     for folder in dict.fromkeys((run_dir, written_dir)):
         if not (folder / "checkpoint.npz").is_file():
             continue
-        for name, current in zip(("model_args", "data_args"), _saved_args(config)):
-            path = folder / f"{name}.json"
+        for name, current in _saved_args(config).items():
             try:
-                saved = json.loads(path.read_text(encoding="utf-8"))
+                saved = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
             except (OSError, ValueError) as error:
-                raise ValueError(f"--resume: cannot read {path} ({error})") from None
+                raise ValueError(f"--resume: cannot read {folder / name}.json ({error})") from None
             now = json.loads(json.dumps(current, default=repr))
             changed = sorted(key for key in saved.keys() | now.keys()
                              if key != "epochs" and saved.get(key) != now.get(key))
@@ -354,9 +309,6 @@ def check_resume(config, run_dir, written_dir):
     raise FileNotFoundError(f"--resume: no checkpoint to resume from at {run_dir / 'checkpoint.npz'}")
 
 
-# ---- runs ------------------------------------------------------------------------------------
-
-
 def run(config, model, dataset, model_name, overwrite=False, resume=False, verbose=True):
     """Train and test one configuration; returns a summary dict."""
     run_dir = Path(config.log_args["save_dir"]) / model_name
@@ -364,10 +316,8 @@ def run(config, model, dataset, model_name, overwrite=False, resume=False, verbo
     # here, before the Logger writes a file.
     model.build(dataset.out_dim)
     model.forward(dataset.train.data[:1])
-    model_args, data_args = _saved_args(config)
-    model.logger = _call(Logger, dict(config.log_args, model_name=model_name, model_args=model_args,
-                                      data_args=data_args, overwrite=overwrite, resume=resume),
-                         config, "log_args", guess=False)
+    model.logger = _call(Logger, dict(config.log_args, model_name=model_name, overwrite=overwrite,
+                                      resume=resume, **_saved_args(config)), config, "log_args", guess=False)
     if resume:
         model.load(run_dir / "checkpoint.npz", dataset)
         model.logger.truncate(model.epoch)
@@ -391,14 +341,12 @@ def run(config, model, dataset, model_name, overwrite=False, resume=False, verbo
         if model.logger.discard_unfinished():
             print(f"The earlier run in {run_dir} is kept as it was: the new run finished no "
                   f"epoch.", file=sys.stderr)
-    test_error = float("nan")  # a test split without labels has no error
-    if results["error"]:
-        sizes = [len(p) for p in results["prediction"]]
-        test_error = float(np.average(results["error"], weights=sizes))
+    sizes = [len(p) for p in results["prediction"]]  # a test split without labels has no error
     validate = model.history["error"]["validate"]
     return {"model_name": model_name, "lr": config.optimizer_args["lr"], "hidden": config.hidden,
-            "best_validate_error": min(validate) if validate else float("nan"),
-            "test_error": test_error, "seconds": seconds, "history": model.history}
+            "best_validate_error": min(validate, default=np.nan), "seconds": seconds,
+            "test_error": float(np.average(results["error"], weights=sizes)) if results["error"] else np.nan,
+            "history": model.history}
 
 
 def sweep_configs(config):
@@ -418,8 +366,8 @@ def sweep_configs(config):
 
 
 def sweep(configs, models, names, dataset, overwrite, verbose):
-    """Train every configuration of the sweep; print and save a Markdown table.
-    Every run folder is checked before the first one trains."""
+    """Train every configuration of the sweep, once every run folder is checked;
+    print and save a Markdown table of those that finished."""
     save_dir = Path(configs[0].log_args["save_dir"])
     if len(set(names)) < len(names):
         raise ValueError("--sweep: the grid repeats a combination; list each value once")
@@ -439,13 +387,13 @@ def sweep(configs, models, names, dataset, overwrite, verbose):
 
 
 def _report_sweep(save_dir, finished, configs):
-    lines = ["| lr | hidden | best validation error | test error | time (s) |",
-             "| ---: | ---: | ---: | ---: | ---: |"]
-    lines += [f"| {r['lr']:g} | {r['hidden']} | {r['best_validate_error']:.4f} | "
-              f"{r['test_error']:.4f} | {r['seconds']:.1f} |" for r in finished]
     best = min(finished, key=lambda r: r["best_validate_error"])
-    lines += ["", f"Best by validation error: lr={best['lr']:g}, hidden={best['hidden']} "
-                  f"({best['model_name']})."]
+    lines = ["| lr | hidden | best validation error | test error | time (s) |",
+             "| ---: | ---: | ---: | ---: | ---: |",
+             *(f"| {r['lr']:g} | {r['hidden']} | {r['best_validate_error']:.4f} | "
+               f"{r['test_error']:.4f} | {r['seconds']:.1f} |" for r in finished),
+             "", f"Best by validation error: lr={best['lr']:g}, hidden={best['hidden']} "
+                 f"({best['model_name']})."]
     if len(finished) < len(configs):
         lines.append(f"Only {len(finished)} of {len(configs)} combinations finished.")
     table = "\n".join(lines)
@@ -459,11 +407,10 @@ def _report_sweep(save_dir, finished, configs):
     from matplotlib.figure import Figure
 
     ax = Figure(figsize=(6, 4), dpi=100).add_subplot()
-    loss = best["history"]["loss"]
-    epochs = range(1, len(loss["train"]) + 1)
-    ax.plot(epochs, loss["train"], label="train")
-    if loss["validate"]:
-        ax.plot(epochs, loss["validate"], label="validation")
+    for split, label in (("train", "train"), ("validate", "validation")):
+        values = best["history"]["loss"][split]
+        if values:
+            ax.plot(range(1, len(values) + 1), values, label=label)
     ax.set(title=f"Best of the sweep: lr={best['lr']:g}, hidden={best['hidden']}",
            xlabel="epoch", ylabel="loss")
     ax.legend()
@@ -478,36 +425,29 @@ def main(description, config, name_fn, flatten, argv=None):
     ``name_fn(config)`` names a run's folder; ``flatten`` turns images into
     feature vectors (for fully connected networks).
     """
+    written, save_dir, name = config, None, None
     try:
-        check_keys(config)
-    except (ValueError, TypeError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    args = build_parser(description, config).parse_args(argv)
-    written, save_dir, name = config, config.log_args["save_dir"], 'log_args["save_dir"]'
-    try:
+        check_keys(written)  # before --help too: its text shows the dicts' values
+        args = build_parser(description, written).parse_args(argv)
         config = apply_flags(written, args)
         save_dir, name = config.log_args["save_dir"], config.name("log_args", "save_dir")
         if args.sweep and args.resume:
             raise ValueError("--sweep and --resume cannot be combined")
         _check_save_dir(save_dir, name)
-        configs, models = [config], [build_model(config)]
         # sweep_args are checked without --sweep too: a mistake there shows at once.
-        sweeps = sweep_configs(config)
-        sweep_models = [build_model(c) for c in sweeps]
-        if args.sweep:
-            configs, models = sweeps, sweep_models
+        configs = [config, *sweep_configs(config)]
+        models = [build_model(c) for c in configs]
+        configs, models = (configs[1:], models[1:]) if args.sweep else (configs[:1], models[:1])
         names = [name_fn(c) for c in configs] if args.sweep else [args.model_name or name_fn(config)]
         if args.resume:
-            written_name = args.model_name or name_fn(written)
-            check_resume(config, Path(save_dir) / names[0], Path(save_dir) / written_name)
+            check_resume(config, Path(save_dir) / names[0],
+                         Path(save_dir) / (args.model_name or name_fn(written)))
         dataset = _call(initialize_dataset, dict(config.data_args, seed=config.model_args["seed"],
                                                  flatten=flatten), config, "data_args", guess=False)
         if args.sweep:
             sweep(configs, models, names, dataset, args.overwrite, not args.quiet)
         else:
-            run(config, models[0], dataset, names[0], overwrite=args.overwrite,
-                resume=args.resume, verbose=not args.quiet)
+            run(config, models[0], dataset, names[0], args.overwrite, args.resume, not args.quiet)
     except KeyboardInterrupt:
         print("Stopped by Ctrl-C.", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -518,7 +458,14 @@ def main(description, config, name_fn, flatten, argv=None):
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as error:
-        # A folder that cannot be written (read-only, a file in the way, a full disk).
-        print(f"error: {_os_error_message(error, save_dir, name)}", file=sys.stderr)
+        # A folder that cannot be written (read-only, a file in the way, a full disk): one
+        # line, naming the save folder when the error is inside it.
+        reason, filename = error.strerror or str(error), error.filename
+        if filename is not None:
+            target = Path(os.path.abspath(filename))
+            inside = Path(os.path.abspath(save_dir)) in (target, *target.parents)
+            reason = (f"{name} {str(save_dir)!r}: cannot write {str(filename)!r} ({reason})" if inside
+                      else f"{reason}: {str(filename)!r}")
+        print(f"error: {reason}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return 0
