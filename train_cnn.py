@@ -73,9 +73,8 @@ model_args = {
     "name": "cnn",
     "loss": "cross_entropy",
     "seed": SEED,
-    # True: Conv2D and Pool2D run tuned kernels (neural_networks/fast_layers.py), several
-    # times faster; False: the readable forward and backward of layers.py, which compute
-    # the same numbers.
+    # True: Conv2D and Pool2D run the tuned kernels of neural_networks/fast_layers.py (faster);
+    # False: the readable forward and backward of layers.py. Both compute the same numbers.
     "fast_layers": True,
 }
 

@@ -1,22 +1,13 @@
-"""What the training scripts share: one configuration, one run, a sweep.
-
-``train_ffnn.py`` and ``train_cnn.py`` keep their hyperparameters as plain
-dicts at the top and hand them to :func:`main`, which sets the typed flags
-onto the dicts (``--lr`` sets ``optimizer_args["lr"]``) and checks every value
-once, through the constructor that takes it (``initialize_layer``,
-``initialize_optimizer``, ``NeuralNetwork``, ``initialize_dataset``,
-``Logger``), with the dict key or the flag the user wrote in front of its
-message. It then trains and tests one run, or with ``--sweep`` every
-combination of learning rates and hidden sizes. A bad value is one line on
-stderr and exit status 2, a diverged run exit status 1, Ctrl-C exit status
-130, with everything finished so far kept on disk.
-"""
+"""What the training scripts share: :func:`main` sets the typed flags onto a script's dicts
+(``--lr`` sets ``optimizer_args["lr"]``), checks each value once through the constructor that
+takes it, with the dict key or flag the user wrote in front of its message, and trains one run
+or (``--sweep``) a grid. Exit status: 2 for a bad value (one line on stderr), 1 for a diverged
+run, 130 for Ctrl-C; finished epochs stay on disk."""
 
 import argparse
 import copy
 import difflib
 import inspect
-import itertools
 import json
 import os
 import re
@@ -40,16 +31,14 @@ EXIT_DIVERGED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
 
 
 class Config:
-    """A script's dicts and EPOCHS. ``hidden_layer`` is the index in ``layer_args``
-    whose ``n_out`` ``--hidden`` sets (None: no such option); ``layer_args_by_dataset``
-    maps a dataset name to the network trained on it instead (e.g. for colour images)."""
+    """A script's dicts and EPOCHS; ``--hidden`` sets ``layer_args[hidden_layer]["n_out"]``, and
+    ``layer_args_by_dataset`` maps a dataset to the network trained on it instead."""
 
     def __init__(self, data_args, layer_args, optimizer_args, model_args, log_args, epochs,
                  sweep_args, hidden_layer=None, layer_args_by_dataset=None):
-        self.data_args, self.layer_args, self.optimizer_args, self.model_args, self.log_args, \
-            self.sweep_args, self.layer_args_by_dataset = copy.deepcopy(
-                (data_args, layer_args, optimizer_args, model_args, log_args, sweep_args,
-                 layer_args_by_dataset or {}))
+        self.data_args, self.layer_args, self.optimizer_args, self.model_args, self.log_args = \
+            copy.deepcopy((data_args, layer_args, optimizer_args, model_args, log_args))
+        self.sweep_args, self.layer_args_by_dataset = copy.deepcopy((sweep_args, layer_args_by_dataset or {}))
         self.epochs, self.hidden_layer = epochs, hidden_layer
         self.flags = {}  # (dict, key) -> the flag that set that value
 
@@ -75,35 +64,26 @@ class Config:
 
 
 def _call(function, args, config, where, guess=True):
-    """``function(**args)``, ``args`` holding values of the dict ``where``. A ValueError
-    or TypeError gets in front what the user wrote for the values to blame: those whose
-    key its message names, else (with ``guess``) those whose default would pass."""
+    """``function(**args)`` (values of the dict ``where``); its ValueError or TypeError gets in front
+    what the user wrote for the values its message names (else, with ``guess``, whose default passes)."""
     try:
         return function(**args)
     except (ValueError, TypeError) as error:
         keys = [key for key in args if key in config.dict(where) or (where, key) in config.flags]
         blamed = [key for key in keys if re.search(rf"\b{key}\b", str(error))]
-        if guess and not blamed:
-            blamed = [key for key in keys if _passes(function, args, key)]
+        for key in keys if guess and not blamed else ():
+            try:
+                function(**{k: value for k, value in args.items() if k != key})
+                blamed.append(key)
+            except (ValueError, TypeError):
+                pass
         named = " and ".join(config.name(where, key) for key in blamed) or where
         raise type(error)(f"{named}: {error}") from None
 
 
-def _passes(function, args, left_out):
-    try:
-        return function(**{key: value for key, value in args.items() if key != left_out}) or True
-    except (ValueError, TypeError):
-        return False
-
-
-# A student who deletes a line must not get another network without a word: a key is
-# required wherever it applies when its default would change the run.
-_KEYS = {  # dict -> (valid keys, required keys)
-    "data_args": (["name", "batch_size", "dtype", "data_dir"], ["name", "batch_size", "dtype"]),
-    "model_args": (["name", "loss", "seed", "fast_layers"], ["name", "loss", "seed"]),
-    "log_args": (["save", "plot", "save_dir"],) * 2,
-    "sweep_args": (["lr", "hidden"],) * 2,
-}
+_KEYS = {"data_args": ["name", "batch_size", "dtype", "data_dir"], "model_args": ["name", "loss", "seed",
+         "fast_layers"], "log_args": ["save", "plot", "save_dir"], "sweep_args": ["lr", "hidden"]}
+_OPTIONAL = ("data_dir", "fast_layers")
 
 
 def _defaults(function):
@@ -129,10 +109,13 @@ def _check_keys(mapping, where, valid, required, defaults=None):
 
 
 def check_keys(config):
-    """Check the keys of the dicts as the script wrote them; a message names the dict."""
+    """Check the keys of the dicts as written; a key is required wherever it applies when its default
+    would change the run (a student who deletes a line must not get another network without a word)."""
     for where, function in (("data_args", initialize_dataset), ("model_args", initialize_model),
                             ("log_args", Logger), ("sweep_args", None)):
-        _check_keys(config.dict(where), where, *_KEYS[where], function and _defaults(function))
+        valid = _KEYS[where]
+        _check_keys(config.dict(where), where, valid, [key for key in valid if key not in _OPTIONAL],
+                    function and _defaults(function))
     optimizer = config.optimizer_args
     _check_keys(optimizer, "optimizer_args", list(inspect.signature(initialize_optimizer).parameters),
                 ["name", "lr", "lr_scheduler"], _defaults(initialize_optimizer))
@@ -148,7 +131,8 @@ def check_keys(config):
         for i, args in enumerate(layer_args):
             _check_keys(args, f"layer_args[{i}]", list(args), ["name"])
             cls = lookup(LAYERS, args["name"], f'layer_args[{i}]["name"]')
-            keys, defaults = [key for key in inspect.signature(cls).parameters if key != "seed"], _defaults(cls)
+            keys = [key for key in inspect.signature(cls).parameters if key != "seed"]
+            defaults = _defaults(cls)
             # A layer with an activation says which one, and how its weights start.
             required = [key for key in keys if key not in defaults
                         or ("activation" in keys and key in ("activation", "weight_init"))]
@@ -161,10 +145,8 @@ def check_keys(config):
 def _flags(config):
     """Each flag that sets a value: flag -> (dict, key, argparse options, help)."""
     flags = {
-        "--dataset": ("data_args", "name", {}, "iris, digits, fashion_mnist, mnist or cifar10 "
-                      "(mnist and cifar10 read your own files from --data-dir)"),
-        "--data-dir": ("data_args", "data_dir", {}, "folder with your own data files (README: "
-                       "Your own data); None: $NEURAL_NETWORKS_DATA, else the shipped datasets/"),
+        "--dataset": ("data_args", "name", {}, "iris, digits, fashion_mnist, mnist or cifar10"),
+        "--data-dir": ("data_args", "data_dir", {}, "folder with your own data (README: Your own data)"),
         "--lr": ("optimizer_args", "lr", {"type": float}, "learning rate"),
         "--momentum": ("optimizer_args", "momentum", {"type": float}, "SGD momentum"),
         "--optimizer": ("optimizer_args", "name", {}, "SGD, RMSProp, Adam or AdamW"),
@@ -172,80 +154,60 @@ def _flags(config):
         "--batch-size": ("data_args", "batch_size", {"type": int}, "examples per mini-batch"),
         "--epochs": ("EPOCHS", None, {"type": int}, "passes over the training set"),
         "--seed": ("model_args", "seed", {"type": int}, "seeds the initial weights and the data order"),
-        "--dtype": ("data_args", "dtype", {"choices": ["float64", "float32"]},
-                    "float64 (as gradient checks use) or float32 (faster)"),
+        "--dtype": ("data_args", "dtype", {"choices": ["float64", "float32"]}, "float32 is faster"),
         "--save-dir": ("log_args", "save_dir", {}, "folder that holds the run folders"),
+        "--no-plot": ("log_args", "plot", {"action": "store_false"}, "do not draw plots"),
         "--sweep-lr": ("sweep_args", "lr", {"type": float, "nargs": "+"}, "learning rates of the sweep"),
         "--sweep-hidden": ("sweep_args", "hidden", {"type": int, "nargs": "+"}, "hidden sizes of the sweep"),
     }
-    if config.hidden_layer is None:
-        del flags["--hidden"], flags["--sweep-hidden"]
-    return flags
+    return {flag: v for flag, v in flags.items() if config.hidden_layer is not None or "hidden" not in flag}
 
 
-_SWITCHES = {
-    "--overwrite": "replace an earlier run of the same name; the earlier run is kept until the "
-                   "new one has finished its first epoch (the new run is written aside until then)",
-    "--resume": "continue a stopped run from its checkpoint.npz",
-    "--no-plot": "do not draw plots",
-    "--quiet": "no per-epoch lines or progress bar",
-    "--sweep": "train every combination of --sweep-lr and --sweep-hidden (without --hidden: "
-               "once with every --sweep-lr)",
-}
+_SWITCHES = {"--overwrite": "replace an earlier run of the same name; the earlier run is kept until the "
+                            "new one has finished its first epoch",
+             "--resume": "continue a stopped run from its checkpoint.npz",
+             "--quiet": "no per-epoch lines or progress bar",
+             "--sweep": "train every combination of the lr and hidden values of sweep_args"}
 
 
-def build_parser(description, config):
-    """The scripts' command line. A flag left out keeps the dicts' value (its help
-    shows it): only typed flags are in the parsed namespace."""
+def parse_flags(description, config, argv=None):
+    """``(a copy of config with the typed flags set on its dicts, the parsed namespace)``."""
     parser = argparse.ArgumentParser(description=description, argument_default=argparse.SUPPRESS)
     # A mistake on the command line is one line (no usage dump).
     parser.error = lambda message: parser.exit(EXIT_BAD_INPUT, f"error: {message} (see --help)\n")
-    for flag, (where, key, options, help) in _flags(config).items():
+    flags = _flags(config)
+    for flag, (where, key, options, help) in flags.items():
         now = config.epochs if key is None else config.dict(where).get(key)
         parser.add_argument(flag, help=f"{help} (now {now!r}, from {config.name(where, key)})", **options)
     parser.add_argument("--model-name", default=None, help="run folder name under --save-dir "
                         "(default: a name built from the hyperparameters)")
     for switch, help in _SWITCHES.items():
         parser.add_argument(switch, action="store_true", default=False, help=help)
-    return parser
-
-
-def apply_flags(config, args):
-    """A copy of ``config`` with the typed flags set on its dicts."""
+    args = parser.parse_args(argv)
     config = copy.deepcopy(config)
-    for flag, (where, key, _, _) in _flags(config).items():
+    for flag, (where, key, _, _) in flags.items():
         if flag[2:].replace("-", "_") in args:
             config.set(where, key, getattr(args, flag[2:].replace("-", "_")), flag)
-    if args.no_plot:
-        config.set("log_args", "plot", False, "--no-plot")
-    # The Logger's other arguments, for its messages.
-    for key in ("model_name", "overwrite", "resume"):
-        if getattr(args, key):
-            config.flags[("log_args", key)] = "--" + key.replace("_", "-")
+    config.flags[("log_args", "model_name")] = "--model-name"  # for the Logger's messages
     dataset_layers = config.layer_args_by_dataset.get(str(config.data_args["name"]).lower())
     if dataset_layers is not None:
         config.layer_args = copy.deepcopy(dataset_layers)
-    return config
+    return config, args
 
 
 def name_suffix(config, default_dataset=None, default_dtype="float64"):
     """The end of a run name: ``-lr<lr>``, the momentum (SGD) or the optimizer's
     name, the dataset unless it is ``default_dataset``, the dtype unless it is
     ``default_dtype``, and the seed, e.g. ``-lr0.01_mom0.9_seed0``."""
-    optimizer, data = config.optimizer_args, config.data_args
-    suffix = f"-lr{optimizer['lr']:g}"
-    if optimizer["name"].lower() == "sgd":
-        suffix += f"_mom{optimizer.get('momentum') or 0:g}"
-    else:
-        suffix += f"_{optimizer['name'].lower()}"
-    suffix += f"_{data['name']}" * (data["name"] != default_dataset)
-    suffix += f"_{data['dtype']}" * (data["dtype"] != default_dtype)
-    return suffix + f"_seed{config.model_args['seed']}"
+    optimizer, data, name = config.optimizer_args, config.data_args, config.optimizer_args["name"].lower()
+    parts = [f"lr{optimizer['lr']:g}", f"mom{optimizer.get('momentum') or 0:g}" if name == "sgd" else name]
+    named = [(data["name"], default_dataset), (data["dtype"], default_dtype)]
+    parts += [f"{value}" for value, default in named if value != default]
+    return "-" + "_".join(parts + [f"seed{config.model_args['seed']}"])
 
 
 def build_model(config):
-    """The network of ``config``, once its values are checked (the dataset's are
-    checked when it loads, the Logger's when it starts)."""
+    """The network of ``config``, once its values are checked (not the dataset's, not the Logger's)."""
     check_int(config.epochs, "epochs", config.name("EPOCHS"), minimum=0)
     last = len(config.layer_args) - 1
     for i, args in enumerate(config.layer_args):
@@ -272,48 +234,39 @@ def _check_save_dir(save_dir, name):
     if not folder.is_dir():
         where = "is a file" if folder == path else f"is inside {str(folder)!r}, a file"
         raise ValueError(f"{name} {str(save_dir)!r} {where}, not a folder; give a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ValueError(f"{name} {str(save_dir)!r}: no permission to write in {str(folder)!r}; "
-                         f"give a folder you can write to")
 
 
 def _saved_args(config):
-    """``model_args`` and ``data_args`` as a run folder keeps them (fast_layers
-    changes no number, so it is not part of a run)."""
+    """What a run folder keeps (not fast_layers, which changes no number)."""
     model_args = {key: value for key, value in config.model_args.items() if key != "fast_layers"}
-    return {"model_args": {**model_args, "layer_args": config.layer_args,
-                           "optimizer_args": config.optimizer_args, "epochs": config.epochs},
-            "data_args": config.data_args}
+    return {"model_args": dict(model_args, layer_args=config.layer_args, optimizer_args=config.optimizer_args,
+                               epochs=config.epochs), "data_args": config.data_args}
 
 
 def check_resume(config, run_dir, written_dir):
     """``--resume`` continues the run in ``run_dir`` only with the options it was
     started with (``--epochs`` may change). A flag that renames the run (``--lr``)
     is compared with the run the dicts name, in ``written_dir``."""
-    for folder in dict.fromkeys((run_dir, written_dir)):
-        if not (folder / "checkpoint.npz").is_file():
-            continue
-        for name, current in _saved_args(config).items():
-            try:
-                saved = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
-            except (OSError, ValueError) as error:
-                raise ValueError(f"--resume: cannot read {folder / name}.json ({error})") from None
-            now = json.loads(json.dumps(current, default=repr))
-            changed = sorted(key for key in saved.keys() | now.keys()
-                             if key != "epochs" and saved.get(key) != now.get(key))
-            if changed:
-                details = "; ".join(f"{key} was {saved.get(key)!r}, now {now.get(key)!r}" for key in changed)
-                raise ValueError(f"--resume: the options differ from the run in {folder} ({details}); "
-                                 f"resume with the original options, or start a new run")
-        return
-    raise FileNotFoundError(f"--resume: no checkpoint to resume from at {run_dir / 'checkpoint.npz'}")
+    folder = next((f for f in (run_dir, written_dir) if (f / "checkpoint.npz").is_file()), None)
+    if folder is None:
+        raise FileNotFoundError(f"--resume: no checkpoint to resume from at {run_dir / 'checkpoint.npz'}")
+    for name, current in _saved_args(config).items():
+        try:
+            saved = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise ValueError(f"--resume: cannot read {folder / name}.json ({error})") from None
+        now = json.loads(json.dumps(current, default=repr))
+        changed = sorted(k for k in (saved.keys() | now.keys()) - {"epochs"} if saved.get(k) != now.get(k))
+        if changed:
+            details = "; ".join(f"{key} was {saved.get(key)!r}, now {now.get(key)!r}" for key in changed)
+            raise ValueError(f"--resume: the options differ from the run in {folder} ({details}); "
+                             f"resume with the original options, or start a new run")
 
 
 def run(config, model, dataset, model_name, overwrite=False, resume=False, verbose=True):
     """Train and test one configuration; returns a summary dict."""
     run_dir = Path(config.log_args["save_dir"]) / model_name
-    # One example through the network: a layer that does not fit the data fails
-    # here, before the Logger writes a file.
+    # One example through the network: a layer that does not fit the data fails before any file.
     model.build(dataset.out_dim)
     model.forward(dataset.train.data[:1])
     model.logger = _call(Logger, dict(config.log_args, model_name=model_name, overwrite=overwrite,
@@ -342,35 +295,33 @@ def run(config, model, dataset, model_name, overwrite=False, resume=False, verbo
             print(f"The earlier run in {run_dir} is kept as it was: the new run finished no "
                   f"epoch.", file=sys.stderr)
     sizes = [len(p) for p in results["prediction"]]  # a test split without labels has no error
-    validate = model.history["error"]["validate"]
+    test_error = float(np.average(results["error"], weights=sizes)) if results["error"] else np.nan
     return {"model_name": model_name, "lr": config.optimizer_args["lr"], "hidden": config.hidden,
-            "best_validate_error": min(validate, default=np.nan), "seconds": seconds,
-            "test_error": float(np.average(results["error"], weights=sizes)) if results["error"] else np.nan,
-            "history": model.history}
+            "best_validate_error": min(model.history["error"]["validate"], default=np.nan),
+            "test_error": test_error, "seconds": seconds}
 
 
 def sweep_configs(config):
     """One config per (lr, hidden) of ``sweep_args``, saving under ``<save_dir>/sweep/``."""
+    if config.hidden_layer is None and config.sweep_args["hidden"] != [None]:
+        raise ValueError(f'sweep_args["hidden"] must be [None] (this script has no --hidden option); '
+                         f'got {config.sweep_args["hidden"]!r}')
     configs = []
-    for lr, hidden in itertools.product(config.sweep_args["lr"], config.sweep_args["hidden"]):
-        new = copy.deepcopy(config)
-        new.log_args["save_dir"] = str(Path(config.log_args["save_dir"]) / "sweep")
-        new.set("optimizer_args", "lr", lr, config.name("sweep_args", "lr"))
-        if config.hidden_layer is not None:
-            new.set(f"layer_args[{config.hidden_layer}]", "n_out", hidden, config.name("sweep_args", "hidden"))
-        elif hidden is not None:
-            raise ValueError(f'sweep_args["hidden"] must be [None] (this script has no --hidden '
-                             f'option); got {config.sweep_args["hidden"]!r}')
-        configs.append(new)
+    for lr in dict.fromkeys(config.sweep_args["lr"]):  # each value once
+        for hidden in dict.fromkeys(config.sweep_args["hidden"]):
+            new = copy.deepcopy(config)
+            new.log_args["save_dir"] = str(Path(config.log_args["save_dir"]) / "sweep")
+            new.set("optimizer_args", "lr", lr, config.name("sweep_args", "lr"))
+            if hidden is not None:
+                new.set(f"layer_args[{config.hidden_layer}]", "n_out", hidden,
+                        config.name("sweep_args", "hidden"))
+            configs.append(new)
     return configs
 
 
 def sweep(configs, models, names, dataset, overwrite, verbose):
-    """Train every configuration of the sweep, once every run folder is checked;
-    print and save a Markdown table of those that finished."""
+    """Train every configuration, once every run folder is checked; report those that finished."""
     save_dir = Path(configs[0].log_args["save_dir"])
-    if len(set(names)) < len(names):
-        raise ValueError("--sweep: the grid repeats a combination; list each value once")
     taken = [n for n in names if (save_dir / n / "log").exists()]
     if taken and not overwrite:
         raise FileExistsError(f"--sweep: {len(taken)} of the {len(names)} runs already exist in "
@@ -388,51 +339,35 @@ def sweep(configs, models, names, dataset, overwrite, verbose):
 
 def _report_sweep(save_dir, finished, configs):
     best = min(finished, key=lambda r: r["best_validate_error"])
-    lines = ["| lr | hidden | best validation error | test error | time (s) |",
-             "| ---: | ---: | ---: | ---: | ---: |",
-             *(f"| {r['lr']:g} | {r['hidden']} | {r['best_validate_error']:.4f} | "
-               f"{r['test_error']:.4f} | {r['seconds']:.1f} |" for r in finished),
-             "", f"Best by validation error: lr={best['lr']:g}, hidden={best['hidden']} "
-                 f"({best['model_name']})."]
+    lines = ["| lr | hidden | best validation error | test error | time (s) |", "| ---: " * 5 + "|"]
+    lines += [f"| {r['lr']:g} | {r['hidden']} | {r['best_validate_error']:.4f} | {r['test_error']:.4f} | "
+              f"{r['seconds']:.1f} |" for r in finished]
+    lines += ["", f"Best by validation error: lr={best['lr']:g}, hidden={best['hidden']} "
+              f"({best['model_name']})."]
     if len(finished) < len(configs):
         lines.append(f"Only {len(finished)} of {len(configs)} combinations finished.")
-    table = "\n".join(lines)
-    print("\n" + table)
     # Named after the grid, so that another sweep does not replace this table.
     grid = "lr" + "-".join(dict.fromkeys(f"{c.optimizer_args['lr']:g}" for c in configs))
     if configs[0].hidden_layer is not None:
         grid += "_hidden" + "-".join(dict.fromkeys(str(c.hidden) for c in configs))
-    table_path, plot_path = save_dir / f"sweep_{grid}.md", save_dir / f"sweep_{grid}_best_loss.png"
-    atomic_write_text(table_path, table + "\n")
-    from matplotlib.figure import Figure
-
-    ax = Figure(figsize=(6, 4), dpi=100).add_subplot()
-    for split, label in (("train", "train"), ("validate", "validation")):
-        values = best["history"]["loss"][split]
-        if values:
-            ax.plot(range(1, len(values) + 1), values, label=label)
-    ax.set(title=f"Best of the sweep: lr={best['lr']:g}, hidden={best['hidden']}",
-           xlabel="epoch", ylabel="loss")
-    ax.legend()
-    with atomic_open(plot_path, "wb") as f:
-        ax.figure.savefig(f, format="png")
-    print(f"Table saved to {table_path}, the best run's loss curves to {plot_path}.")
+    atomic_write_text(save_dir / f"sweep_{grid}.md", "\n".join(lines) + "\n")
+    print("\n" + "\n".join(lines) + f"\nTable saved to {save_dir / f'sweep_{grid}.md'}.")
+    loss_plot = save_dir / best["model_name"] / "loss.png"
+    if loss_plot.is_file():  # not with --no-plot
+        with atomic_open(save_dir / f"sweep_{grid}_best_loss.png", "wb") as f:
+            f.write(loss_plot.read_bytes())
 
 
 def main(description, config, name_fn, flatten, argv=None):
-    """Parse the command line and run; returns the process exit status.
-
-    ``name_fn(config)`` names a run's folder; ``flatten`` turns images into
-    feature vectors (for fully connected networks).
-    """
+    """Parse the command line and run; returns the exit status. ``name_fn(config)`` names a
+    run's folder; ``flatten`` turns images into feature vectors (for fully connected networks)."""
     written, save_dir, name = config, None, None
     try:
         check_keys(written)  # before --help too: its text shows the dicts' values
-        args = build_parser(description, written).parse_args(argv)
-        config = apply_flags(written, args)
+        config, args = parse_flags(description, written, argv)
         save_dir, name = config.log_args["save_dir"], config.name("log_args", "save_dir")
-        if args.sweep and args.resume:
-            raise ValueError("--sweep and --resume cannot be combined")
+        if args.resume and (args.sweep or args.overwrite):
+            raise ValueError(f"--{'sweep' if args.sweep else 'overwrite'} and --resume cannot be combined")
         _check_save_dir(save_dir, name)
         # sweep_args are checked without --sweep too: a mistake there shows at once.
         configs = [config, *sweep_configs(config)]
@@ -451,21 +386,14 @@ def main(description, config, name_fn, flatten, argv=None):
     except KeyboardInterrupt:
         print("Stopped by Ctrl-C.", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except TrainingDiverged as error:
+    except (TrainingDiverged, ValueError, TypeError, FileExistsError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
-        return EXIT_DIVERGED
-    except (ValueError, TypeError, FileExistsError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return EXIT_DIVERGED if isinstance(error, TrainingDiverged) else EXIT_BAD_INPUT
     except OSError as error:
-        # A folder that cannot be written (read-only, a file in the way, a full disk): one
-        # line, naming the save folder when the error is inside it.
-        reason, filename = error.strerror or str(error), error.filename
-        if filename is not None:
-            target = Path(os.path.abspath(filename))
-            inside = Path(os.path.abspath(save_dir)) in (target, *target.parents)
-            reason = (f"{name} {str(save_dir)!r}: cannot write {str(filename)!r} ({reason})" if inside
-                      else f"{reason}: {str(filename)!r}")
-        print(f"error: {reason}", file=sys.stderr)
+        # A folder that cannot be written (read-only, a file in the way, a full disk).
+        folder, filename = os.path.abspath(save_dir), error.filename
+        if filename is not None and os.path.commonpath([folder, os.path.abspath(filename)]) == folder:
+            error = f"{name} {str(save_dir)!r}: cannot write {str(filename)!r} ({error.strerror})"
+        print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return 0

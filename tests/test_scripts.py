@@ -225,7 +225,7 @@ def table_rows(text):
 
 def test_sweep_prints_a_markdown_table_and_saves_it(tmp_path):
     result = run(FFNN, "--save-dir", tmp_path, "--sweep", "--sweep-lr", 0.01, 0.1,
-                 "--sweep-hidden", 5, 10, "--epochs", 3, "--no-plot")
+                 "--sweep-hidden", 5, 10, "--epochs", 3)
     assert result.returncode == 0, result.stderr
     assert "| lr | hidden |" in result.stdout
     assert "| ---: |" in result.stdout
@@ -815,6 +815,26 @@ def test_l2_with_a_linear_output_layer_trains(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / FFNN_RUN / "accuracy.png").exists()
 
 
+@pytest.mark.parametrize("fast", [True, False])
+def test_train_cnn_gives_its_model_the_fast_kernels_by_its_switch(tmp_path, monkeypatch, capsys, fast):
+    from neural_networks import cli
+
+    assert script_dicts(CNN)["model_args"]["fast_layers"] is True  # on by default
+    given = []
+    monkeypatch.setattr(cli, "use_fast_layers", lambda model: given.append(model) or model)
+
+    def switch(namespace):
+        namespace["model_args"]["fast_layers"] = fast
+
+    status, _, err = run_edited(CNN, switch, ["--dataset", "digits", "--epochs", 0, "--no-plot",
+                                              "--quiet", "--save-dir", tmp_path], monkeypatch, capsys)
+    assert status == 0, err
+    assert bool(given) == fast and all(type(model).__name__ == "NeuralNetwork" for model in given)
+    # The switch changes no number, so it is not part of the run (a resume may flip it).
+    model_args = json.loads(next(tmp_path.glob("*/model_args.json")).read_text())
+    assert "fast_layers" not in model_args
+
+
 # ---------------------------------------------------------------------------
 # The save folder: a file in the way, no permission
 # ---------------------------------------------------------------------------
@@ -900,7 +920,7 @@ def test_save_dir_read_only_for_real(tmp_path):
     finally:
         read_only.chmod(0o755)
     assert result.returncode == 2
-    assert result.stderr.startswith(f"error: --save-dir {str(read_only)!r}: no permission")
+    assert result.stderr.startswith(f"error: --save-dir {str(read_only)!r}: cannot write")
 
 
 # ---------------------------------------------------------------------------
