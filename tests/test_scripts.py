@@ -272,8 +272,8 @@ def test_resume_refuses_changed_options(tmp_path):
     same = run(FFNN, "--save-dir", tmp_path, "--epochs", 4, "--no-plot", "--model-name", "r",
                "--resume")
     assert same.returncode == 0, same.stderr
-    # --lr is part of the run's name: the run meant is the one the dicts name, and it
-    # used to say "no checkpoint to resume from" instead.
+    # --lr is part of the run's name: the run meant is the one the dicts name, and the
+    # message is that the options differ, not "no checkpoint to resume from".
     assert run(FFNN, "--save-dir", tmp_path, "--epochs", 1, "--no-plot").returncode == 0
     renamed = run(FFNN, "--save-dir", tmp_path, "--epochs", 2, "--no-plot", "--resume", "--lr", 0.1)
     assert renamed.returncode == 2
@@ -762,7 +762,7 @@ def test_cross_entropy_needs_a_softmax_output_layer(tmp_path, monkeypatch, capsy
 ])
 def test_a_deleted_key_names_the_default_it_would_take(tmp_path, monkeypatch, capsys,
                                                         script, where, key, default):
-    # These used to train another network without a word (a linear hidden layer, no momentum).
+    # Each would otherwise train another network without a word (a linear hidden layer, no momentum).
     status, out, err = run_edited(script, apply_case(where, key, "delete", None),
                                   ["--save-dir", tmp_path / "runs"], monkeypatch, capsys)
     assert status == 2 and out == ""
@@ -786,7 +786,7 @@ def test_a_key_that_does_not_apply_may_be_left_out(tmp_path, monkeypatch, capsys
 
 def test_a_flag_and_the_dict_follow_one_rule(tmp_path, monkeypatch, capsys):
     """--optimizer Adam sets optimizer_args["name"]: the dict's momentum does not apply to
-    Adam either way (the flag used to drop it without a word)."""
+    Adam either way: the flag does not drop it without a word."""
     def adam(namespace):
         namespace["optimizer_args"]["name"] = "Adam"
 
