@@ -73,6 +73,9 @@ model_args = {
     "name": "cnn",
     "loss": "cross_entropy",
     "seed": SEED,
+    # True: Conv2D and Pool2D run the tuned kernels of neural_networks/fast_layers.py (faster);
+    # False: the readable forward and backward of layers.py. Both compute the same numbers.
+    "fast_layers": True,
 }
 
 log_args = {
@@ -96,8 +99,8 @@ def model_name(config):
     return f"{config.model_args['name']}_{channels}" + name_suffix(config, default_dtype="float32")
 
 
-CONFIG = Config(data_args, layer_args, optimizer_args, model_args, log_args, EPOCHS,
+CONFIG = Config(data_args, layer_args, optimizer_args, model_args, log_args, EPOCHS, sweep_args,
                 layer_args_by_dataset={"cifar10": cifar10_layer_args})
 
 if __name__ == "__main__":
-    sys.exit(main(__doc__.split("\n")[0], CONFIG, model_name, sweep_args, flatten=False))
+    sys.exit(main(__doc__.split("\n")[0], CONFIG, model_name, flatten=False))

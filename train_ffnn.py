@@ -24,6 +24,7 @@ EPOCHS = 100
 data_args = {
     "name": "iris",  # "iris", "digits" or "fashion_mnist"
     "batch_size": 25,
+    "dtype": "float64",  # double precision, as the gradient checks use; "float32" is faster
 }
 
 layer_args = [
@@ -68,7 +69,8 @@ def model_name(config):
     return layers + name_suffix(config, default_dataset="iris")
 
 
-CONFIG = Config(data_args, layer_args, optimizer_args, model_args, log_args, EPOCHS, hidden_layer=0)
+CONFIG = Config(data_args, layer_args, optimizer_args, model_args, log_args, EPOCHS, sweep_args,
+                hidden_layer=0)
 
 if __name__ == "__main__":
-    sys.exit(main(__doc__.split("\n")[0], CONFIG, model_name, sweep_args, flatten=True))
+    sys.exit(main(__doc__.split("\n")[0], CONFIG, model_name, flatten=True))

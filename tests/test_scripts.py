@@ -225,7 +225,7 @@ def table_rows(text):
 
 def test_sweep_prints_a_markdown_table_and_saves_it(tmp_path):
     result = run(FFNN, "--save-dir", tmp_path, "--sweep", "--sweep-lr", 0.01, 0.1,
-                 "--sweep-hidden", 5, 10, "--epochs", 3, "--no-plot")
+                 "--sweep-hidden", 5, 10, "--epochs", 3)
     assert result.returncode == 0, result.stderr
     assert "| lr | hidden |" in result.stdout
     assert "| ---: |" in result.stdout
@@ -272,6 +272,14 @@ def test_resume_refuses_changed_options(tmp_path):
     same = run(FFNN, "--save-dir", tmp_path, "--epochs", 4, "--no-plot", "--model-name", "r",
                "--resume")
     assert same.returncode == 0, same.stderr
+    # --lr is part of the run's name: the run meant is the one the dicts name, and the
+    # message is that the options differ, not "no checkpoint to resume from".
+    assert run(FFNN, "--save-dir", tmp_path, "--epochs", 1, "--no-plot").returncode == 0
+    renamed = run(FFNN, "--save-dir", tmp_path, "--epochs", 2, "--no-plot", "--resume", "--lr", 0.1)
+    assert renamed.returncode == 2
+    assert renamed.stderr.startswith(f"error: --resume: the options differ from the run in "
+                                     f"{tmp_path / FFNN_RUN} (optimizer_args was ")
+    assert "'lr': 0.01" in renamed.stderr and "'lr': 0.1," in renamed.stderr
 
 
 # ---------------------------------------------------------------------------
@@ -589,15 +597,16 @@ def script_dicts(script):
     return namespace
 
 
-# Keys a script cannot do without (an optional key may be deleted).
+# Keys a script cannot do without: those without a default, and those whose default
+# would silently give another run (an optional key may be deleted).
 REQUIRED = {
-    "data_args": {"name", "batch_size"},
-    "optimizer_args": {"name", "lr"},
+    "data_args": {"name", "batch_size", "dtype"},
+    "optimizer_args": {"name", "lr", "lr_scheduler", "momentum", "lr_decay"},
     "model_args": {"name", "loss", "seed"},
     "log_args": {"save", "plot", "save_dir"},
     "sweep_args": {"lr", "hidden"},
-    "fully_connected": {"name", "n_out"},
-    "conv2d": {"name", "n_out", "kernel_shape"},
+    "fully_connected": {"name", "n_out", "activation", "weight_init"},
+    "conv2d": {"name", "n_out", "kernel_shape", "activation", "weight_init"},
     "pool2d": {"name", "kernel_shape"},
     "flatten": {"name"},
 }
@@ -676,9 +685,11 @@ def test_the_dict_table_covers_every_key_of_both_scripts():
                          ids=lambda v: v if isinstance(v, str) else repr(v))
 def test_a_mistake_in_a_dict_is_one_line_naming_the_key(tmp_path, monkeypatch, capsys,
                                                         script, where, key, change, value):
-    status, out, err = run_edited(script, apply_case(where, key, change, value),
-                                  ["--save-dir", tmp_path / "runs", "--epochs", 0, "--no-plot"]
-                                  if where != "EPOCHS" else ["--save-dir", tmp_path / "runs"],
+    # Flags set the dicts' values: leave out the one that would replace the value tried.
+    flags = {("log_args", "save_dir"): ["--save-dir", tmp_path / "runs"],
+             ("EPOCHS", "EPOCHS"): ["--epochs", 0], ("log_args", "plot"): ["--no-plot"]}
+    argv = [arg for target, args in flags.items() if target != (where, key) for arg in args]
+    status, out, err = run_edited(script, apply_case(where, key, change, value), argv,
                                   monkeypatch, capsys)
     assert status == 2, (out, err)
     assert "Traceback" not in err
@@ -688,7 +699,8 @@ def test_a_mistake_in_a_dict_is_one_line_naming_the_key(tmp_path, monkeypatch, c
     assert where in line
     assert (value if change == "typo" else key) in line
     if change in ("wrong type", "out of range", "value"):
-        assert repr(value) in line or repr(value)[1:-1] in line
+        shown = value[-1] if isinstance(value, list) else value  # the bad one of a list
+        assert repr(shown) in line or repr(shown)[1:-1] in line
     assert out == ""
     assert not (tmp_path / "runs").exists()  # nothing written
 
@@ -718,30 +730,76 @@ def test_a_bad_hidden_size_in_the_dict_is_not_blamed_on_the_flag(tmp_path, monke
 
     status, _, err = run_edited(FFNN, zero, ["--save-dir", tmp_path], monkeypatch, capsys)
     assert status == 2
-    assert err == 'error: layer_args[0]["n_out"] must be >= 1; got 0\n'
-    # The flag, when typed, is named.
+    assert err == 'error: layer_args[0]["n_out"]: FullyConnected: n_out must be >= 1; got 0\n'
+    # The flag, when typed, is named; it replaces the dict's value.
     status, _, err = run_edited(FFNN, lambda ns: None, ["--save-dir", tmp_path, "--hidden", 0],
                                 monkeypatch, capsys)
-    assert status == 2 and err == "error: --hidden must be >= 1; got 0\n"
+    assert status == 2 and err == "error: --hidden: FullyConnected: n_out must be >= 1; got 0\n"
 
 
-@pytest.mark.parametrize("activation", ["relu", "sigmoid", "linear", None])
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "linear"])
 def test_cross_entropy_needs_a_softmax_output_layer(tmp_path, monkeypatch, capsys, activation):
     def edit(namespace):
-        if activation is None:
-            del namespace["layer_args"][-1]["activation"]
-        else:
-            namespace["layer_args"][-1]["activation"] = activation
+        namespace["layer_args"][-1]["activation"] = activation
 
     status, out, err = run_edited(FFNN, edit, ["--save-dir", tmp_path / "runs"], monkeypatch, capsys)
     assert status == 2 and out == ""
-    has = f'has "activation": {activation!r}' if activation else "has no softmax activation"
-    assert err == (
-        f'error: model_args["loss"] "cross_entropy" needs a softmax output layer, but the '
-        f'output layer layer_args[1] (fully_connected) {has}: use "activation": "softmax" '
-        f'there, or "loss": "l2"\n'
-    )
+    assert err.startswith('error: model_args["loss"]: ') and err.count("\n") == 1
+    for fragment in ("cross_entropy", f"layer_args[1] (fully_connected) has activation {activation!r}",
+                     "softmax", "'l2'"):
+        assert fragment in err
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("script, where, key, default", [
+    (FFNN, "layer_args[0]", "activation", "linear"),
+    (FFNN, "layer_args[1]", "weight_init", "xavier_uniform"),
+    (FFNN, "optimizer_args", "momentum", 0.0),
+    (CNN, "optimizer_args", "lr_scheduler", "constant"),
+    (CNN, "optimizer_args", "lr_decay", 0.99),
+    (CNN, "data_args", "dtype", "float64"),
+    (CNN, "layer_args[2]", "weight_init", "xavier_uniform"),
+])
+def test_a_deleted_key_names_the_default_it_would_take(tmp_path, monkeypatch, capsys,
+                                                        script, where, key, default):
+    # Each would otherwise train another network without a word (a linear hidden layer, no momentum).
+    status, out, err = run_edited(script, apply_case(where, key, "delete", None),
+                                  ["--save-dir", tmp_path / "runs"], monkeypatch, capsys)
+    assert status == 2 and out == ""
+    assert err.startswith(f"error: {where}")
+    assert err.endswith(f" is missing the key {key!r}: without it the default {default!r} would be "
+                        f"taken; write {key!r}: {default!r} to keep that\n")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_key_that_does_not_apply_may_be_left_out(tmp_path, monkeypatch, capsys):
+    """Adam takes no momentum, and a constant schedule no decay: nothing to write."""
+    def edit(namespace):
+        del namespace["optimizer_args"]["momentum"]
+        namespace["optimizer_args"]["name"] = "adam"
+
+    status, out, err = run_edited(FFNN, edit, ["--save-dir", tmp_path, "--epochs", 1, "--no-plot"],
+                                  monkeypatch, capsys)
+    assert status == 0, err
+    assert (tmp_path / "feed_forward_2layers_25-lr0.01_adam_seed0" / "checkpoint.npz").is_file()
+
+
+def test_a_flag_and_the_dict_follow_one_rule(tmp_path, monkeypatch, capsys):
+    """--optimizer Adam sets optimizer_args["name"]: the dict's momentum does not apply to
+    Adam either way: the flag does not drop it without a word."""
+    def adam(namespace):
+        namespace["optimizer_args"]["name"] = "Adam"
+
+    args = ["--save-dir", tmp_path, "--epochs", 1, "--no-plot"]
+    by_dict = run_edited(FFNN, adam, args, monkeypatch, capsys)
+    by_flag = run_edited(FFNN, lambda ns: None, [*args, "--optimizer", "Adam"], monkeypatch, capsys)
+    for status, out, err in (by_dict, by_flag):
+        assert status == 2 and out == ""
+        assert err.startswith('error: optimizer_args["momentum"]: ')
+        assert "momentum does not apply to Adam" in err and "0.9" in err
+    # And a flag that does not apply is refused the same way.
+    status, _, err = run_edited(CNN, lambda ns: None, [*args, "--momentum", 0.5], monkeypatch, capsys)
+    assert status == 2 and err.startswith("error: --momentum: ") and "Adam" in err
 
 
 def test_l2_with_a_linear_output_layer_trains(tmp_path, monkeypatch, capsys):
@@ -755,6 +813,26 @@ def test_l2_with_a_linear_output_layer_trains(tmp_path, monkeypatch, capsys):
     header = (tmp_path / FFNN_RUN / "history.csv").read_text().splitlines()[0]
     assert header == "epoch,train_loss,validate_loss,train_mse,validate_mse"
     assert not (tmp_path / FFNN_RUN / "accuracy.png").exists()
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_train_cnn_gives_its_model_the_fast_kernels_by_its_switch(tmp_path, monkeypatch, capsys, fast):
+    from neural_networks import cli
+
+    assert script_dicts(CNN)["model_args"]["fast_layers"] is True  # on by default
+    given = []
+    monkeypatch.setattr(cli, "use_fast_layers", lambda model: given.append(model) or model)
+
+    def switch(namespace):
+        namespace["model_args"]["fast_layers"] = fast
+
+    status, _, err = run_edited(CNN, switch, ["--dataset", "digits", "--epochs", 0, "--no-plot",
+                                              "--quiet", "--save-dir", tmp_path], monkeypatch, capsys)
+    assert status == 0, err
+    assert bool(given) == fast and all(type(model).__name__ == "NeuralNetwork" for model in given)
+    # The switch changes no number, so it is not part of the run (a resume may flip it).
+    model_args = json.loads(next(tmp_path.glob("*/model_args.json")).read_text())
+    assert "fast_layers" not in model_args
 
 
 # ---------------------------------------------------------------------------
@@ -842,7 +920,7 @@ def test_save_dir_read_only_for_real(tmp_path):
     finally:
         read_only.chmod(0o755)
     assert result.returncode == 2
-    assert result.stderr.startswith(f"error: --save-dir {str(read_only)!r}: no permission")
+    assert result.stderr.startswith(f"error: --save-dir {str(read_only)!r}: cannot write")
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,2 @@
+def use_fast_layers(model):
+    return model
