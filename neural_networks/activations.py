@@ -95,12 +95,17 @@ class ReLU(Activation):
     """The rectifier ``f(z) = max(z, 0)``. By the course's convention f'(0) = 1."""
 
     def forward(self, Z):
-        return np.maximum(self._check(Z), 0)
+        Z = self._check(Z)
+        # BEGIN SOLUTION
+        return np.maximum(Z, 0)
+        # END SOLUTION
 
     def backward(self, Z, dY):
         Z, dY = self._check(Z, dY)
+        # BEGIN SOLUTION
         # A 0/1 mask of dY's dtype: several times faster than np.where or booleans.
         return dY * (Z >= 0).astype(dY.dtype)
+        # END SOLUTION
 
 
 class LeakyReLU(Activation):
@@ -146,17 +151,21 @@ class SoftMax(Activation):
 
     def forward(self, Z):
         Z = self._check(Z)
+        # BEGIN SOLUTION
         e = np.exp(Z - Z.max(axis=-1, keepdims=True))
         s = e / e.sum(axis=-1, keepdims=True)
         # No probability below the smallest normal number: then cross-entropy's
         # gradient -Y / (m * s), chained through backward, stays finite and
         # gives (s - Y) / m even where exp underflowed.
         return np.maximum(s, np.finfo(s.dtype).tiny)
+        # END SOLUTION
 
     def backward(self, Z, dY):
         Z, dY = self._check(Z, dY)
+        # BEGIN SOLUTION
         s = self.forward(Z)
         return s * (dY - np.sum(dY * s, axis=-1, keepdims=True))
+        # END SOLUTION
 
 
 ACTIVATIONS = {"linear": Linear, "sigmoid": Sigmoid, "tanh": TanH, "arctan": ArcTan, "relu": ReLU,

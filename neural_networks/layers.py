@@ -144,12 +144,14 @@ class FullyConnected(Layer):
         self.rng = make_rng(seed)
 
     def _init_parameters(self, X_shape, dtype=np.float64):
+        # BEGIN SOLUTION
         self.n_in = X_shape[1]
         W = self.init_weights((self.n_in, self.n_out), self.rng).astype(dtype, copy=False)
         b = np.zeros((1, self.n_out), dtype=dtype)
         self.parameters = OrderedDict(W=W, b=b)
         self.cache = OrderedDict()
         self.clear_gradients()
+        # END SOLUTION
 
     def output_shape_for(self, X_shape):
         return (X_shape[0], self.n_out)
@@ -164,9 +166,11 @@ class FullyConnected(Layer):
             self._init_parameters(X.shape, X.dtype)
         W, b = self.parameters["W"], self.parameters["b"]
 
+        # BEGIN SOLUTION
         Z = X @ W + b
         self.cache = OrderedDict(X=X, Z=Z)
         return self.activation.forward(Z)
+        # END SOLUTION
 
     def backward(self, dLdY):
         """``dL/dY (batch, n_out) -> dL/dX (batch, n_in)``; fills ``gradients``."""
@@ -174,12 +178,14 @@ class FullyConnected(Layer):
         X, Z = self.cache["X"], self.cache["Z"]
         W = self.parameters["W"]
 
+        # BEGIN SOLUTION
         dZ = self.activation.backward(Z, dLdY)
         self.gradients["W"] = X.T @ dZ
         self.gradients["b"] = dZ.sum(axis=0, keepdims=True)
         if not self.input_gradient:
             return None
         return dZ @ W.T
+        # END SOLUTION
 
     def __repr__(self):
         return (f"FullyConnected(n_out={self.n_out}, activation={self.activation!r}, "
@@ -269,6 +275,7 @@ class Conv2D(Window2D):
         (top, bottom), (left, right) = self.pads
         row_stride, col_stride = self.stride
 
+        # BEGIN SOLUTION
         Xp = np.pad(X, ((0, 0), (top, bottom), (left, right), (0, 0)))
         # windows[n, r, c, ch, i, j] = Xp[n, r*row_stride + i, c*col_stride + j, ch]
         windows = sliding_window_view(Xp, self.kernel_shape, axis=(1, 2))[:, ::row_stride, ::col_stride]
@@ -279,6 +286,7 @@ class Conv2D(Window2D):
         Z = (X_cols @ W_cols + b).reshape(batch, out_rows, out_cols, self.n_out)
         self.cache = OrderedDict(X=X, Z=Z)
         return self.activation.forward(Z)
+        # END SOLUTION
 
     def backward(self, dLdY):
         """``dL/dY (batch, out_rows, out_cols, n_out) -> dL/dX (batch, rows, cols, in_channels)``;
@@ -291,6 +299,7 @@ class Conv2D(Window2D):
         (top, bottom), (left, right) = self.pads
         row_stride, col_stride = self.stride
 
+        # BEGIN SOLUTION
         Xp = np.pad(X, ((0, 0), (top, bottom), (left, right), (0, 0)))
         windows = sliding_window_view(Xp, self.kernel_shape, axis=(1, 2))[:, ::row_stride, ::col_stride]
         W_cols = W.reshape(-1, self.n_out)
@@ -309,6 +318,7 @@ class Conv2D(Window2D):
                 cols = slice(j, j + col_stride * out_cols, col_stride)
                 dXp[:, rows, cols, :] += dZ @ W[i, j].T
         return dXp[:, top:top + X.shape[1], left:left + X.shape[2], :]
+        # END SOLUTION
 
     def __repr__(self):
         return (f"Conv2D(n_out={self.n_out}, kernel_shape={self.kernel_shape}, "
@@ -350,6 +360,7 @@ class Pool2D(Window2D):
         kernel_rows, kernel_cols = self.kernel_shape
         row_stride, col_stride = self.stride
 
+        # BEGIN SOLUTION
         # Max pooling pads with -inf: a padded cell never wins.
         fill = -np.inf if self.mode == "max" else 0
         Xp = np.pad(X, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=fill)
@@ -372,12 +383,14 @@ class Pool2D(Window2D):
             Y /= kernel_rows * kernel_cols  # padded zeros count
         self.cache = OrderedDict(X=X, winner=winner)
         return Y
+        # END SOLUTION
 
     def backward(self, dLdY):
         """``dL/dY (batch, out_rows, out_cols, channels) -> dL/dX (batch, rows, cols, channels)``:
         max sends each window's ``dL/dY`` to its winner only, average spreads
         ``dL/dY / (kernel_rows * kernel_cols)`` over the window; overlaps add up."""
         dLdY = check_layer_upstream(self, dLdY)
+        # BEGIN SOLUTION
         X, winner = self.cache["X"], self.cache["winner"]
         (top, bottom), (left, right) = self.pads
         kernel_rows, kernel_cols = self.kernel_shape
@@ -394,6 +407,7 @@ class Pool2D(Window2D):
                 else:
                     dXp[:, rows, cols, :] += dLdY / (kernel_rows * kernel_cols)
         return dXp[:, top:top + X.shape[1], left:left + X.shape[2], :]
+        # END SOLUTION
 
     def __repr__(self):
         return (f"Pool2D(kernel_shape={self.kernel_shape}, mode={self.mode!r}, "
@@ -428,17 +442,21 @@ class Flatten(Layer):
         if self.n_in is None:
             self._init_parameters(X.shape)
 
+        # BEGIN SOLUTION
         if self.keep_dim == "first":
             Y = X.reshape(X.shape[0], int(np.prod(X.shape[1:])))
         else:
             Y = X.reshape(-1, X.shape[-1])
         self.cache = OrderedDict(X=X)
         return Y
+        # END SOLUTION
 
     def backward(self, dLdY):
         """``dL/dX`` is ``dL/dY`` in the input's shape."""
         dLdY = check_layer_upstream(self, dLdY)
+        # BEGIN SOLUTION
         return dLdY.reshape(self.cache["X"].shape)
+        # END SOLUTION
 
     def __repr__(self):
         return f"Flatten(keep_dim={self.keep_dim!r})"
@@ -502,6 +520,7 @@ class BatchNorm1D(Layer):
             self._init_parameters(X.shape, X.dtype)
         gamma, beta = self.parameters["gamma"], self.parameters["beta"]
 
+        # BEGIN SOLUTION
         if mode == "test":
             mu, var = self.cache["running_mu"], self.cache["running_var"]
             return gamma * (X - mu) / np.sqrt(var + self.eps) + beta
@@ -516,6 +535,7 @@ class BatchNorm1D(Layer):
         self.cache["running_mu"] = m * self.cache["running_mu"] + (1 - m) * mu
         self.cache["running_var"] = m * self.cache["running_var"] + (1 - m) * var
         return gamma * X_hat + beta
+        # END SOLUTION
 
     def backward(self, dLdY):
         """``dL/dY (batch, n_in) -> dL/dX (batch, n_in)``, through the batch
@@ -533,6 +553,7 @@ class BatchNorm1D(Layer):
         X, X_hat = self.cache["X"], self.cache["X_hat"]
         mu, var = self.cache["mu"], self.cache["var"]
         gamma = self.parameters["gamma"]
+        # BEGIN SOLUTION
         m = X.size // X.shape[-1]  # values behind each statistic
 
         self.gradients["gamma"] = (dLdY * X_hat).sum(axis=self.axes).reshape(1, -1)
@@ -545,6 +566,7 @@ class BatchNorm1D(Layer):
         dmu = (-dX_hat.sum(axis=self.axes).reshape(1, -1) * inv_std
                + dvar * (-2 * (X - mu)).sum(axis=self.axes).reshape(1, -1) / m)
         return dX_hat * inv_std + dvar * 2 * (X - mu) / m + dmu / m
+        # END SOLUTION
 
     def __repr__(self):
         return (f"{type(self).__name__}(eps={self.eps:g}, momentum={self.momentum:g}, "

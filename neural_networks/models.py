@@ -93,9 +93,11 @@ class NeuralNetwork:
         training (``takes_mode``: BatchNorm, Dropout); the others ignore it.
         """
         check_ready(self, "forward", mode)
+        # BEGIN SOLUTION
         for layer in self.layers:
             X = layer.forward(X, mode=mode) if layer.takes_mode else layer.forward(X)
         return X
+        # END SOLUTION
 
     def backward(self, target, out):
         """Compute the loss of ``out`` against ``target`` and backpropagate it:
@@ -103,11 +105,13 @@ class NeuralNetwork:
         turns its ``dL/dY`` into ``dL/dX`` and fills its ``gradients`` (for a
         softmax output with cross-entropy, ``dL/dZ = (out - target) / batch``).
         Returns the loss (a float)."""
+        # BEGIN SOLUTION
         L = self.loss.forward(target, out)
         dLdY = self.loss.backward(target, out)
         for layer in reversed(self.layers):
             dLdY = layer.backward(dLdY)
         return L
+        # END SOLUTION
 
     def update(self, epoch):
         """``param -= delta`` for every parameter, with the optimizer's delta
@@ -118,8 +122,10 @@ class NeuralNetwork:
 
     def predict(self, X, Y):
         """Return ``(Y_hat, loss)`` for inputs ``X`` and targets ``Y`` (no training)."""
+        # BEGIN SOLUTION
         Y_hat = self.forward(X)
         return Y_hat, self.loss.forward(Y, Y_hat)
+        # END SOLUTION
 
     def predict_classes(self, X):
         """Class indices ``(batch,)``: the argmax of the network's output."""
