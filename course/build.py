@@ -27,7 +27,7 @@ from .grader import draw_cases, expected_outputs
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 ROOT = Path(__file__).parent.parent
 SEED = 0  # the seed of the starter's local tests
-IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "expected", "README.md")
+IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "expected")
 
 
 class BuildError(ValueError):
