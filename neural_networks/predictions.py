@@ -13,7 +13,7 @@ import io
 
 import numpy as np
 
-from .checkpoints import run_dir
+from .logs import run_dir
 from .losses import CrossEntropy
 from .utils import atomic_write_text
 

@@ -1,11 +1,11 @@
 """The training loop around ``NeuralNetwork``: epochs, progress, safety.
 
 :func:`train` runs ``forward``, ``backward`` and ``update`` over the batches
-of every epoch, then evaluates on the validation split, records the epoch in
-the model's history, pushes it to the logger and writes a checkpoint. Around
-that it handles what a long run needs and the model's math does not: a
-progress bar, a line per epoch, a clear error when training diverges, and
-Ctrl-C, which never leaves the log and the checkpoint out of step.
+of every epoch, evaluates on the validation split, records the epoch in the
+model's history, pushes it to the logger and writes a checkpoint. Around that
+it handles what a long run needs and the model's math does not: a progress
+bar, a line per epoch, a clear error when training diverges, and Ctrl-C,
+which never leaves the log and the checkpoint out of step.
 """
 
 import math
@@ -18,9 +18,10 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .checkpoints import run_dir, save
-from .losses import CrossEntropy
+from .checkpoints import save
 from .checks import check_int, describe
+from .logs import run_dir
+from .losses import CrossEntropy
 
 
 class TrainingDiverged(RuntimeError):
@@ -32,18 +33,16 @@ def train(model, dataset, epochs, verbose=True, checkpoint=True):
 
     After every epoch: evaluate on ``dataset.validate`` (when there is one),
     record the numbers in ``model.history``, push them to the logger, and,
-    when the logger saves, write ``checkpoint.npz`` to the run folder so the
-    run can be resumed with ``model.load``.
+    when the logger saves, write ``checkpoint.npz`` to the run folder (see
+    ``model.load``). With a ``seed`` the model also sets the order of the
+    training examples: it hands its own generator to ``dataset.train``.
 
-    With a ``seed``, the model also sets the order of the training examples:
-    it hands its own generator to ``dataset.train``.
-
-    The batches run in training mode (``model.forward(X, mode="train")``),
-    the evaluations in test mode. Before the first epoch of a new run the
-    untrained network is evaluated on both splits (in test mode) and kept as
-    ``model.history["baseline"] = {"loss": {"train": x, "validate": y},
-    "error": {...}}`` (epoch 0; the per-epoch lists are left as the course
-    has them), and handed to ``logger.push_baseline`` when the logger has one.
+    The batches run in training mode, the evaluations in test mode. Before
+    the first epoch of a new run the untrained network is evaluated on both
+    splits and kept as ``model.history["baseline"] = {"loss": {"train": x,
+    "validate": y}, "error": {...}}`` (epoch 0), and handed to
+    ``logger.push_baseline`` when the logger has one. Whenever training stops
+    the logger's ``close`` draws its plots.
 
     Ctrl-C abandons the current epoch: the finished epochs stay logged and
     checkpointed, and ``KeyboardInterrupt`` is raised again for the caller.
@@ -52,11 +51,8 @@ def train(model, dataset, epochs, verbose=True, checkpoint=True):
     Returns ``model.history``.
     """
     epochs = check_int(epochs, "epochs", "NeuralNetwork.train", minimum=0)
-    for split in ("train", "validate"):
-        if not hasattr(dataset, split):
-            raise TypeError(
-                f"NeuralNetwork.train: dataset must have .train and .validate; got {describe(dataset)}"
-            )
+    if not (hasattr(dataset, "train") and hasattr(dataset, "validate")):
+        raise TypeError(f"NeuralNetwork.train: dataset must have .train and .validate; got {describe(dataset)}")
     if dataset.train.labels is None:
         raise ValueError("NeuralNetwork.train: dataset.train has no labels to learn from")
     if not model.built:
@@ -64,110 +60,95 @@ def train(model, dataset, epochs, verbose=True, checkpoint=True):
     if model.seed is not None:
         dataset.train.rng = model.data_rng
     try:
-        if model.epoch == 0 and "baseline" not in model.history:
-            _record_baseline(model, dataset, verbose)
-        for _ in range(epochs):
-            start = time.perf_counter()
-            record = _train_one_epoch(model, dataset, verbose)
-            # The log and the checkpoint describe the same finished epoch: a
-            # Ctrl-C that arrives while they are written waits for both.
-            with sigint_deferred():
-                if model.logger is not None:
-                    model.logger.push(record)
-                if checkpoint and run_dir(model.logger) is not None:
-                    save(model, run_dir(model.logger) / "checkpoint.npz", dataset)
-            if verbose:
-                print(epoch_line(model.epoch, record, model.loss, time.perf_counter() - start),
-                      flush=True)
+        # A diverging run overflows before its loss stops being finite; that is
+        # reported once, as TrainingDiverged, not as a stream of NumPy warnings.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if model.epoch == 0 and "baseline" not in model.history:
+                _record_baseline(model, dataset, verbose)
+            for _ in range(epochs):
+                start = time.perf_counter()
+                record = _run_epoch(model, dataset, verbose)
+                # The log and the checkpoint describe the same finished epoch: a
+                # Ctrl-C that arrives while they are written waits for both.
+                with sigint_deferred():
+                    if model.logger is not None:
+                        model.logger.push(record)
+                    if checkpoint and run_dir(model.logger) is not None:
+                        save(model, run_dir(model.logger) / "checkpoint.npz", dataset)
+                if verbose:
+                    print(epoch_line(model.epoch, record, model.loss, time.perf_counter() - start), flush=True)
     except KeyboardInterrupt:
-        _flush_logger(model)
-        _report_interrupt(model)
+        where = run_dir(model.logger)
+        message = f"\nInterrupted during epoch {model.epoch + 1}; {model.epoch} finished epoch(s) kept"
+        if where is not None and model.epoch > 0:
+            message += f" in {where} (history, plots and checkpoint.npz)"
+        print(message + ".", file=sys.stderr, flush=True)
         raise
-    except BaseException:
-        _flush_logger(model)
-        raise
-    _flush_logger(model)
+    finally:
+        if hasattr(model.logger, "close"):
+            with sigint_deferred():
+                model.logger.close()
     return model.history
 
 
-def _train_one_epoch(model, dataset, verbose):
-    # A diverging run overflows somewhere before its loss stops being
-    # finite; that is reported once, as TrainingDiverged, not as a stream
-    # of NumPy warnings (or as a warning turned into an error).
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return _run_epoch(model, dataset, verbose)
-
-
 def _run_epoch(model, dataset, verbose):
-    train_data = dataset.train
+    """One pass over the training batches, then the validation; returns the
+    epoch's record (the dict ``Logger.push`` takes)."""
+    data = dataset.train
     total_loss = total_error = 0.0
     seen = 0
-    last_batch = train_data.samples_per_epoch - 1
     with sigint_deferred():  # a half-built progress bar complains at exit
-        progress = progress_bar(train_data.n_samples, train_data.samples_per_epoch,
-                                model.epoch + 1, verbose)
+        progress = progress_bar(data.n_samples, data.samples_per_epoch, model.epoch + 1, verbose)
     try:
-        for batch in range(train_data.samples_per_epoch):
-            X, Y = train_data.sample()
+        for batch in range(data.samples_per_epoch):
+            X, Y = data.sample()
             out = model.forward(X, mode="train")
             loss = model.backward(Y, out)
             if not math.isfinite(loss):
                 raise TrainingDiverged(diverged_message(model, batch, loss))
             model.update(model.epoch)
-            n = X.shape[0]
-            seen += n
-            total_loss += loss * n
-            total_error += model.error(Y, out) * n
+            seen += X.shape[0]
+            total_loss += loss * X.shape[0]
+            total_error += model.error(Y, out) * X.shape[0]
             if progress is not None:
-                progress.update(n)
+                progress.update(X.shape[0])
                 progress.set_postfix(loss=f"{total_loss / seen:.4f}", refresh=False)
     finally:
         if progress is not None:
             progress.close()
+    # The last update can make a parameter non-finite after the last loss.
     culprit = first_non_finite(model)
     if culprit is not None and culprit.startswith("parameter"):
-        raise TrainingDiverged(diverged_message(model, last_batch, float("nan")))
+        raise TrainingDiverged(diverged_message(model, batch, float("nan")))
     record = {"loss": {"train": total_loss / seen}, "error": {"train": total_error / seen}}
     if dataset.validate is not None:
-        val_loss, val_error = model.evaluate(dataset.validate)
-        if not math.isfinite(val_loss):
-            raise TrainingDiverged(diverged_message(model, last_batch, val_loss,
-                                                    where="the validation loss"))
-        record["loss"]["validate"] = val_loss
-        record["error"]["validate"] = val_error
-    record["params"] = {
-        name: {"max": float(np.max(p)), "min": float(np.min(p))}
-        for name, p in model.parameters().items()
-    }
+        loss, error = model.evaluate(dataset.validate)
+        if not math.isfinite(loss):
+            raise TrainingDiverged(diverged_message(model, batch, loss, where="the validation loss"))
+        record["loss"]["validate"], record["error"]["validate"] = loss, error
+    record["params"] = {name: {"max": float(np.max(p)), "min": float(np.min(p))}
+                        for name, p in model.parameters().items()}
     model.epoch += 1
-    for key in ("loss", "error"):
-        for split in ("train", "validate"):
-            if split in record[key]:
-                model.history[key][split].append(record[key][split])
+    for metric in ("loss", "error"):
+        for split, value in record[metric].items():
+            model.history[metric][split].append(value)
     return record
 
 
 def _record_baseline(model, dataset, verbose):
     """Evaluate the untrained network (epoch 0) on the training and validation
-    splits; store it in ``model.history["baseline"]`` and tell the logger."""
+    splits; keep it in ``model.history["baseline"]`` and tell the logger."""
     start = time.perf_counter()
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        loss, error = model.evaluate(dataset.train)
-        record = {"loss": {"train": float(loss)}, "error": {"train": float(error)}}
-        if dataset.validate is not None:
-            loss, error = model.evaluate(dataset.validate)
-            record["loss"]["validate"] = float(loss)
-            record["error"]["validate"] = float(error)
+    record = {"loss": {}, "error": {}}
+    for split in ("train", "validate"):
+        if getattr(dataset, split) is not None:
+            loss, error = model.evaluate(getattr(dataset, split))
+            record["loss"][split], record["error"][split] = float(loss), float(error)
     model.history["baseline"] = record
-    push_baseline = getattr(model.logger, "push_baseline", None)
-    if push_baseline is not None:
-        push_baseline(record)
+    if hasattr(model.logger, "push_baseline"):
+        model.logger.push_baseline(record)
     if verbose:
-        print(epoch_line(0, record, model.loss, time.perf_counter() - start, label="untrained"),
-              flush=True)
-
-
-# -- divergence ----------------------------------------------------------------------------
+        print(epoch_line(0, record, model.loss, time.perf_counter() - start, label="untrained"), flush=True)
 
 
 def first_non_finite(model):
@@ -184,22 +165,20 @@ def first_non_finite(model):
 
 def diverged_message(model, batch, value, where="the loss"):
     culprit = first_non_finite(model) or where
-    lr = model.optimizer.lr_scheduler(model.epoch)
     advice = "lower the learning rate"
     if getattr(model.optimizer, "clip_norm", None) is None:
         advice += " or set clip_norm in optimizer_args to clip large gradients"
     return (
         f"training diverged in epoch {model.epoch + 1}, batch {batch + 1}: {where} is "
-        f"{value}; first non-finite: {culprit}. The learning rate is {lr:g}: {advice}."
+        f"{value}; first non-finite: {culprit}. The learning rate is "
+        f"{model.optimizer.lr_scheduler(model.epoch):g}: {advice}."
     )
 
 
-# -- progress and messages --------------------------------------------------------------------
-
-
 def progress_bar(n_samples, n_batches, epoch, verbose):
-    """A bar over the epoch's examples (examples per second, running loss)."""
-    if not verbose or n_batches < 2:
+    """A bar over the epoch's examples (examples per second, running loss), on
+    a terminal only: output redirected to a file gets no progress frames."""
+    if not verbose or n_batches < 2 or not sys.stderr.isatty():
         return None
     from tqdm.auto import tqdm
 
@@ -211,32 +190,14 @@ def progress_bar(n_samples, n_batches, epoch, verbose):
 def epoch_line(epoch, record, loss, seconds, label=None):
     """``epoch   3  train loss 0.1234 acc 96.19%  validate loss ...  (0.1s)``;
     ``label`` replaces ``epoch   3`` (the baseline's line says ``untrained``)."""
-    def part(split):
-        value = record["loss"].get(split)
-        if value is None:
-            return ""
+    parts = [f"epoch {epoch:3d}" if label is None else label]
+    for split, value in record["loss"].items():
         error = record["error"][split]
         if isinstance(loss, CrossEntropy):
-            return f"  {split} loss {value:.4f} acc {100 * (1 - error):.2f}%"
-        return f"  {split} loss {value:.4f} mse {error:.4g}"
-
-    label = f"epoch {epoch:3d}" if label is None else label
-    return f"{label}{part('train')}{part('validate')}  ({seconds:.1f}s)"
-
-
-def _report_interrupt(model):
-    where = run_dir(model.logger)
-    message = f"\nInterrupted during epoch {model.epoch + 1}; {model.epoch} finished epoch(s) kept"
-    if where is not None and model.epoch > 0:
-        message += f" in {where} (history, plots and checkpoint.npz)"
-    print(message + ".", file=sys.stderr, flush=True)
-
-
-def _flush_logger(model):
-    flush = getattr(model.logger, "flush", None)
-    if flush is not None:
-        with sigint_deferred():
-            flush()
+            parts.append(f"{split} loss {value:.4f} acc {100 * (1 - error):.2f}%")
+        else:
+            parts.append(f"{split} loss {value:.4f} mse {error:.4g}")
+    return "  ".join(parts) + f"  ({seconds:.1f}s)"
 
 
 @contextmanager
