@@ -1,13 +1,12 @@
 """Saving and loading a ``NeuralNetwork``: parameters, optimizer state, history.
 
 A checkpoint is one ``.npz`` of plain arrays under stable names: the
-parameters as "W0", "b0", "gamma1", ..., the layers' buffers (BatchNorm's
-running statistics) as "buffer.running_mu1" and the like, the optimizer's
-state as "optimizer.W0.velocity" and the like, and "meta", a JSON string with
-the finished epochs, the history, the network's ``layer_args``, the loss, the
-optimizer's class, the training data's order and the state of every layer's
-random generator (the dropout masks still to come). :func:`load` checks all of
-it, then assigns: a checkpoint that does not fit changes nothing.
+parameters ("W0", "b0", "gamma1", ...), the layers' buffers (BatchNorm's
+running statistics, "buffer.running_mu1", ...), the optimizer's state
+("optimizer.W0.velocity", ...) and "meta", a JSON string with the finished
+epochs, the history, the network's ``layer_args``, the loss, the optimizer's
+class, the training data's order and every layer generator's state (the
+dropout masks still to come). :func:`load` checks all of it, then assigns.
 """
 
 import copy
@@ -33,8 +32,8 @@ def save_parameters(model, epoch):
 
 
 def buffers(layers):
-    """Every layer's buffers (state kept in its cache, such as BatchNorm's
-    running statistics) under stable names: ``{"running_mu1": array, ...}``."""
+    """The layers' buffers (state kept in the cache, such as BatchNorm's running
+    statistics) under stable names: ``{"running_mu1": array, ...}``."""
     return {f"{name}{i}": layer.cache[name] for i, layer in enumerate(layers)
             for name in layer.buffer_names if name in layer.cache}
 
@@ -45,11 +44,8 @@ def state_dict(model, dataset=None):
     state.update({f"buffer.{k}": v.copy() for k, v in buffers(model.layers).items()})
     state.update({f"optimizer.{k}": v for k, v in model.optimizer.state_dict().items()})
     state["meta"] = np.array(json.dumps({
-        "epoch": model.epoch,
-        "history": model.history,
-        "layer_args": model.layer_args,
-        "loss": model.loss.name,
-        "optimizer": type(model.optimizer).__name__,
+        "epoch": model.epoch, "history": model.history, "layer_args": model.layer_args,
+        "loss": model.loss.name, "optimizer": type(model.optimizer).__name__,
         "data_state": None if dataset is None else dataset.train.get_state(),
         "layer_rngs": [rng.bit_generator.state for rng in model.layer_rngs],
     }))
@@ -65,27 +61,44 @@ def save(model, path, dataset=None):
 
 
 def load(model, path, dataset=None):
-    """Restore parameters, optimizer state, epoch count and history from ``path``.
+    """Restore parameters, buffers, optimizer state, generators, epoch count and
+    history from ``path``; with ``dataset``, the training order too, so that
+    training goes on as if it had never stopped.
 
-    With ``dataset``, the training order is restored too, so training goes
-    on exactly as if it had never stopped. Everything is checked before
-    anything is assigned: a checkpoint that does not fit (another network or
-    optimizer, missing or unexpected keys, other shapes, a dataset of another
-    size) raises ``ValueError`` naming the problem and leaves the model and
-    the dataset as they were.
+    A checkpoint that does not fit (another network, loss or optimizer,
+    missing or unexpected keys, other shapes, a dataset of another size)
+    raises ``ValueError`` naming the problem, and changes nothing: everything
+    is checked before anything is assigned.
     """
     path = Path(path)
     params, stored_buffers, optimizer_state, meta = _read(path)
-    out_key = f"W{len(model.layer_args) - 1}"
-    _check_architecture(model, meta, params.get(out_key), path)
-    # Copies of the layers with every parameter created: checking on them
-    # leaves the model (and its random generators) untouched.
-    layers = _with_parameters(copy.deepcopy(_built_layers(model, params.get(out_key))), params)
-    _check_names_and_shapes(_parameters(layers), params, path, "this network")
-    _check_names_and_shapes(buffers(layers), stored_buffers, path,
-                            "this network's buffers (running statistics)")
+    out_W = params.get(f"W{len(model.layer_args) - 1}")
+    n_out = 1 if out_W is None else int(out_W.shape[-1])
+    _check_meta(model, meta, n_out, path)
+    # The checks run on copies of the layers, with their parameters created if
+    # they have not run yet: the model and its generators stay untouched.
+    if model.built:
+        layers = copy.deepcopy(model.layers)
+    else:
+        draft = copy.copy(model)
+        draft.layers = []
+        draft.build(n_out)
+        layers = copy.deepcopy(draft.layers)
+    _create_parameters(layers, params)
+    expected = {f"{name}{i}": p for i, layer in enumerate(layers) for name, p in layer.parameters.items()}
+    _check_arrays(expected, params, path, "this network")
+    _check_arrays(buffers(layers), stored_buffers, path, "this network's buffers (running statistics)")
     rng_states = meta.get("layer_rngs") or []  # older checkpoints have none
-    _check_rng_states(model, rng_states, path)
+    if not isinstance(rng_states, list) or len(rng_states) not in (0, len(model.layer_rngs)):
+        raise ValueError(f"NeuralNetwork.load: {path} does not hold one generator state per layer; "
+                         f"this network has {len(model.layer_rngs)} layers")
+    for i, state in enumerate(rng_states):
+        scratch = type(model.layer_rngs[i].bit_generator)()
+        try:
+            scratch.state = state
+        except (TypeError, ValueError, KeyError) as error:
+            raise ValueError(f"NeuralNetwork.load: the generator state of layer {i} in {path} is "
+                             f"not a {type(scratch).__name__} state: {error}") from None
     optimizer = copy.copy(model.optimizer)
     try:
         optimizer.load_state_dict(optimizer_state)
@@ -95,16 +108,13 @@ def load(model, path, dataset=None):
         try:  # the last check: set_state changes nothing unless the state fits
             dataset.train.set_state(meta["data_state"])
         except (ValueError, TypeError) as error:
-            raise ValueError(
-                f"NeuralNetwork.load: the data order saved in {path} does not fit this "
-                f"dataset's training split ({error})"
-            ) from None
+            raise ValueError(f"NeuralNetwork.load: the data order saved in {path} does not fit "
+                             f"this dataset's training split ({error})") from None
         if model.seed is not None:
             model.data_rng = dataset.train.rng
     # Every check passed: assign.
-    if not model.built:
-        model.build(int(params[out_key].shape[-1]))
-    _with_parameters(model.layers, params)
+    model.build(n_out)
+    _create_parameters(model.layers, params)
     for i, layer in enumerate(model.layers):
         for name in layer.parameters:
             layer.parameters[name] = params[f"{name}{i}"].copy()
@@ -119,6 +129,7 @@ def load(model, path, dataset=None):
 
 
 def _read(path):
+    """``(params, buffers, optimizer state, meta)`` stored in ``path``."""
     if not path.is_file():
         raise FileNotFoundError(f"NeuralNetwork.load: no checkpoint at {path}")
     try:
@@ -139,25 +150,9 @@ def _read(path):
     return parts[""], parts["buffer."], parts["optimizer."], meta
 
 
-def _parameters(layers):
-    """``NeuralNetwork.parameters`` of a list of layers."""
-    return {f"{name}{i}": p for i, layer in enumerate(layers) for name, p in layer.parameters.items()}
-
-
-def _built_layers(model, out_W):
-    """The model's layers, or, when it has not built them yet, layers built
-    like it would (the output size from the stored output kernel ``out_W``)."""
-    if model.built:
-        return model.layers
-    draft = copy.copy(model)
-    draft.layers = []
-    draft.build(1 if out_W is None else int(out_W.shape[-1]))
-    return draft.layers
-
-
-def _with_parameters(layers, params):
-    """Create the parameters of every layer that has not run yet, in the
-    shapes of the stored ones (a network loaded before its first forward)."""
+def _create_parameters(layers, params):
+    """Create the parameters of every layer that has not run yet (``n_in`` is
+    None) from the shapes of the stored ones."""
     for i, layer in enumerate(layers):
         W, gamma = params.get(f"W{i}"), params.get(f"gamma{i}")
         if layer.n_in is not None:
@@ -166,9 +161,8 @@ def _with_parameters(layers, params):
             layer._init_parameters((1, W.shape[0]), W.dtype)
         elif W is not None and W.ndim == 4:  # a kernel: (rows, cols, in_channels, out_channels)
             layer._init_parameters((1,) + W.shape[:3], W.dtype)
-        elif gamma is not None:  # BatchNorm: (1, features), the input of the layer's rank
+        elif gamma is not None:  # BatchNorm: (1, features); the input has the layer's rank
             layer._init_parameters((1,) * (layer.input_ndim - 1) + gamma.shape[-1:], gamma.dtype)
-    return layers
 
 
 def _described(layer_args, n_out):
@@ -184,55 +178,27 @@ def _described(layer_args, n_out):
         return None
 
 
-def _check_architecture(model, meta, out_W, path):
-    n_out = 1 if out_W is None else int(out_W.shape[-1])
+def _check_meta(model, meta, n_out, path):
     stored = _described(meta.get("layer_args"), n_out)
     if stored is None or stored != _described(model.layer_args, n_out):
-        raise ValueError(
-            f"NeuralNetwork.load: {path} was saved from a network with layer_args "
-            f"{meta.get('layer_args')}, not {model.layer_args}"
-        )
+        raise ValueError(f"NeuralNetwork.load: {path} was saved from a network with layer_args "
+                         f"{meta.get('layer_args')}, not {model.layer_args}")
     optimizer = type(model.optimizer).__name__
     if meta.get("optimizer", optimizer) != optimizer:
-        raise ValueError(
-            f"NeuralNetwork.load: {path} holds the state of a {meta['optimizer']} optimizer; "
-            f"this network uses {optimizer}"
-        )
+        raise ValueError(f"NeuralNetwork.load: {path} holds the state of a {meta['optimizer']} "
+                         f"optimizer; this network uses {optimizer}")
     if meta.get("loss", model.loss.name) != model.loss.name:
-        raise ValueError(
-            f"NeuralNetwork.load: {path} was trained with the {meta['loss']!r} loss; "
-            f"this network uses {model.loss.name!r}"
-        )
+        raise ValueError(f"NeuralNetwork.load: {path} was trained with the {meta['loss']!r} loss; "
+                         f"this network uses {model.loss.name!r}")
 
 
-def _check_names_and_shapes(expected, stored, path, what):
-    missing = sorted(set(expected) - set(stored))
-    unexpected = sorted(set(stored) - set(expected))
+def _check_arrays(expected, stored, path, what):
+    """Raise unless ``stored`` has the names and shapes of the ``expected`` arrays."""
+    missing, unexpected = sorted(set(expected) - set(stored)), sorted(set(stored) - set(expected))
     if missing or unexpected:
-        raise ValueError(
-            f"NeuralNetwork.load: {path} does not match {what}: missing {missing}, "
-            f"unexpected {unexpected}"
-        )
+        raise ValueError(f"NeuralNetwork.load: {path} does not match {what}: missing {missing}, "
+                         f"unexpected {unexpected}")
     for name, current in expected.items():
         if stored[name].shape != current.shape:
-            raise ValueError(
-                f"NeuralNetwork.load: {name} has shape {stored[name].shape} in {path} "
-                f"but {current.shape} in this network"
-            )
-
-
-def _check_rng_states(model, states, path):
-    if not isinstance(states, list) or (states and len(states) != len(model.layer_rngs)):
-        raise ValueError(
-            f"NeuralNetwork.load: {path} does not hold one generator state per layer; "
-            f"this network has {len(model.layer_rngs)} layers"
-        )
-    for i, (rng, state) in enumerate(zip(model.layer_rngs, states)):
-        scratch = type(rng.bit_generator)()
-        try:
-            scratch.state = state
-        except (TypeError, ValueError, KeyError) as error:
-            raise ValueError(
-                f"NeuralNetwork.load: the generator state of layer {i} in {path} is not a "
-                f"{type(scratch).__name__} state: {error}"
-            ) from None
+            raise ValueError(f"NeuralNetwork.load: {name} has shape {stored[name].shape} in {path} "
+                             f"but {current.shape} in this network")

@@ -1,12 +1,7 @@
-"""The training loop around ``NeuralNetwork``: epochs, progress, safety.
-
-:func:`train` runs ``forward``, ``backward`` and ``update`` over the batches
-of every epoch, evaluates on the validation split, records the epoch in the
-model's history, pushes it to the logger and writes a checkpoint. Around that
-it handles what a long run needs and the model's math does not: a progress
-bar, a line per epoch, a clear error when training diverges, and Ctrl-C,
-which never leaves the log and the checkpoint out of step.
-"""
+"""The epoch loop around ``NeuralNetwork``: what a long run needs and the
+model's math does not: a progress bar, a line per epoch, a clear error when
+training diverges, and Ctrl-C, which never leaves the log and the checkpoint
+out of step."""
 
 import math
 import os
@@ -31,24 +26,18 @@ class TrainingDiverged(RuntimeError):
 def train(model, dataset, epochs, verbose=True, checkpoint=True):
     """Train ``model`` for ``epochs`` more epochs on ``dataset.train``.
 
-    After every epoch: evaluate on ``dataset.validate`` (when there is one),
-    record the numbers in ``model.history``, push them to the logger, and,
-    when the logger saves, write ``checkpoint.npz`` to the run folder (see
-    ``model.load``). With a ``seed`` the model also sets the order of the
-    training examples: it hands its own generator to ``dataset.train``.
+    The batches run in training mode. After every epoch: evaluate on
+    ``dataset.validate`` (test mode), record the numbers in ``model.history``,
+    push them to the logger and, when it saves, write ``checkpoint.npz`` to
+    the run folder. Before the first epoch of a new run the untrained network
+    is evaluated on both splits into ``model.history["baseline"]`` (epoch 0,
+    also handed to ``logger.push_baseline``). With a ``seed``, the model's
+    generator orders the training examples. Whenever training stops the
+    logger's ``close`` draws its plots.
 
-    The batches run in training mode, the evaluations in test mode. Before
-    the first epoch of a new run the untrained network is evaluated on both
-    splits and kept as ``model.history["baseline"] = {"loss": {"train": x,
-    "validate": y}, "error": {...}}`` (epoch 0), and handed to
-    ``logger.push_baseline`` when the logger has one. Whenever training stops
-    the logger's ``close`` draws its plots.
-
-    Ctrl-C abandons the current epoch: the finished epochs stay logged and
-    checkpointed, and ``KeyboardInterrupt`` is raised again for the caller.
-    A loss that stops being finite raises :class:`TrainingDiverged`.
-
-    Returns ``model.history``.
+    Ctrl-C abandons the current epoch (the finished ones stay logged and
+    checkpointed) and raises ``KeyboardInterrupt`` again; a loss that stops
+    being finite raises :class:`TrainingDiverged`. Returns ``model.history``.
     """
     epochs = check_int(epochs, "epochs", "NeuralNetwork.train", minimum=0)
     if not (hasattr(dataset, "train") and hasattr(dataset, "validate")):
@@ -64,17 +53,18 @@ def train(model, dataset, epochs, verbose=True, checkpoint=True):
         # reported once, as TrainingDiverged, not as a stream of NumPy warnings.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if model.epoch == 0 and "baseline" not in model.history:
-                _record_baseline(model, dataset, verbose)
+                start = time.perf_counter()
+                baseline = _evaluate(model, dataset, ("train", "validate"), {"loss": {}, "error": {}})
+                model.history["baseline"] = baseline
+                if hasattr(model.logger, "push_baseline"):
+                    model.logger.push_baseline(baseline)
+                if verbose:
+                    print(epoch_line(0, baseline, model.loss, time.perf_counter() - start, "untrained"), flush=True)
             for _ in range(epochs):
                 start = time.perf_counter()
                 record = _run_epoch(model, dataset, verbose)
-                # The log and the checkpoint describe the same finished epoch: a
-                # Ctrl-C that arrives while they are written waits for both.
-                with sigint_deferred():
-                    if model.logger is not None:
-                        model.logger.push(record)
-                    if checkpoint and run_dir(model.logger) is not None:
-                        save(model, run_dir(model.logger) / "checkpoint.npz", dataset)
+                if model.logger is not None:
+                    _log(model, dataset, checkpoint, model.logger.push, record)
                 if verbose:
                     print(epoch_line(model.epoch, record, model.loss, time.perf_counter() - start), flush=True)
     except KeyboardInterrupt:
@@ -86,9 +76,20 @@ def train(model, dataset, epochs, verbose=True, checkpoint=True):
         raise
     finally:
         if hasattr(model.logger, "close"):
-            with sigint_deferred():
-                model.logger.close()
+            _log(model, dataset, checkpoint, model.logger.close)
     return model.history
+
+
+def _log(model, dataset, checkpoint, write, *args):
+    """Call the logger's ``write(*args)``; when that wrote the log of the last
+    epoch, write ``checkpoint.npz`` next to it: the log and the checkpoint
+    describe the same epoch, and a Ctrl-C that arrives meanwhile waits for both."""
+    with sigint_deferred():
+        written = getattr(model.logger, "written", None)
+        write(*args)
+        folder = run_dir(model.logger)
+        if checkpoint and folder is not None and model.logger.written != written:
+            save(model, folder / "checkpoint.npz", dataset)
 
 
 def _run_epoch(model, dataset, verbose):
@@ -117,15 +118,13 @@ def _run_epoch(model, dataset, verbose):
         if progress is not None:
             progress.close()
     # The last update can make a parameter non-finite after the last loss.
-    culprit = first_non_finite(model)
-    if culprit is not None and culprit.startswith("parameter"):
+    if str(first_non_finite(model)).startswith("parameter"):
         raise TrainingDiverged(diverged_message(model, batch, float("nan")))
-    record = {"loss": {"train": total_loss / seen}, "error": {"train": total_error / seen}}
-    if dataset.validate is not None:
-        loss, error = model.evaluate(dataset.validate)
-        if not math.isfinite(loss):
-            raise TrainingDiverged(diverged_message(model, batch, loss, where="the validation loss"))
-        record["loss"]["validate"], record["error"]["validate"] = loss, error
+    record = _evaluate(model, dataset, ("validate",), {"loss": {"train": total_loss / seen},
+                                                         "error": {"train": total_error / seen}})
+    if not math.isfinite(record["loss"].get("validate", 0.0)):
+        raise TrainingDiverged(diverged_message(model, batch, record["loss"]["validate"],
+                                                where="the validation loss"))
     record["params"] = {name: {"max": float(np.max(p)), "min": float(np.min(p))}
                         for name, p in model.parameters().items()}
     model.epoch += 1
@@ -135,20 +134,13 @@ def _run_epoch(model, dataset, verbose):
     return record
 
 
-def _record_baseline(model, dataset, verbose):
-    """Evaluate the untrained network (epoch 0) on the training and validation
-    splits; keep it in ``model.history["baseline"]`` and tell the logger."""
-    start = time.perf_counter()
-    record = {"loss": {}, "error": {}}
-    for split in ("train", "validate"):
+def _evaluate(model, dataset, splits, record):
+    """Add the loss and error of each of ``splits`` (that the dataset has) to ``record``."""
+    for split in splits:
         if getattr(dataset, split) is not None:
             loss, error = model.evaluate(getattr(dataset, split))
             record["loss"][split], record["error"][split] = float(loss), float(error)
-    model.history["baseline"] = record
-    if hasattr(model.logger, "push_baseline"):
-        model.logger.push_baseline(record)
-    if verbose:
-        print(epoch_line(0, record, model.loss, time.perf_counter() - start, label="untrained"), flush=True)
+    return record
 
 
 def first_non_finite(model):

@@ -20,6 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 
+from neural_networks import logs
 from neural_networks.logs import Logger, load_log
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -130,17 +131,24 @@ def test_every_file_written_and_read_back(tmp_path):
         assert_png(run / name)
 
 
-def test_history_rewritten_after_every_push_and_plots_drawn_by_close(tmp_path):
+def test_history_written_by_the_first_push_then_once_a_second_and_by_close(tmp_path, monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr(logs.time, "monotonic", lambda: clock[0])
     logger = Logger("run", MODEL_ARGS, DATA_ARGS, save=True, plot=True, save_dir=tmp_path)
-    for k in range(4):
+    on_disk = []
+    for k, seconds in enumerate([0.0, 0.5, 0.4, 0.2, 0.1]):
+        clock[0] += seconds
         logger.push(epoch_log(k))
-        assert load_log(tmp_path / "run") == expected_history(k + 1)
-        assert json.loads((tmp_path / "run" / "history.json").read_text())["epoch"] == list(range(1, k + 2))
+        on_disk.append(len(load_log(tmp_path / "run")["loss"]["train"]))
+    assert on_disk == [1, 1, 1, 4, 4] and logger.written == 4  # 1 s after the first writing
     assert not any(tmp_path.glob("run/*.png"))
     logger.close()
-    logger.push(epoch_log(4))  # pushing after close goes on
-    logger.close()
+    assert load_log(tmp_path / "run") == expected_history(5) and logger.written == 5
+    assert json.loads((tmp_path / "run" / "history.json").read_text())["epoch"] == [1, 2, 3, 4, 5]
     assert_png(tmp_path / "run" / "loss.png")
+    logger.push(epoch_log(5))  # pushing after close goes on
+    logger.close()
+    assert load_log(tmp_path / "run") == expected_history(6)
 
 
 def test_plot_alone_writes_the_plots_and_nothing_else(tmp_path):
@@ -155,6 +163,7 @@ def test_no_validation_set_and_no_params(tmp_path):
     logger = Logger("run", MODEL_ARGS, DATA_ARGS, save=True, save_dir=tmp_path)
     logger.push({"loss": {"train": 1.0}, "error": {"train": 0.5}})
     logger.push(epoch_log(1, validate=False, params=()))
+    logger.close()
     assert load_log(tmp_path / "run") == {"loss": {"train": [1.0, 0.5], "validate": []},
                                           "error": {"train": [0.5, 0.5 / 3], "validate": []}, "params": {}}
     for row in csv_rows(tmp_path / "run" / "history.csv"):
@@ -302,12 +311,14 @@ def test_resume_appends_to_the_saved_history_and_truncate_cuts_it(tmp_path):
     first.push_baseline({"loss": {"train": 2.0}, "error": {"train": 0.5}})
     for k in range(3):
         first.push(epoch_log(k))
+    first.close()
     args = snapshot(tmp_path / "run")["model_args"]
     resumed = Logger("run", {"other": 1}, DATA_ARGS, save=True, save_dir=tmp_path, resume=True)
     assert resumed.counter == 3 and resumed.log["baseline"]["loss"] == {"train": 2.0}
     resumed.truncate(2)
     assert load_log(tmp_path / "run") == {**expected_history(2), "baseline": resumed.log["baseline"]}
     resumed.push(epoch_log(2))
+    resumed.close()
     assert load_log(tmp_path / "run")["loss"] == expected_history(3)["loss"]
     assert snapshot(tmp_path / "run")["model_args"] == args  # the run's arguments stay
 
