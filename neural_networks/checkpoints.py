@@ -22,8 +22,7 @@ from .utils import atomic_open
 
 
 def save_parameters(model, epoch):
-    """Write every parameter to ``parameters_epoch<epoch>.npz`` in the run folder
-    (when there is one); return the ``{"W0": array, ...}`` dict."""
+    """Write ``parameters_epoch<epoch>.npz`` to the run folder (if any); return the parameters."""
     params = {k: v.copy() for k, v in model.parameters().items()}
     if run_dir(model.logger) is not None:
         with atomic_open(run_dir(model.logger) / f"parameters_epoch{epoch}.npz") as f:
@@ -32,8 +31,7 @@ def save_parameters(model, epoch):
 
 
 def buffers(layers):
-    """The layers' buffers (state kept in the cache, such as BatchNorm's running
-    statistics) under stable names: ``{"running_mu1": array, ...}``."""
+    """The buffers (state in the cache: running statistics) as ``{"running_mu1": array, ...}``."""
     return {f"{name}{i}": layer.cache[name] for i, layer in enumerate(layers)
             for name in layer.buffer_names if name in layer.cache}
 
@@ -77,33 +75,28 @@ def load(model, path, dataset=None):
     _check_meta(model, meta, n_out, path)
     # The checks run on copies of the layers, with their parameters created if
     # they have not run yet: the model and its generators stay untouched.
-    if model.built:
-        layers = copy.deepcopy(model.layers)
-    else:
-        draft = copy.copy(model)
-        draft.layers = []
-        draft.build(n_out)
-        layers = copy.deepcopy(draft.layers)
-    _create_parameters(layers, params)
+    draft = copy.copy(model)
+    draft.layers = list(model.layers)
+    draft.build(n_out)
+    layers = _create_parameters(copy.deepcopy(draft.layers), params)
     expected = {f"{name}{i}": p for i, layer in enumerate(layers) for name, p in layer.parameters.items()}
     _check_arrays(expected, params, path, "this network")
     _check_arrays(buffers(layers), stored_buffers, path, "this network's buffers (running statistics)")
     rng_states = meta.get("layer_rngs") or []  # older checkpoints have none
-    if not isinstance(rng_states, list) or len(rng_states) not in (0, len(model.layer_rngs)):
-        raise ValueError(f"NeuralNetwork.load: {path} does not hold one generator state per layer; "
-                         f"this network has {len(model.layer_rngs)} layers")
-    for i, state in enumerate(rng_states):
-        scratch = type(model.layer_rngs[i].bit_generator)()
-        try:
-            scratch.state = state
-        except (TypeError, ValueError, KeyError) as error:
-            raise ValueError(f"NeuralNetwork.load: the generator state of layer {i} in {path} is "
-                             f"not a {type(scratch).__name__} state: {error}") from None
+    try:
+        if len(rng_states) not in (0, len(model.layer_rngs)):
+            raise ValueError(f"{len(rng_states)} states for {len(model.layer_rngs)} layers")
+        for rng, state in zip(model.layer_rngs, rng_states):
+            type(rng.bit_generator)().state = state
+    except (TypeError, ValueError, KeyError) as error:
+        raise ValueError(f"NeuralNetwork.load: the generator states in {path} do not fit: {error}") \
+            from None
     optimizer = copy.copy(model.optimizer)
     try:
         optimizer.load_state_dict(optimizer_state)
     except (ValueError, TypeError) as error:
-        raise ValueError(f"NeuralNetwork.load: the optimizer state in {path} does not fit: {error}") from None
+        raise ValueError(f"NeuralNetwork.load: the optimizer state in {path} does not fit: {error}") \
+            from None
     if dataset is not None and meta.get("data_state") is not None:
         try:  # the last check: set_state changes nothing unless the state fits
             dataset.train.set_state(meta["data_state"])
@@ -129,7 +122,6 @@ def load(model, path, dataset=None):
 
 
 def _read(path):
-    """``(params, buffers, optimizer state, meta)`` stored in ``path``."""
     if not path.is_file():
         raise FileNotFoundError(f"NeuralNetwork.load: no checkpoint at {path}")
     try:
@@ -163,6 +155,7 @@ def _create_parameters(layers, params):
             layer._init_parameters((1,) + W.shape[:3], W.dtype)
         elif gamma is not None:  # BatchNorm: (1, features); the input has the layer's rank
             layer._init_parameters((1,) * (layer.input_ndim - 1) + gamma.shape[-1:], gamma.dtype)
+    return layers
 
 
 def _described(layer_args, n_out):
@@ -193,7 +186,6 @@ def _check_meta(model, meta, n_out, path):
 
 
 def _check_arrays(expected, stored, path, what):
-    """Raise unless ``stored`` has the names and shapes of the ``expected`` arrays."""
     missing, unexpected = sorted(set(expected) - set(stored)), sorted(set(stored) - set(expected))
     if missing or unexpected:
         raise ValueError(f"NeuralNetwork.load: {path} does not match {what}: missing {missing}, "

@@ -1,24 +1,19 @@
 """The Logger: one place that records a training run, saves it and plots it.
 
-A model pushes one dict of numbers per finished epoch. With ``save`` the
-Logger writes the arguments (``model_args``, ``data_args``: pickles, with
-readable ``.json`` copies) and the history (``log``, the course's pickle of
-``Logger.log``; ``history.json``; ``history.csv``) into
-``<save_dir>/<model_name>/``; with ``plot`` it draws ``loss.png``,
-``error.png``, ``accuracy.png`` and one plot per parameter (``W0.png``, ...).
+With ``save`` it writes into ``<save_dir>/<model_name>/`` the arguments
+(``model_args``, ``data_args``: pickles, and ``.json`` copies) and the history
+(``log``, the course's pickle of ``Logger.log``; ``history.json``;
+``history.csv``); with ``plot`` it draws ``loss.png``, ``error.png``,
+``accuracy.png`` and one plot per parameter (``W0.png``, ...). Its rules:
 
-These rules keep a run folder sound and cheap to keep:
-
-* every file is written whole under a temporary name, then renamed over the
-  old one (:func:`utils.atomic_open`): a crash or Ctrl-C leaves complete files;
-* the history is rewritten by the first push, then by a push at least
-  ``WRITE_SECONDS`` after the last writing, and by :meth:`Logger.close`, which
-  also draws the plots (training calls it whenever it stops): an epoch of a
-  small network is far shorter than writing or drawing its files;
+* a file is written whole under a temporary name, then renamed over the old
+  one (:func:`utils.atomic_open`): a crash or Ctrl-C leaves complete files;
+* the first push writes the history, then a push ``WRITE_SECONDS`` after the
+  last writing, and :meth:`Logger.close` (training calls it whenever it
+  stops) writes the rest and draws: an epoch can be far shorter than that;
 * a folder that holds an earlier run (a finished epoch) is written only with
-  ``overwrite=True``, and nothing in it changes before the new run's first
-  push, which first deletes the earlier run's :data:`RUN_FILES`;
-* the Logger deletes no other file (a parameter plot is redrawn by name).
+  ``overwrite=True``, and not before the first push, which deletes the
+  earlier run's :data:`RUN_FILES`; the Logger deletes no other file.
 """
 
 import csv
@@ -46,41 +41,25 @@ _SPLITS = ("train", "validate")
 _PLOTS = {"loss": ("loss.png", "loss"), "error": ("error.png", "error"),
           "mse": ("error.png", "mse (mean squared error)"), "accuracy": ("accuracy.png", "accuracy")}
 # The only globals a log may name: the NumPy floats of older course logs.
-_LOG_GLOBALS = {("numpy", "dtype"), ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar")}
+_LOG_GLOBALS = {("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
+                ("numpy._core.multiarray", "scalar")}
 
 
 class Logger:
     """Record one finished epoch at a time; save and plot the history.
 
-    Parameters
-    ----------
-    model_name : str
-        The name of the run's folder under ``save_dir``.
-    model_args, data_args : object
-        The arguments that built the model and the dataset. With
-        ``model_args["loss"] == "l2"`` the error is the mean squared error:
-        the files call it ``mse`` and have no accuracy.
-    save, plot : bool
-        Write the arguments and the history; draw the plots.
-    save_dir : str or os.PathLike
-        The folder of the run folders (created as needed).
-    overwrite : bool
-        Replace an earlier run (see the module); without it, a folder that
-        holds one raises ``FileExistsError`` before anything is written.
-    resume : bool
-        Read the saved ``log`` back and append to it (see :meth:`truncate`).
+    ``model_name`` names the run folder under ``save_dir``; ``model_args`` and
+    ``data_args`` built the model and the dataset (with
+    ``model_args["loss"] == "l2"`` the error is called ``mse``, and there is no
+    accuracy). ``overwrite`` replaces an earlier run (see the module; without
+    it such a folder raises ``FileExistsError``); ``resume`` appends to the
+    saved ``log`` (see :meth:`truncate`).
 
-    Attributes
-    ----------
-    log : dict
-        ``{"loss": {"train": [...], "validate": [...]}, "error": {...},
-        "params": {"W0": {"max": [...], "min": [...]}, ...}}``, one entry per
-        epoch, and ``"baseline"`` from :meth:`push_baseline`. In the files
-        epoch ``k`` is the state after ``k`` epochs, 0 the untrained network.
-    counter, written : int
-        The number of epochs pushed, and of those in the files.
-    save_dir : pathlib.Path
-        The run folder, ``Path(save_dir) / model_name``.
+    Attributes: ``log``, ``{"loss": {"train": [...], "validate": [...]},
+    "error": {...}, "params": {"W0": {"max": [...], "min": [...]}, ...}}``, one
+    entry per epoch, and ``"baseline"`` (:meth:`push_baseline`; epoch 0 of the
+    files); ``counter`` and ``written``, the epochs pushed and those in the
+    files; ``save_dir``, the run folder.
     """
 
     def __init__(self, model_name, model_args, data_args, save=False, plot=False,
@@ -100,7 +79,8 @@ class Logger:
         self.save_dir = Path(save_dir) / model_name
         loss = model_args.get("loss") if isinstance(model_args, dict) else None
         self._mse = str(getattr(loss, "name", loss)).lower() == "l2"
-        self.log = {"loss": {"train": [], "validate": []}, "error": {"train": [], "validate": []}, "params": {}}
+        self.log = {"loss": {"train": [], "validate": []}, "error": {"train": [], "validate": []},
+                    "params": {}}
         self.counter = self.written = 0
         self._last_write = -WRITE_SECONDS
         self._keeps_earlier_run = False  # until the first push
@@ -108,9 +88,6 @@ class Logger:
         if not (self.save or self.plot):
             return
         if resume:
-            if not (self.save_dir / "log").is_file():
-                raise FileNotFoundError(
-                    f"Logger: cannot resume: {str(self.save_dir)!r} holds no log of an earlier run")
             self.log = load_log(self.save_dir)
             self.log.setdefault("params", {})
             self.counter = self.written = len(self.log["loss"]["train"])
@@ -122,7 +99,8 @@ class Logger:
                     args[name] = pickle.dumps(value)
                     args[name + ".json"] = json.dumps(value, indent=2, default=repr) + "\n"
                 except Exception as error:
-                    raise TypeError(f"Logger: {name} cannot be saved ({error}); got {describe(value)}") from None
+                    raise TypeError(f"Logger: {name} cannot be saved ({error}); "
+                                    f"got {describe(value)}") from None
         if not any((self.save_dir / name).is_file() for name in _FINISHED_EPOCH_FILES):
             self._write(args)
         elif overwrite:
@@ -159,7 +137,8 @@ class Logger:
             entry["min"].append(float(extremes["min"]))
         self.counter += 1
         if self._keeps_earlier_run:  # the first epoch: now the earlier run goes
-            for path in [self.save_dir / name for name in RUN_FILES] + list(self.save_dir.glob("parameters_epoch*.npz")):
+            for path in [self.save_dir / name for name in RUN_FILES] + list(
+                    self.save_dir.glob("parameters_epoch*.npz")):
                 path.unlink(missing_ok=True)
             self._keeps_earlier_run = False
         if time.monotonic() - self._last_write >= WRITE_SECONDS:
@@ -201,8 +180,8 @@ class Logger:
             self._draw(*_PLOTS[name], name, epochs, [(label, values[split]) for split, label in (
                 ("train", "train"), ("validate", "validation")) if values[split][-1] is not None])
         for name, extremes in self.log["params"].items():
-            self._draw(f"{name}.png", f"{name} (max and min)", f"{name} value",
-                       list(range(1, self.counter + 1)), [("max", extremes["max"]), ("min", extremes["min"])])
+            self._draw(f"{name}.png", f"{name} (max and min)", f"{name} value", epochs[-self.counter:],
+                       [("max", extremes["max"]), ("min", extremes["min"])])
 
     def _write(self, files):
         """Write ``{file name: bytes or str}`` into the run folder."""
@@ -221,8 +200,8 @@ class Logger:
             writer.writerow([epoch] + ["" if values[split][row] is None else repr(values[split][row])
                                        for values in curves.values() for split in _SPLITS])
         history = {"epoch": list(range(1, self.counter + 1)), **self.log}
-        self._write({**self._pending, "log": pickle.dumps(self.log),
-                     "history.json": json.dumps(history, indent=2) + "\n", "history.csv": table.getvalue()})
+        self._write({**self._pending, "log": pickle.dumps(self.log), "history.csv": table.getvalue(),
+                     "history.json": json.dumps(history, indent=2) + "\n"})
         self._pending, self.written, self._last_write = {}, self.counter, time.monotonic()
 
     def _curves(self):
@@ -282,7 +261,7 @@ def load_log(run_dir):
     except Exception as error:
         raise ValueError(f"load_log: {str(path)!r} is not a readable Logger history (corrupt or "
                          f"truncated?): {type(error).__name__}: {error}") from None
-    if not (isinstance(history, dict) and all(isinstance(history.get(m), dict) for m in ("loss", "error"))):
+    if not (isinstance(history, dict) and all(isinstance(history.get(k), dict) for k in ("loss", "error"))):
         raise ValueError(f"load_log: {str(path)!r} does not hold a Logger history (a dict with 'loss' "
                          f"and 'error' dicts); got {describe(history)}")
     return history

@@ -1,4 +1,4 @@
-"""The epoch loop around ``NeuralNetwork``: what a long run needs and the
+"""The epoch loop around ``NeuralNetwork``, with what a long run needs and the
 model's math does not: a progress bar, a line per epoch, a clear error when
 training diverges, and Ctrl-C, which never leaves the log and the checkpoint
 out of step."""
@@ -26,26 +26,25 @@ class TrainingDiverged(RuntimeError):
 def train(model, dataset, epochs, verbose=True, checkpoint=True):
     """Train ``model`` for ``epochs`` more epochs on ``dataset.train``.
 
-    The batches run in training mode. After every epoch: evaluate on
-    ``dataset.validate`` (test mode), record the numbers in ``model.history``,
-    push them to the logger and, when it saves, write ``checkpoint.npz`` to
-    the run folder. Before the first epoch of a new run the untrained network
-    is evaluated on both splits into ``model.history["baseline"]`` (epoch 0,
-    also handed to ``logger.push_baseline``). With a ``seed``, the model's
-    generator orders the training examples. Whenever training stops the
-    logger's ``close`` draws its plots.
+    The batches run in training mode. After every epoch the validation split
+    is evaluated (test mode), the numbers go to ``model.history`` and to the
+    logger, and ``checkpoint.npz`` follows the log into the run folder. A new
+    run first evaluates the untrained network into
+    ``model.history["baseline"]`` (epoch 0; also ``logger.push_baseline``).
+    With a ``seed`` the model's generator orders the training examples.
+    Whenever training stops, ``logger.close`` writes what is left and plots.
 
-    Ctrl-C abandons the current epoch (the finished ones stay logged and
-    checkpointed) and raises ``KeyboardInterrupt`` again; a loss that stops
-    being finite raises :class:`TrainingDiverged`. Returns ``model.history``.
+    Ctrl-C abandons the current epoch (the finished ones are kept) and raises
+    ``KeyboardInterrupt`` again; a loss that stops being finite raises
+    :class:`TrainingDiverged`. Returns ``model.history``.
     """
     epochs = check_int(epochs, "epochs", "NeuralNetwork.train", minimum=0)
     if not (hasattr(dataset, "train") and hasattr(dataset, "validate")):
-        raise TypeError(f"NeuralNetwork.train: dataset must have .train and .validate; got {describe(dataset)}")
+        raise TypeError(f"NeuralNetwork.train: dataset must have .train and .validate; "
+                        f"got {describe(dataset)}")
     if dataset.train.labels is None:
         raise ValueError("NeuralNetwork.train: dataset.train has no labels to learn from")
-    if not model.built:
-        model.build(int(dataset.out_dim))
+    model.build(int(dataset.out_dim))
     if model.seed is not None:
         dataset.train.rng = model.data_rng
     try:
@@ -54,24 +53,23 @@ def train(model, dataset, epochs, verbose=True, checkpoint=True):
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if model.epoch == 0 and "baseline" not in model.history:
                 start = time.perf_counter()
-                baseline = _evaluate(model, dataset, ("train", "validate"), {"loss": {}, "error": {}})
+                baseline = _evaluate(model, dataset, {"loss": {}, "error": {}}, "train")
                 model.history["baseline"] = baseline
                 if hasattr(model.logger, "push_baseline"):
                     model.logger.push_baseline(baseline)
                 if verbose:
-                    print(epoch_line(0, baseline, model.loss, time.perf_counter() - start, "untrained"), flush=True)
+                    print(epoch_line("untrained", baseline, model.loss, start), flush=True)
             for _ in range(epochs):
                 start = time.perf_counter()
                 record = _run_epoch(model, dataset, verbose)
                 if model.logger is not None:
                     _log(model, dataset, checkpoint, model.logger.push, record)
                 if verbose:
-                    print(epoch_line(model.epoch, record, model.loss, time.perf_counter() - start), flush=True)
+                    print(epoch_line(f"epoch {model.epoch:3d}", record, model.loss, start), flush=True)
     except KeyboardInterrupt:
-        where = run_dir(model.logger)
         message = f"\nInterrupted during epoch {model.epoch + 1}; {model.epoch} finished epoch(s) kept"
-        if where is not None and model.epoch > 0:
-            message += f" in {where} (history, plots and checkpoint.npz)"
+        if run_dir(model.logger) is not None and model.epoch > 0:
+            message += f" in {run_dir(model.logger)} (history, plots and checkpoint.npz)"
         print(message + ".", file=sys.stderr, flush=True)
         raise
     finally:
@@ -81,23 +79,19 @@ def train(model, dataset, epochs, verbose=True, checkpoint=True):
 
 
 def _log(model, dataset, checkpoint, write, *args):
-    """Call the logger's ``write(*args)``; when that wrote the log of the last
-    epoch, write ``checkpoint.npz`` next to it: the log and the checkpoint
-    describe the same epoch, and a Ctrl-C that arrives meanwhile waits for both."""
+    """Call the logger's ``write(*args)``; when that wrote the log, write
+    ``checkpoint.npz`` next to it. Both describe the same epoch: a Ctrl-C
+    that arrives meanwhile waits for both."""
     with sigint_deferred():
         written = getattr(model.logger, "written", None)
         write(*args)
-        folder = run_dir(model.logger)
-        if checkpoint and folder is not None and model.logger.written != written:
-            save(model, folder / "checkpoint.npz", dataset)
+        if checkpoint and run_dir(model.logger) is not None and model.logger.written != written:
+            save(model, run_dir(model.logger) / "checkpoint.npz", dataset)
 
 
 def _run_epoch(model, dataset, verbose):
-    """One pass over the training batches, then the validation; returns the
-    epoch's record (the dict ``Logger.push`` takes)."""
-    data = dataset.train
-    total_loss = total_error = 0.0
-    seen = 0
+    """Train on every batch once, then validate; returns the record to push."""
+    data, total_loss, total_error, seen = dataset.train, 0.0, 0.0, 0
     with sigint_deferred():  # a half-built progress bar complains at exit
         progress = progress_bar(data.n_samples, data.samples_per_epoch, model.epoch + 1, verbose)
     try:
@@ -108,11 +102,11 @@ def _run_epoch(model, dataset, verbose):
             if not math.isfinite(loss):
                 raise TrainingDiverged(diverged_message(model, batch, loss))
             model.update(model.epoch)
-            seen += X.shape[0]
-            total_loss += loss * X.shape[0]
-            total_error += model.error(Y, out) * X.shape[0]
+            seen += len(X)
+            total_loss += loss * len(X)
+            total_error += model.error(Y, out) * len(X)
             if progress is not None:
-                progress.update(X.shape[0])
+                progress.update(len(X))
                 progress.set_postfix(loss=f"{total_loss / seen:.4f}", refresh=False)
     finally:
         if progress is not None:
@@ -120,11 +114,11 @@ def _run_epoch(model, dataset, verbose):
     # The last update can make a parameter non-finite after the last loss.
     if str(first_non_finite(model)).startswith("parameter"):
         raise TrainingDiverged(diverged_message(model, batch, float("nan")))
-    record = _evaluate(model, dataset, ("validate",), {"loss": {"train": total_loss / seen},
-                                                         "error": {"train": total_error / seen}})
-    if not math.isfinite(record["loss"].get("validate", 0.0)):
-        raise TrainingDiverged(diverged_message(model, batch, record["loss"]["validate"],
-                                                where="the validation loss"))
+    record = _evaluate(model, dataset, {"loss": {"train": total_loss / seen},
+                                        "error": {"train": total_error / seen}})
+    loss = record["loss"].get("validate", 0.0)
+    if not math.isfinite(loss):
+        raise TrainingDiverged(diverged_message(model, batch, loss, "the validation loss"))
     record["params"] = {name: {"max": float(np.max(p)), "min": float(np.min(p))}
                         for name, p in model.parameters().items()}
     model.epoch += 1
@@ -134,9 +128,9 @@ def _run_epoch(model, dataset, verbose):
     return record
 
 
-def _evaluate(model, dataset, splits, record):
-    """Add the loss and error of each of ``splits`` (that the dataset has) to ``record``."""
-    for split in splits:
+def _evaluate(model, dataset, record, *splits):
+    """Add the loss and error on the validation split (and ``splits``) to ``record``."""
+    for split in splits + ("validate",):
         if getattr(dataset, split) is not None:
             loss, error = model.evaluate(getattr(dataset, split))
             record["loss"][split], record["error"][split] = float(loss), float(error)
@@ -149,22 +143,18 @@ def first_non_finite(model):
         for name, p in layer.parameters.items():
             if not np.all(np.isfinite(p)):
                 return f"parameter {name}{i} of layer {i} ({type(layer).__name__})"
-        Z = layer.cache.get("Z")
-        if Z is not None and not np.all(np.isfinite(Z)):
+        if "Z" in layer.cache and not np.all(np.isfinite(layer.cache["Z"])):
             return f"the output of layer {i} ({type(layer).__name__})"
     return None
 
 
 def diverged_message(model, batch, value, where="the loss"):
-    culprit = first_non_finite(model) or where
     advice = "lower the learning rate"
     if getattr(model.optimizer, "clip_norm", None) is None:
         advice += " or set clip_norm in optimizer_args to clip large gradients"
-    return (
-        f"training diverged in epoch {model.epoch + 1}, batch {batch + 1}: {where} is "
-        f"{value}; first non-finite: {culprit}. The learning rate is "
-        f"{model.optimizer.lr_scheduler(model.epoch):g}: {advice}."
-    )
+    return (f"training diverged in epoch {model.epoch + 1}, batch {batch + 1}: {where} is {value}; "
+            f"first non-finite: {first_non_finite(model) or where}. The learning rate is "
+            f"{model.optimizer.lr_scheduler(model.epoch):g}: {advice}.")
 
 
 def progress_bar(n_samples, n_batches, epoch, verbose):
@@ -179,17 +169,15 @@ def progress_bar(n_samples, n_batches, epoch, verbose):
                 leave=False, delay=1.0, file=sys.stderr, dynamic_ncols=True)
 
 
-def epoch_line(epoch, record, loss, seconds, label=None):
-    """``epoch   3  train loss 0.1234 acc 96.19%  validate loss ...  (0.1s)``;
-    ``label`` replaces ``epoch   3`` (the baseline's line says ``untrained``)."""
-    parts = [f"epoch {epoch:3d}" if label is None else label]
+def epoch_line(label, record, loss, start):
+    """``epoch   3  train loss 0.1234 acc 96.19%  validate loss ...  (0.1s)``
+    for ``record``, timed from ``start`` (a ``time.perf_counter()``)."""
+    parts = [label]
     for split, value in record["loss"].items():
         error = record["error"][split]
-        if isinstance(loss, CrossEntropy):
-            parts.append(f"{split} loss {value:.4f} acc {100 * (1 - error):.2f}%")
-        else:
-            parts.append(f"{split} loss {value:.4f} mse {error:.4g}")
-    return "  ".join(parts) + f"  ({seconds:.1f}s)"
+        measure = f"acc {100 * (1 - error):.2f}%" if isinstance(loss, CrossEntropy) else f"mse {error:.4g}"
+        parts.append(f"{split} loss {value:.4f} {measure}")
+    return "  ".join(parts) + f"  ({time.perf_counter() - start:.1f}s)"
 
 
 @contextmanager

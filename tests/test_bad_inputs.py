@@ -426,7 +426,7 @@ BAD_INPUTS = [
     P(lambda: logger(save="yes"), TypeError, r"Logger: save must be True or False", id="logs-save-string"),
     P(lambda: logger(overwrite=True, resume=True), ValueError, r"overwrite and resume cannot both be True",
       id="logs-overwrite-and-resume"),
-    P(lambda: logger(save=True, resume=True), FileNotFoundError, r"cannot resume.*holds no log",
+    P(lambda: logger(save=True, resume=True), FileNotFoundError, r"load_log: no Logger history at .*run",
       id="logs-resume-without-log"),
     P(lambda: load_log("nowhere"), FileNotFoundError, r"load_log: no Logger history",
       id="logs-load_log-missing"),
