@@ -1,13 +1,9 @@
-"""Saving and loading a ``NeuralNetwork``: parameters, optimizer state, history.
-
-A checkpoint is one ``.npz`` of plain arrays under stable names: the
-parameters ("W0", "b0", "gamma1", ...), the layers' buffers (BatchNorm's
-running statistics, "buffer.running_mu1", ...), the optimizer's state
-("optimizer.W0.velocity", ...) and "meta", a JSON string with the finished
-epochs, the history, the network's ``layer_args``, the loss, the optimizer's
-class, the training data's order and every layer generator's state (the
-dropout masks still to come). :func:`load` checks all of it, then assigns.
-"""
+"""Saving and loading a ``NeuralNetwork``: one ``.npz`` of plain arrays under
+stable names: the parameters ("W0", "b0", "gamma1", ...), the buffers
+("buffer.running_mu1", ...), the optimizer's state ("optimizer.W0.velocity",
+...) and "meta", a JSON string with the finished epochs, the history, the
+``layer_args``, the loss, the optimizer's class, the data order and every
+layer generator's state (the dropout masks to come)."""
 
 import copy
 import json
@@ -59,15 +55,10 @@ def save(model, path, dataset=None):
 
 
 def load(model, path, dataset=None):
-    """Restore parameters, buffers, optimizer state, generators, epoch count and
-    history from ``path``; with ``dataset``, the training order too, so that
-    training goes on as if it had never stopped.
-
-    A checkpoint that does not fit (another network, loss or optimizer,
-    missing or unexpected keys, other shapes, a dataset of another size)
-    raises ``ValueError`` naming the problem, and changes nothing: everything
-    is checked before anything is assigned.
-    """
+    """Restore everything :func:`state_dict` saved in ``path`` (with ``dataset``,
+    the data order too: training goes on as if it had never stopped). All is
+    checked before anything is assigned: a checkpoint that does not fit raises
+    ``ValueError`` naming the problem and changes nothing."""
     path = Path(path)
     params, stored_buffers, optimizer_state, meta = _read(path)
     out_W = params.get(f"W{len(model.layer_args) - 1}")
@@ -159,10 +150,9 @@ def _create_parameters(layers, params):
 
 
 def _described(layer_args, n_out):
-    """Each layer's repr (it shows every hyperparameter) as built from
-    ``layer_args``, without the weight initializer (loaded weights replace its
-    draws) and with an output size left as None set to ``n_out``; None when
-    ``layer_args`` builds no network."""
+    """Each layer's repr (its hyperparameters) as built from ``layer_args``, but
+    for the weight initializer (loaded weights replace its draws), an output
+    size left as None set to ``n_out``; None if they build no network."""
     try:
         return [repr(initialize_layer(**dict(args, weight_init=None, **(
             {"n_out": n_out} if "n_out" in args and args["n_out"] is None else {}))))

@@ -112,15 +112,10 @@ class Logger:
                 f"run ({names}). Pass overwrite=True (on the command line: --overwrite) to replace "
                 f"them, or pick another model_name.")
 
-    def __repr__(self):
-        return (f"Logger(model_name={self.model_name!r}, save={self.save}, plot={self.plot}, "
-                f"save_dir={str(self.save_dir.parent)!r}, epochs={self.counter})")
-
     @property
     def run_dir(self):
-        """The folder the model writes its own files into (``checkpoint.npz``,
-        ``predictions.csv``), or None: when nothing is saved, and while an
-        earlier run is kept."""
+        """Where the model writes ``checkpoint.npz`` and ``predictions.csv``; None
+        when nothing is saved and while an earlier run is kept."""
         return self.save_dir if self.save and not self._keeps_earlier_run else None
 
     def push(self, log):
@@ -205,9 +200,8 @@ class Logger:
         self._pending, self.written, self._last_write = {}, self.counter, time.monotonic()
 
     def _curves(self):
-        """``(epochs, {name: {split: values}})`` for "loss", "error" (or "mse")
-        and "accuracy", from epoch 0 when the untrained network's numbers were
-        pushed; None where a split has no number."""
+        """``(epochs, {name: {split: values}})`` of "loss", "error" (or "mse") and
+        "accuracy", from epoch 0 when there is a baseline; None for no number."""
         first = [self.log["baseline"]] if "baseline" in self.log else []
         curves = {metric: {split: [b[metric].get(split) for b in first]
                            + (self.log[metric][split] or [None] * self.counter) for split in _SPLITS}

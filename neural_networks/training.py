@@ -24,19 +24,16 @@ class TrainingDiverged(RuntimeError):
 
 
 def train(model, dataset, epochs, verbose=True, checkpoint=True):
-    """Train ``model`` for ``epochs`` more epochs on ``dataset.train``.
+    """Train ``model`` for ``epochs`` more epochs on ``dataset.train``; returns
+    ``model.history``.
 
     The batches run in training mode. After every epoch the validation split
     is evaluated (test mode), the numbers go to ``model.history`` and to the
-    logger, and ``checkpoint.npz`` follows the log into the run folder. A new
-    run first evaluates the untrained network into
-    ``model.history["baseline"]`` (epoch 0; also ``logger.push_baseline``).
-    With a ``seed`` the model's generator orders the training examples.
-    Whenever training stops, ``logger.close`` writes what is left and plots.
-
-    Ctrl-C abandons the current epoch (the finished ones are kept) and raises
-    ``KeyboardInterrupt`` again; a loss that stops being finite raises
-    :class:`TrainingDiverged`. Returns ``model.history``.
+    logger, and ``checkpoint.npz`` follows the log. A new run first evaluates
+    the untrained network into ``model.history["baseline"]`` (epoch 0, also
+    for ``logger.push_baseline``). Whenever training stops ``logger.close``
+    writes the rest and plots. Ctrl-C abandons the current epoch and raises
+    ``KeyboardInterrupt`` again; a non-finite loss raises ``TrainingDiverged``.
     """
     epochs = check_int(epochs, "epochs", "NeuralNetwork.train", minimum=0)
     if not (hasattr(dataset, "train") and hasattr(dataset, "validate")):

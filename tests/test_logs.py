@@ -381,12 +381,6 @@ def test_constructor_validates_arguments(tmp_path, kwargs, error, text):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_repr(tmp_path):
-    logger = Logger("run", MODEL_ARGS, DATA_ARGS, save_dir=tmp_path / "exp")
-    logger.push(epoch_log(0))
-    assert repr(logger) == f"Logger(model_name='run', save=False, plot=False, save_dir={str(tmp_path / 'exp')!r}, epochs=1)"
-
-
 # ------------------------------------------------------------------ plotting
 
 
