@@ -82,9 +82,8 @@ def load(model, path, dataset=None):
     except (TypeError, ValueError, KeyError) as error:
         raise ValueError(f"NeuralNetwork.load: the generator states in {path} do not fit: {error}") \
             from None
-    optimizer = copy.copy(model.optimizer)
-    try:
-        optimizer.load_state_dict(optimizer_state)
+    try:  # on a copy: its state is replaced, the model's stays
+        copy.copy(model.optimizer).load_state_dict(optimizer_state)
     except (ValueError, TypeError) as error:
         raise ValueError(f"NeuralNetwork.load: the optimizer state in {path} does not fit: {error}") \
             from None
@@ -107,7 +106,7 @@ def load(model, path, dataset=None):
             layer.cache[name] = stored_buffers[f"{name}{i}"].copy()
     for rng, state in zip(model.layer_rngs, rng_states):
         rng.bit_generator.state = state
-    model.optimizer.state = optimizer.state
+    model.optimizer.load_state_dict(optimizer_state)
     model.epoch, model.history = meta["epoch"], meta["history"]
     return model
 
