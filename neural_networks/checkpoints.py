@@ -46,9 +46,10 @@ def state_dict(model, dataset=None):
     return state
 
 
-def save(model, path, dataset=None):
-    """Write :func:`state_dict` to ``path`` (a ``.npz``) atomically."""
-    state = state_dict(model, dataset)
+def save(model, path, dataset=None, state=None):
+    """Write :func:`state_dict` (or a ``state`` it returned before) to ``path``
+    (a ``.npz``) atomically."""
+    state = state_dict(model, dataset) if state is None else state
     with atomic_open(path) as f:
         np.savez(f, **state)
     return Path(path)

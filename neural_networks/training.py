@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .checkpoints import save
+from .checkpoints import save, state_dict
 from .checks import check_int, describe
 from .logs import run_dir
 from .losses import CrossEntropy
@@ -44,6 +44,7 @@ def train(model, dataset, epochs, verbose=True, checkpoint=True):
     model.build(int(dataset.out_dim))
     if model.seed is not None:
         dataset.train.rng = model.data_rng
+    state = None  # the checkpoint of the last finished epoch, until it is written
     try:
         # A diverging run overflows before its loss stops being finite; that is
         # reported once, as TrainingDiverged, not as a stream of NumPy warnings.
@@ -59,8 +60,10 @@ def train(model, dataset, epochs, verbose=True, checkpoint=True):
             for _ in range(epochs):
                 start = time.perf_counter()
                 record = _run_epoch(model, dataset, verbose)
+                if checkpoint and getattr(model.logger, "save", False):
+                    state = state_dict(model, dataset)
                 if model.logger is not None:
-                    _log(model, dataset, checkpoint, model.logger.push, record)
+                    _log(model, state, model.logger.push, record)
                 if verbose:
                     print(epoch_line(f"epoch {model.epoch:3d}", record, model.loss, start), flush=True)
     except KeyboardInterrupt:
@@ -71,19 +74,20 @@ def train(model, dataset, epochs, verbose=True, checkpoint=True):
         raise
     finally:
         if hasattr(model.logger, "close"):
-            _log(model, dataset, checkpoint, model.logger.close)
+            _log(model, state, model.logger.close)
     return model.history
 
 
-def _log(model, dataset, checkpoint, write, *args):
-    """Call the logger's ``write(*args)``; when that wrote the log, write
-    ``checkpoint.npz`` next to it. Both describe the same epoch: a Ctrl-C
-    that arrives meanwhile waits for both."""
+def _log(model, state, write, *args):
+    """Call the logger's ``write(*args)``; when that wrote the log, write the
+    ``state`` of the same finished epoch to ``checkpoint.npz`` (not the model,
+    which an abandoned epoch may have changed since). A Ctrl-C that arrives
+    meanwhile waits for both."""
     with sigint_deferred():
         written = getattr(model.logger, "written", None)
         write(*args)
-        if checkpoint and run_dir(model.logger) is not None and model.logger.written != written:
-            save(model, run_dir(model.logger) / "checkpoint.npz", dataset)
+        if state is not None and run_dir(model.logger) is not None and model.logger.written != written:
+            save(model, run_dir(model.logger) / "checkpoint.npz", state=state)
 
 
 def _run_epoch(model, dataset, verbose):
