@@ -1,11 +1,9 @@
-"""The files of a model's test-set predictions.
+"""The files of a model's test-set predictions, one row per example in stored order.
 
-* ``predictions.csv``: one row per test example in stored order; for
-  classification the predicted class, the label (when the test split has
-  labels) and every class probability; for regression the outputs.
-* ``kaggle_predictions.csv``: the course's Kaggle format, header
-  ``Id,Category``, ``Id`` running 0..n-1 and ``Category`` the predicted class
-  as an integer (a file with decimal points in it scores zero).
+* ``predictions.csv``: for classification the predicted class, the label (when
+  the test split has labels) and every class probability; for regression the outputs.
+* ``kaggle_predictions.csv``: the course's Kaggle format, header ``Id,Category``,
+  ``Id`` 0..n-1 and ``Category`` the predicted class as an integer.
 """
 
 import csv
@@ -13,67 +11,50 @@ import io
 
 import numpy as np
 
-from .checkpoints import run_dir
+from .logs import run_dir
 from .losses import CrossEntropy
 from .utils import atomic_write_text
 
 
 def run_file(logger, name):
     """``<run folder>/name`` when the model's ``logger`` saves files, else None."""
-    folder = run_dir(logger)
-    return None if folder is None else folder / name
+    return None if run_dir(logger) is None else run_dir(logger) / name
 
 
 def test_line(loss, log, sizes, outputs, labels):
-    """The line ``NeuralNetwork.test`` prints, from its per-batch ``log``.
-
-    * cross-entropy: ``Test Loss: <x> Test Accuracy: <y>`` (the course's line);
-    * L2 with one-hot targets: the same, with the argmax accuracy, then
-      ``Test MSE: <z>``;
-    * L2 with other targets: ``Test Loss: <x> Test MSE: <z>``;
-    * no labels: how many examples were predicted.
-    """
+    """The line ``NeuralNetwork.test`` prints from its per-batch ``log``:
+    ``Test Loss: <x> Test Accuracy: <y>`` (the course's line); with the L2 loss
+    the argmax accuracy only for one-hot targets, then ``Test MSE: <z>``."""
     if labels is None:
         return f"The test set has no labels: {sum(sizes)} examples predicted, no Test Loss or Accuracy."
     mean_loss = float(np.average(log["loss"], weights=sizes))
     mean_error = float(np.average(log["error"], weights=sizes))
     if isinstance(loss, CrossEntropy):
         return f"Test Loss: {mean_loss} Test Accuracy: {1 - mean_error}"
-    if not _one_hot(labels):
+    if not (labels.ndim == 2 and np.all((labels == 0) | (labels == 1)) and np.all(labels.sum(axis=1) == 1)):
         return f"Test Loss: {mean_loss} Test MSE: {mean_error}"
-    predicted = np.argmax(np.concatenate(outputs), axis=-1)
-    accuracy = float(np.mean(predicted == np.argmax(labels, axis=-1)))
+    accuracy = float(np.mean(np.argmax(np.concatenate(outputs), axis=-1) == np.argmax(labels, axis=-1)))
     return f"Test Loss: {mean_loss} Test Accuracy: {accuracy} Test MSE: {mean_error}"
-
-
-def _one_hot(labels):
-    """True when every row of ``labels`` is 0 except one 1."""
-    return labels.ndim == 2 and bool(np.all((labels == 0) | (labels == 1))) and bool(
-        np.all(labels.sum(axis=1) == 1))
 
 
 def write_predictions(path, outputs, data, loss):
     """Write ``predictions.csv`` for the network's ``outputs`` on ``data``."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    if isinstance(loss, CrossEntropy):
-        header = ["index", "predicted"]
-        if data.labels is not None:
-            header.append("label")
-        writer.writerow(header + [f"p{k}" for k in range(outputs.shape[1])])
-        predicted = np.argmax(outputs, axis=1)
-        labels = None if data.labels is None else np.argmax(data.labels, axis=1)
-        for i, row in enumerate(outputs):
-            fields = [i, int(predicted[i])] + ([] if labels is None else [int(labels[i])])
-            writer.writerow(fields + [f"{p:.6g}" for p in row])
-    else:
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    outputs = outputs.reshape(len(outputs), -1)
+    if not isinstance(loss, CrossEntropy):
         writer.writerow(["index"] + [f"y{k}" for k in range(outputs.shape[1])])
-        for i, row in enumerate(outputs.reshape(len(outputs), -1)):
-            writer.writerow([i] + [f"{v:.8g}" for v in row])
-    atomic_write_text(path, buffer.getvalue())
+        writer.writerows([i] + [f"{v:.8g}" for v in row] for i, row in enumerate(outputs))
+    else:
+        labels = [] if data.labels is None else [np.argmax(data.labels, axis=1)]  # a column when known
+        writer.writerow(["index", "predicted"] + ["label"] * len(labels)
+                        + [f"p{k}" for k in range(outputs.shape[1])])
+        for i, row in enumerate(outputs):
+            writer.writerow([i, int(np.argmax(row))] + [int(y[i]) for y in labels]
+                            + [f"{p:.6g}" for p in row])
+    atomic_write_text(path, text.getvalue())
 
 
 def write_kaggle(path, classes):
     """Write ``Id,Category`` rows: ``i, classes[i]`` as integers."""
-    lines = ["Id,Category"] + [f"{i},{int(c)}" for i, c in enumerate(classes)]
-    atomic_write_text(path, "\n".join(lines) + "\n")
+    atomic_write_text(path, "Id,Category\n" + "".join(f"{i},{int(c)}\n" for i, c in enumerate(classes)))

@@ -1,14 +1,11 @@
-"""Tests for neural_networks.models: training, saving, resuming, divergence.
+"""Tests for neural_networks.models: training, testing, divergence.
 
 Short end-to-end fits must beat fixed thresholds; seeded runs must be
-bit-identical; a run split in two by save/load must equal one uninterrupted
-run; the files a saving Logger promises must exist and read back; the fused
-softmax + cross-entropy backward must match the unfused chain; divergence must
-stop training with a message that says where, leaving only finished epochs on
-disk. Nothing is written outside pytest's ``tmp_path``.
+bit-identical; the fused softmax + cross-entropy backward must match the
+unfused chain; divergence must stop training with a message that says where,
+leaving only finished epochs on disk. Nothing is written outside pytest's ``tmp_path``.
 """
 
-import csv
 import json
 import math
 import re
@@ -16,7 +13,6 @@ import time
 
 import numpy as np
 import pytest
-from matplotlib.image import imread
 
 from neural_networks.activations import SoftMax
 from neural_networks.datasets import Dataset, initialize_dataset
@@ -30,7 +26,6 @@ IRIS_LAYERS = [
     {"name": "fully_connected", "activation": "softmax", "weight_init": "xavier_uniform", "n_out": None},
 ]
 IRIS_OPTIMIZER = {"name": "SGD", "lr": 0.01, "momentum": 0.9}
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def iris(seed=0, batch_size=25):
@@ -184,208 +179,6 @@ def test_initialize_model_builds_a_neural_network():
     model = initialize_model("feed_forward", "cross_entropy", IRIS_LAYERS, IRIS_OPTIMIZER, seed=0)
     assert isinstance(model, NeuralNetwork)
     assert model.seed == 0
-
-
-# ---------------------------------------------------------------------------
-# Save, load and resume
-# ---------------------------------------------------------------------------
-
-
-def test_resume_from_checkpoint_equals_an_uninterrupted_run(tmp_path):
-    straight = iris_model()
-    straight.train(iris(), 6, verbose=False)
-
-    first = iris_model()
-    first_data = iris()
-    first.train(first_data, 3, verbose=False)
-    path = tmp_path / "half.npz"
-    first.save(path, first_data)
-    del first, first_data
-
-    second = iris_model()  # a NEW model and a NEW dataset object
-    second_data = iris()
-    second.load(path, second_data)
-    assert second.epoch == 3
-    second.train(second_data, 3, verbose=False)
-
-    assert second.epoch == straight.epoch == 6
-    assert second.history == straight.history
-    assert_same_parameters(snapshot(second), snapshot(straight))
-    straight_state = straight.optimizer.state_dict()
-    second_state = second.optimizer.state_dict()
-    assert straight_state.keys() == second_state.keys()
-    for key in straight_state:
-        assert np.array_equal(straight_state[key], second_state[key]), key
-
-
-def test_load_missing_checkpoint_raises_file_not_found(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"no checkpoint"):
-        iris_model().load(tmp_path / "nothing.npz")
-
-
-def test_load_garbage_file_raises_value_error(tmp_path):
-    path = tmp_path / "garbage.npz"
-    path.write_bytes(b"this is not a checkpoint at all")
-    with pytest.raises(ValueError, match=r"not a readable checkpoint"):
-        iris_model().load(path)
-
-
-def _saved_checkpoint(tmp_path, model=None):
-    dataset = iris()
-    model = model or iris_model()
-    model.train(dataset, 1, verbose=False)
-    return model.save(tmp_path / "ck.npz", dataset)
-
-
-@pytest.mark.parametrize("keep", [0.0, 0.5, 0.99])
-def test_load_truncated_checkpoint_raises_value_error(tmp_path, keep):
-    # Found while writing these tests: zipfile.BadZipFile / EOFError escaped load().
-    path = _saved_checkpoint(tmp_path)
-    raw = path.read_bytes()
-    path.write_bytes(raw[:int(len(raw) * keep)])
-    with pytest.raises(ValueError, match=r"not a readable checkpoint"):
-        iris_model().load(path)
-
-
-def test_load_checkpoint_of_a_different_architecture_names_the_problem(tmp_path):
-    path = _saved_checkpoint(tmp_path)
-    other = [dict(IRIS_LAYERS[0], n_out=9), IRIS_LAYERS[1]]
-    model = iris_model(layer_args=other)
-    with pytest.raises(ValueError, match=r"layer_args"):
-        model.load(path)
-    assert model.epoch == 0  # nothing was restored
-
-
-def test_load_checkpoint_of_a_different_optimizer_is_refused(tmp_path):
-    # Found while writing these tests: an SGD checkpoint loaded into an Adam model,
-    # and the next train() died with KeyError: 't' in Adam._delta.
-    path = _saved_checkpoint(tmp_path)
-    model = iris_model(optimizer_args={"name": "adam", "lr": 0.01})
-    with pytest.raises(ValueError, match=r"SGD optimizer.*Adam"):
-        model.load(path)
-    assert model.epoch == 0
-    model.train(iris(), 1, verbose=False)  # still trains from scratch
-
-
-def test_failed_load_leaves_a_built_model_untouched(tmp_path):
-    # Found while writing these tests: parameters, epoch and history were overwritten
-    # before dataset.train.set_state refused the data order.
-    path = _saved_checkpoint(tmp_path)
-    digits = initialize_dataset("digits", batch_size=25, seed=0, flatten=True)
-    model = iris_model()
-    model.train(iris(), 2, verbose=False)
-    before, history = snapshot(model), model.history
-    digits_state = digits.train.get_state()
-    with pytest.raises(ValueError, match=r"NeuralNetwork.load: .*data order"):
-        model.load(path, digits)
-    assert model.epoch == 2 and model.history == history
-    assert_same_parameters(before, snapshot(model))
-    assert digits.train.get_state() == digits_state
-
-
-def _digits_checkpoint(tmp_path):
-    digits = initialize_dataset("digits", batch_size=25, seed=0, flatten=True)
-    model = iris_model()
-    model.train(digits, 1, verbose=False)
-    return model.save(tmp_path / "digits.npz", digits)
-
-
-
-def test_failed_load_leaves_an_unbuilt_model_untouched(tmp_path):
-    path = _digits_checkpoint(tmp_path)
-    model = iris_model()
-    with pytest.raises(ValueError, match=r"NeuralNetwork.load"):
-        model.load(path, iris())
-    assert not model.built
-    assert all(not layer.parameters for layer in model.layers)
-    model.train(iris(), 2, verbose=False)
-    fresh = iris_model()
-    fresh.train(iris(), 2, verbose=False)
-    assert_same_parameters(snapshot(fresh), snapshot(model))
-
-
-def test_save_load_round_trip_restores_predictions(tmp_path):
-    dataset = iris()
-    model = iris_model()
-    model.train(dataset, 4, verbose=False)
-    model.save(tmp_path / "ck.npz")
-    clone = iris_model(seed=123).load(tmp_path / "ck.npz")
-    assert np.array_equal(clone.forward(dataset.test.data), model.forward(dataset.test.data))
-    assert clone.epoch == 4
-
-
-# ---------------------------------------------------------------------------
-# Logger integration: every promised file
-# ---------------------------------------------------------------------------
-
-
-def test_logger_files_exist_and_read_back_after_training(tmp_path, capsys):
-    epochs = 4
-    dataset = iris()
-    logger = Logger("run", {"layer_args": IRIS_LAYERS}, {"name": "iris", "batch_size": 25},
-                    save=True, plot=True, save_dir=tmp_path)
-    model = iris_model(logger=logger)
-    model.train(dataset, epochs, verbose=False)
-    results = model.test(dataset, save_predictions=True)
-    run = tmp_path / "run"
-
-    log = load_log(run)
-    # The course's keys, plus the untrained network's numbers under "baseline".
-    assert set(log) == {"loss", "error", "params", "baseline"}
-    assert log["baseline"] == {k: model.history["baseline"][k] for k in ("loss", "error")}
-    for metric in ("loss", "error"):
-        assert set(log[metric]) == {"train", "validate"}
-        assert log[metric]["train"] == model.history[metric]["train"]
-        assert log[metric]["validate"] == model.history[metric]["validate"]
-        assert len(log[metric]["train"]) == epochs
-    assert set(log["params"]) == {"W0", "b0", "W1", "b1"}
-    for name, extremes in log["params"].items():
-        assert len(extremes["max"]) == len(extremes["min"]) == epochs
-        assert extremes["max"][-1] == float(np.max(model.parameters()[name]))
-        assert extremes["min"][-1] == float(np.min(model.parameters()[name]))
-
-    history = json.loads((run / "history.json").read_text())
-    assert history["epoch"] == list(range(1, epochs + 1))
-    assert history["loss"] == model.history["loss"]
-    with open(run / "history.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
-    # An epoch-0 row for the untrained network, then one row per epoch.
-    assert [r["epoch"] for r in rows] == [str(e) for e in range(epochs + 1)]
-    baseline = model.history["baseline"]
-    assert float(rows[0]["validate_loss"]) == baseline["loss"]["validate"]
-    assert float(rows[0]["train_accuracy"]) == pytest.approx(1 - baseline["error"]["train"])
-    rows = rows[1:]
-    assert [float(r["train_loss"]) for r in rows] == model.history["loss"]["train"]
-    assert [float(r["validate_accuracy"]) for r in rows] == pytest.approx(
-        [1 - e for e in model.history["error"]["validate"]])
-
-    for name in ("loss", "error", "accuracy", "W0", "b0", "W1", "b1"):
-        png = run / f"{name}.png"
-        assert png.read_bytes()[:8] == PNG_SIGNATURE, name
-        assert imread(png).ndim == 3
-
-    for name in ("model_args", "data_args", "model_args.json", "data_args.json"):
-        assert (run / name).is_file(), name
-    assert json.loads((run / "data_args.json").read_text()) == {"name": "iris", "batch_size": 25}
-
-    with np.load(run / "checkpoint.npz") as archive:
-        meta = json.loads(str(archive["meta"]))
-        assert meta["epoch"] == epochs
-        assert np.array_equal(archive["W0"], model.parameters()["W0"])
-    restored = iris_model().load(run / "checkpoint.npz")
-    assert restored.history == model.history
-
-    assert set(results) == {"loss", "error", "prediction"}  # the course's keys only
-    with open(run / "predictions.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
-    assert len(rows) == dataset.test.n_samples == 30
-    assert [int(r["index"]) for r in rows] == list(range(30))
-    expected = model.predict_classes(dataset.test.data)
-    assert [int(r["predicted"]) for r in rows] == expected.tolist()
-    assert [int(r["label"]) for r in rows] == np.argmax(dataset.test.labels, axis=1).tolist()
-    probabilities = np.array([[float(r[f"p{k}"]) for k in range(3)] for r in rows])
-    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
-    capsys.readouterr()
 
 
 # ---------------------------------------------------------------------------
@@ -674,33 +467,6 @@ def test_divergence_seen_only_on_validation_raises_training_diverged(tmp_path):
     _assert_only_finished_epochs_on_disk(tmp_path / "run", model.epoch)
 
 
-# ---------------------------------------------------------------------------
-# save_parameters
-# ---------------------------------------------------------------------------
-
-
-def test_save_parameters_without_a_folder_returns_copies(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    model = iris_model()
-    model.train(iris(), 1, verbose=False)
-    params = model.save_parameters(1)
-    assert list(params) == ["W0", "b0", "W1", "b1"]
-    assert_same_parameters(params, model.parameters())
-    params["W0"][...] = 0
-    assert not np.array_equal(model.parameters()["W0"], params["W0"])
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_save_parameters_writes_an_npz_in_the_run_folder(tmp_path):
-    model = iris_model(logger=saving_logger(tmp_path))
-    model.train(iris(), 3, verbose=False)
-    params = model.save_parameters(3)
-    path = tmp_path / "run" / "parameters_epoch3.npz"
-    assert path.is_file()
-    with np.load(path) as archive:
-        assert sorted(archive.files) == ["W0", "W1", "b0", "b1"]
-        for key in archive.files:
-            assert np.array_equal(archive[key], params[key])
 
 
 def test_test_without_a_run_folder_writes_no_file(tmp_path, monkeypatch, capsys):
@@ -715,30 +481,6 @@ def test_test_without_a_run_folder_writes_no_file(tmp_path, monkeypatch, capsys)
     results = model.test(dataset, save_predictions=True)
     assert set(results) == {"loss", "error", "prediction"}
     assert list(tmp_path.iterdir()) == []
-
-
-def test_load_accepts_the_same_network_written_with_or_without_defaults(tmp_path):
-    explicit = [
-        {"name": "conv2d", "n_out": 2, "kernel_shape": (3, 3), "stride": 1, "pad": "same",
-         "activation": "relu", "weight_init": "he_uniform"},
-        {"name": "flatten", "keep_dim": "first"},
-        {"name": "fully_connected", "n_out": 3, "activation": "softmax", "weight_init": "xavier_uniform"},
-    ]
-    implicit = [
-        {"name": "Conv2D", "n_out": 2, "kernel_shape": 3, "activation": "relu"},
-        {"name": "flatten"},
-        {"name": "fully_connected", "n_out": None, "activation": "softmax"},
-    ]
-    optimizer = {"name": "SGD", "lr": 0.1}
-    source = NeuralNetwork("cross_entropy", explicit, optimizer, seed=0)
-    source.forward(np.ones((1, 4, 4, 1)))
-    path = source.save(tmp_path / "net.npz")
-    target = NeuralNetwork("cross_entropy", implicit, optimizer, seed=1).load(path)
-    for name, value in source.parameters().items():
-        assert np.array_equal(target.parameters()[name], value), name
-    other = [dict(implicit[0], stride=2)] + implicit[1:]
-    with pytest.raises(ValueError, match="was saved from a network with layer_args"):
-        NeuralNetwork("cross_entropy", other, optimizer, seed=1).load(path)
 
 
 def test_test_kaggle_writes_id_category_in_stored_order(tmp_path):
@@ -884,56 +626,6 @@ def test_seeded_runs_with_dropout_are_bit_identical():
     assert_same_parameters(snapshot(a), snapshot(b))
     assert np.array_equal(a.layers[1].cache["running_mu"], b.layers[1].cache["running_mu"])
     assert history_a["loss"]["train"] != history_c["loss"]["train"]
-
-
-def test_resume_with_batchnorm_and_dropout_equals_an_uninterrupted_run(tmp_path):
-    straight = bn_model()
-    straight.train(iris(), 6, verbose=False)
-
-    first, first_data = bn_model(), iris()
-    first.train(first_data, 3, verbose=False)
-    path = tmp_path / "half.npz"
-    first.save(path, first_data)
-    del first, first_data
-
-    second, second_data = bn_model(), iris()
-    second.load(path, second_data)
-    second.train(second_data, 3, verbose=False)
-
-    assert second.history == straight.history
-    assert_same_parameters(snapshot(second), snapshot(straight))
-    for key in ("running_mu", "running_var"):
-        assert np.array_equal(second.layers[1].cache[key], straight.layers[1].cache[key]), key
-    dataset = iris()
-    assert np.array_equal(second.forward(dataset.test.data), straight.forward(dataset.test.data))
-
-
-def test_checkpoint_holds_the_running_statistics(tmp_path):
-    dataset = iris()
-    model = bn_model()
-    model.train(dataset, 2, verbose=False)
-    path = model.save(tmp_path / "ck.npz")
-    with np.load(path) as archive:
-        assert np.array_equal(archive["buffer.running_mu1"], model.layers[1].cache["running_mu"])
-        assert np.array_equal(archive["buffer.running_var1"], model.layers[1].cache["running_var"])
-        assert "gamma1" in archive.files and "beta1" in archive.files
-    clone = bn_model(seed=5).load(path)  # never ran forward: the layers are built from the file
-    assert np.array_equal(clone.forward(dataset.test.data), model.forward(dataset.test.data))
-
-
-def test_checkpoint_without_generator_states_still_loads(tmp_path):
-    # Checkpoints written before the layers' generators were saved.
-    dataset = iris()
-    model = iris_model()
-    model.train(dataset, 1, verbose=False)
-    state = model.state_dict()
-    meta = json.loads(str(state["meta"]))
-    del meta["layer_rngs"]
-    state["meta"] = np.array(json.dumps(meta))
-    np.savez(tmp_path / "old.npz", **state)
-    clone = iris_model().load(tmp_path / "old.npz")
-    assert clone.epoch == 1
-    assert_same_parameters(snapshot(clone), snapshot(model))
 
 
 def test_summary_counts_the_trainable_parameters(capsys):

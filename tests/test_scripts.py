@@ -383,6 +383,18 @@ INTERRUPT_WHILE_BUILDING_THE_BAR = textwrap.dedent("""
         return original(*args, **kwargs)
 
     tqdm.std.tqdm._get_free_pos = staticmethod(interrupted)
+
+    class Terminal:  # stderr passes for a terminal: the progress bar is built
+        def __init__(self, stream):
+            self.stream = stream
+
+        def isatty(self):
+            return True
+
+        def __getattr__(self, name):
+            return getattr(self.stream, name)
+
+    sys.stderr = Terminal(sys.stderr)
     sys.argv = sys.argv[1:]
     runpy.run_path(sys.argv[0], run_name="__main__")
 """)
