@@ -10,8 +10,27 @@ received, before any work is done.
 
 import numpy as np
 
-from .im2col import im2col, output_shape, padding
-from .checks import check_array, check_number, check_pair, describe
+from .checks import check_array, check_int, check_number, check_pair, describe
+
+
+def padding(pad, kernel_shape, where="pad"):
+    """``((top, bottom), (left, right))`` for ``pad`` = "same", "valid" or an int."""
+    if isinstance(pad, str):
+        if pad == "valid":
+            return ((0, 0), (0, 0))
+        if pad == "same":
+            return tuple(((k - 1) // 2, k - 1 - (k - 1) // 2) for k in kernel_shape)
+        raise ValueError(f"{where}: pad must be 'same', 'valid' or an int >= 0; got {pad!r}")
+    p = check_int(pad, "pad", where, minimum=0)
+    return ((p, p), (p, p))
+
+
+def output_shape(X_shape, kernel_shape, stride, pads):
+    """``(out_rows, out_cols)``: ``floor((size + pad_before + pad_after - kernel) / stride) + 1``."""
+    return tuple(
+        (X_shape[axis + 1] + sum(pads[axis]) - kernel_shape[axis]) // stride[axis] + 1
+        for axis in range(2)
+    )
 
 
 class LayerChecks:
@@ -135,17 +154,10 @@ class WindowChecks(LayerChecks):
 
 
 class ConvChecks(WindowChecks):
-    """Checks of ``Conv2D``: the window checks, the kernel's shape, and a
-    cache set by hand (``X`` and ``Z`` only) gets its ``X_cols`` gathered."""
+    """Checks of ``Conv2D``: the window checks and the kernel's shape."""
 
     def _expected_parameter_shapes(self):
         return {"W": (*self.kernel_shape, self.n_in, self.n_out), "b": (1, self.n_out)}
-
-    def _check_upstream(self, dLdY):
-        dLdY = super()._check_upstream(dLdY)
-        if "X_cols" not in self.cache:
-            self.cache["X_cols"] = im2col(self.cache["X"], self.kernel_shape, self.stride, self.pads)
-        return dLdY
 
 
 class PoolChecks(WindowChecks):

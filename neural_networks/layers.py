@@ -25,8 +25,6 @@ mode to exactly those layers (``train`` uses "train", everything else "test").
 import numpy as np
 
 from .activations import ACTIVATIONS, Activation, initialize_activation
-from .im2col import (average_pool, average_pool_backward, col2im_product, im2col, max_pool,
-                     max_pool_backward, output_shape)
 from .layer_checks import (
     BatchNormChecks,
     ConvChecks,
@@ -35,6 +33,7 @@ from .layer_checks import (
     FlattenChecks,
     LayerChecks,
     PoolChecks,
+    output_shape,
 )
 from .checks import check_applicable, check_int, lookup
 from .utils import make_rng
@@ -240,6 +239,8 @@ class Conv2D(ConvChecks, Layer):
     def forward(self, X):
         """``(batch, rows, cols, in_channels) -> (batch, out_rows, out_cols, n_out)``;
         caches ``X``, ``Z`` and ``X_cols``."""
+        from .fast_layers import im2col
+
         X = self._check_input(X)
         if self.n_in is None:
             self._init_parameters(X.shape, X.dtype)
@@ -255,8 +256,13 @@ class Conv2D(ConvChecks, Layer):
 
     def backward(self, dLdY):
         """``dL/dY (batch, out_rows, out_cols, n_out) -> dL/dX (batch, rows, cols, in_channels)``."""
+        from .fast_layers import col2im_product, im2col
+
         dLdY = self._check_upstream(dLdY)
-        X, Z, X_cols = self.cache["X"], self.cache["Z"], self.cache["X_cols"]
+        X, Z = self.cache["X"], self.cache["Z"]
+        X_cols = self.cache.get("X_cols")
+        if X_cols is None:
+            X_cols = im2col(X, self.kernel_shape, self.stride, self.pads)
         W = self.parameters["W"]
 
         dZ = self.activation.backward(Z, dLdY).reshape(-1, self.n_out)  # a row per output cell
@@ -268,7 +274,7 @@ class Conv2D(ConvChecks, Layer):
             return None
         # dL/dX = col2im(dZ @ W.reshape(-1, n_out).T): each window sends its row of the
         # product back onto the input cells it read.
-        return col2im_product(dZ, W, X.shape, self.stride, self.pads)
+        return col2im_product(dZ.reshape(Z.shape), W, X.shape, self.stride, self.pads)
 
     def __repr__(self):
         return (f"Conv2D(n_out={self.n_out}, kernel_shape={self.kernel_shape}, "
@@ -312,6 +318,8 @@ class Pool2D(PoolChecks, Layer):
     def forward(self, X):
         """``(batch, rows, cols, channels) -> (batch, out_rows, out_cols, channels)``;
         caches ``X`` and, for max pooling, the offset of each window's winner."""
+        from .fast_layers import average_pool, max_pool
+
         X = self._check_input(X)
         if self.n_in is None:
             self._init_parameters(X.shape)
@@ -327,6 +335,8 @@ class Pool2D(PoolChecks, Layer):
 
     def backward(self, dLdY):
         """``dL/dY (batch, out_rows, out_cols, channels) -> dL/dX (batch, rows, cols, channels)``."""
+        from .fast_layers import average_pool_backward, max_pool_backward
+
         dLdY = self._check_upstream(dLdY)
         X, winner = self.cache["X"], self.cache["winner"]
 

@@ -1,0 +1,286 @@
+"""Tuned kernels for Conv2D and Pool2D: the numbers of ``layers.py``, sooner.
+
+``layers.py`` writes each layer's math the way it is derived. This module
+computes the same numbers (to float rounding) with kernels tuned for speed,
+as opt-in subclasses: ``FastConv2D`` and ``FastPool2D`` override ``forward``
+and ``backward``, and :func:`use_fast_layers` switches the Conv2D and Pool2D
+layers of a built network to them, keeping all their state. ``train_cnn.py``
+calls it when its ``model_args["fast_layers"]`` is True.
+
+What the kernels do differently (``benchmarks/bench_layers.py`` times each
+layer both ways against the machine's yardsticks):
+
+* Conv2D's forward keeps the matrix of windows it multiplies, so that
+  backward's ``dW`` needs no second gather. Single-channel images are
+  gathered one kernel offset at a time: a copy then runs along a row of
+  output cells instead of ``kernel_cols`` numbers.
+* Conv2D's ``dX`` is one stacked product (every ``dZ @ W[i, j].T`` at once)
+  scattered onto the padded input's gradient; ``db`` sums ``dZ``'s rows as
+  the product ``1^T dZ``, which BLAS does several times faster than a sum.
+* Max pooling copies its windows into one contiguous array (one slab per
+  kernel offset) and keeps the running maximum and its offset with in-place
+  ufuncs on contiguous operands, rather than on strided views.
+* Windows that tile the input (stride == kernel, no padding) receive their
+  gradients in one strided copy, without a zeroed array or any addition;
+  average pooling adds into its output in place and skips unneeded padding.
+* :func:`copy_cells` moves a cell's channels as one raw item.
+
+Images are ``(batch, rows, cols, channels)``; a geometry is ``kernel_shape
+= (kernel_rows, kernel_cols)``, ``stride = (row_stride, col_stride)`` and
+``pads = ((top, bottom), (left, right))``, as the layers keep them.
+"""
+
+from collections import OrderedDict
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .layers import Conv2D, Pool2D
+
+
+class FastConv2D(Conv2D):
+    """:class:`layers.Conv2D` with the tuned kernels of this module (same
+    arguments, attributes, cache keys and numbers).
+
+    Shape: ``X`` ``(batch, rows, cols, in_channels)`` -> ``Y`` ``(batch,
+    out_rows, out_cols, n_out)`` with ``out_rows = floor((rows + pad_top +
+    pad_bottom - kernel_rows) / stride) + 1`` (likewise for cols).
+    """
+
+    # (X, im2col(X)) of the last forward; backward gathers anew for another X.
+    _columns = (None, None)
+
+    def forward(self, X):
+        """``(batch, rows, cols, in_channels) -> (batch, out_rows, out_cols, n_out)``;
+        caches ``X`` and ``Z``."""
+        X = self._check_input(X)
+        if self.n_in is None:
+            self._init_parameters(X.shape, X.dtype)
+        W, b = self.parameters["W"], self.parameters["b"]
+
+        X_cols = im2col(X, self.kernel_shape, self.stride, self.pads)
+        Z = (X_cols @ W.reshape(-1, self.n_out) + b).reshape(self.output_shape_for(X.shape))
+        self.cache = OrderedDict([("X", X), ("Z", Z)])
+        self._columns = (X, X_cols)
+        return self.activation.forward(Z)
+
+    def backward(self, dLdY):
+        """``dL/dY (batch, out_rows, out_cols, n_out) -> dL/dX (batch, rows, cols, in_channels)``;
+        fills ``gradients``. Works on a cache set by hand (``X`` and ``Z``)."""
+        dLdY = self._check_upstream(dLdY)
+        X, Z = self.cache["X"], self.cache["Z"]
+        W = self.parameters["W"]
+        columns_of, X_cols = self._columns
+        if columns_of is not X:
+            X_cols = im2col(X, self.kernel_shape, self.stride, self.pads)
+
+        dZ = self.activation.backward(Z, dLdY)
+        dZ_rows = dZ.reshape(-1, self.n_out)  # a row per output cell, as X_cols has
+        self.gradients["W"] = (X_cols.T @ dZ_rows).reshape(W.shape)
+        self.gradients["b"] = np.ones((1, len(dZ_rows)), dZ.dtype) @ dZ_rows
+        if not self.input_gradient:
+            return None
+        return col2im_product(dZ, W, X.shape, self.stride, self.pads)
+
+
+class FastPool2D(Pool2D):
+    """:class:`layers.Pool2D` with the tuned kernels of this module (same
+    arguments, attributes and numbers; the cache holds ``X``).
+
+    Shape: ``(batch, rows, cols, channels) -> (batch, out_rows, out_cols, channels)``
+    with ``out_rows = floor((rows + pad_top + pad_bottom - kernel_rows) / stride) + 1``.
+    """
+
+    # (X, winner) of the last max-pooling forward; backward finds them anew for another X.
+    _winners = (None, None)
+
+    def forward(self, X):
+        """``(batch, rows, cols, channels) -> (batch, out_rows, out_cols, channels)``; caches ``X``."""
+        X = self._check_input(X)
+        if self.n_in is None:
+            self._init_parameters(X.shape)
+
+        if self.mode == "max":
+            Y, winner = max_pool(X, self.kernel_shape, self.stride, self.pads)
+            self._winners = (X, winner)
+        else:
+            Y = average_pool(X, self.kernel_shape, self.stride, self.pads)
+        self.cache = OrderedDict([("X", X)])
+        return Y
+
+    def backward(self, dLdY):
+        """``dL/dY (batch, out_rows, out_cols, channels) -> dL/dX (batch, rows, cols, channels)``."""
+        dLdY = self._check_upstream(dLdY)
+        X = self.cache["X"]
+        if self.mode == "average":
+            return average_pool_backward(dLdY, X.shape, self.kernel_shape, self.stride, self.pads)
+        winners_of, winner = self._winners
+        if winners_of is not X:
+            winner = max_pool(X, self.kernel_shape, self.stride, self.pads)[1]
+        return max_pool_backward(dLdY, winner, X.shape, self.kernel_shape, self.stride, self.pads)
+
+
+FAST_LAYERS = {Conv2D: FastConv2D, Pool2D: FastPool2D}
+
+
+def use_fast_layers(model):
+    """Give every Conv2D and Pool2D in ``model.layers`` the tuned kernels of
+    this module and return ``model``.
+
+    Each layer becomes a FastConv2D or FastPool2D in place (its class is
+    swapped), so it keeps its parameters, gradients, cache, random generator,
+    geometry and ``input_gradient``, and whatever refers to it still does.
+    """
+    for layer in model.layers:
+        if type(layer) in FAST_LAYERS:
+            layer.__class__ = FAST_LAYERS[type(layer)]
+    return model
+
+
+# -- convolution ------------------------------------------------------------------------
+
+
+def im2col(X, kernel_shape, stride, pads):
+    """Every window of the zero-padded ``X`` as one row of a matrix:
+    ``(batch * out_rows * out_cols, kernel_rows * kernel_cols * channels)``,
+    rows in ``(n, r, c)`` order and columns in the ``(i, j, channel)`` order
+    of a kernel ``W`` ``(kernel_rows, kernel_cols, channels, n_out)``, so that
+    the convolution is ``im2col(X, ...) @ W.reshape(-1, n_out)``."""
+    windows = _windows(_pad(X, pads, 0.0), kernel_shape, stride)
+    kh, kw, batch, out_rows, out_cols, channels = windows.shape
+    X_cols = np.empty((batch, out_rows, out_cols, kh, kw, channels), dtype=X.dtype)
+    if channels == 1:
+        for i in range(kh):
+            for j in range(kw):
+                X_cols[:, :, :, i, j] = windows[i, j]
+    else:
+        np.copyto(X_cols, windows.transpose(2, 3, 4, 0, 1, 5))
+    return X_cols.reshape(batch * out_rows * out_cols, kh * kw * channels)
+
+
+def col2im_product(dZ, W, X_shape, stride, pads):
+    """``dL/dX`` of a convolution: every window sends ``dZ @ W[i, j].T`` back
+    to the input cell it read at offset ``(i, j)``; the padding is dropped.
+
+    ``dZ`` is ``(batch, out_rows, out_cols, n_out)``, ``W`` ``(kernel_rows,
+    kernel_cols, channels, n_out)``; the result has shape ``X_shape``.
+    """
+    kh, kw, channels, n_out = W.shape
+    dtype = np.result_type(dZ, W)
+    # (kernel_rows * kernel_cols, n_out, channels): every W[i, j].T, for one stacked product.
+    W_offsets = np.ascontiguousarray(W.reshape(kh * kw, channels, n_out).transpose(0, 2, 1), dtype=dtype)
+    shares = np.matmul(dZ.reshape(-1, n_out).astype(dtype, copy=False), W_offsets)
+    return _scatter(shares.reshape(kh, kw, *dZ.shape[:3], channels), X_shape, stride, pads)
+
+
+# -- pooling ----------------------------------------------------------------------------
+
+
+def max_pool(X, kernel_shape, stride, pads):
+    """``(Y, winner)``: the maximum of every window of ``X`` (padded with
+    -inf, so a padded cell never wins) and the offset ``i * kernel_cols + j``
+    of its first maximum in row-major order, in the smallest unsigned integer
+    type that holds every offset."""
+    view = _windows(_pad(X, pads, -np.inf), kernel_shape, stride)
+    windows = np.empty(view.shape, dtype=X.dtype)
+    copy_cells(windows, view)
+    windows = windows.reshape(kernel_shape[0] * kernel_shape[1], *view.shape[2:])  # offsets first, flat
+    Y = windows[0].copy()
+    winner = np.zeros(Y.shape, dtype=np.min_scalar_type(len(windows) - 1))
+    greater = np.empty(Y.shape, dtype=bool)
+    offset = np.empty(Y.shape, dtype=winner.dtype)
+    for k in range(1, len(windows)):
+        # Only a strictly greater value takes over, so a tie keeps the earlier offset;
+        # offsets grow with k, so the latest taker is the largest and max() records it.
+        np.greater(windows[k], Y, out=greater)
+        np.maximum(Y, windows[k], out=Y)
+        np.multiply(greater.view(np.uint8), k, out=offset, casting="unsafe")
+        np.maximum(winner, offset, out=winner)
+    return Y, winner
+
+
+def max_pool_backward(dY, winner, X_shape, kernel_shape, stride, pads):
+    """``dL/dX`` of :func:`max_pool`: each window's ``dY`` goes to the cell
+    at its ``winner`` offset; cells shared by overlapping windows add up."""
+    kh, kw = kernel_shape
+    offsets = np.arange(kh * kw, dtype=winner.dtype).reshape(kh, kw, 1, 1, 1, 1)
+    return _scatter(np.where(winner == offsets, dY, 0), X_shape, stride, pads)
+
+
+def average_pool(X, kernel_shape, stride, pads):
+    """The mean of every window of ``X`` padded with zeros: the sum of its
+    ``kernel_rows * kernel_cols`` cells, padded zeros included, over that count."""
+    windows = _windows(_pad(X, pads, 0.0), kernel_shape, stride)
+    Y = windows[0, 0].copy()
+    for i in range(kernel_shape[0]):
+        for j in range(kernel_shape[1]):
+            if i or j:
+                Y += windows[i, j]
+    Y /= kernel_shape[0] * kernel_shape[1]
+    return Y
+
+
+def average_pool_backward(dY, X_shape, kernel_shape, stride, pads):
+    """``dL/dX`` of :func:`average_pool`: every cell of a window receives
+    ``dY / (kernel_rows * kernel_cols)``; overlapping windows add up."""
+    share = dY / (kernel_shape[0] * kernel_shape[1])
+    return _scatter(np.broadcast_to(share, (*kernel_shape, *share.shape)), X_shape, stride, pads)
+
+
+# -- windows ----------------------------------------------------------------------------
+
+
+def _pad(X, pads, fill):
+    """``X`` with ``pads`` rows and columns of ``fill`` around every image
+    (``X`` itself when there is no padding)."""
+    (top, bottom), (left, right) = pads
+    if top == bottom == left == right == 0:
+        return X
+    batch, rows, cols, channels = X.shape
+    Xp = np.full((batch, rows + top + bottom, cols + left + right, channels), fill, dtype=X.dtype)
+    Xp[:, top:top + rows, left:left + cols] = X
+    return Xp
+
+
+def _windows(Xp, kernel_shape, stride, writeable=False):
+    """A view of the windows of padded images ``Xp``, shape ``(kernel_rows,
+    kernel_cols, batch, out_rows, out_cols, channels)``: ``[i, j, n, r, c]``
+    is the cell ``Xp[n, r * row_stride + i, c * col_stride + j]``."""
+    view = sliding_window_view(Xp, kernel_shape, axis=(1, 2), writeable=writeable)
+    return view[:, ::stride[0], ::stride[1]].transpose(4, 5, 0, 1, 2, 3)
+
+
+def _scatter(dwindows, X_shape, stride, pads):
+    """``dL/dX`` from the gradients of the windows ``dwindows`` (shaped as
+    :func:`_windows`): each offset's slab is added onto the input cells it
+    read; the padding is dropped."""
+    kh, kw = dwindows.shape[:2]
+    (top, bottom), (left, right) = pads
+    batch, rows, cols, channels = X_shape
+    if ((kh, kw) == tuple(stride) and top == bottom == left == right == 0
+            and rows % kh == 0 and cols % kw == 0):
+        # The windows tile the input: each cell is written once, by one copy.
+        dX = np.empty(X_shape, dtype=dwindows.dtype)
+        copy_cells(_windows(dX, (kh, kw), stride, writeable=True), dwindows)
+        return dX
+    dXp = np.zeros((batch, rows + top + bottom, cols + left + right, channels), dtype=dwindows.dtype)
+    target = _windows(dXp, (kh, kw), stride, writeable=True)
+    for i in range(kh):
+        for j in range(kw):
+            target[i, j] += dwindows[i, j]  # one offset's cells are distinct: no lost update
+    return dXp[:, top:top + rows, left:left + cols]
+
+
+def copy_cells(dst, src):
+    """``np.copyto(dst, src)``, moving each cell's channels (the last axis) as
+    one raw item when that axis is contiguous in both arrays.
+
+    A strided copy pays NumPy's per-step cost for every number; as one item
+    of ``channels * itemsize`` bytes per cell the same bytes move in one step
+    per cell. The bytes move unchanged: -0.0, NaN and inf arrive bit for bit.
+    """
+    if (dst.dtype == src.dtype and dst.ndim and src.ndim and src.shape[-1] == dst.shape[-1]
+            and dst.strides[-1] == dst.itemsize and src.strides[-1] == src.itemsize):
+        cell = np.dtype((np.void, dst.shape[-1] * dst.itemsize))
+        dst, src = dst.view(cell), src.view(cell)
+    np.copyto(dst, src)
