@@ -1,33 +1,26 @@
 """Tuned kernels for Conv2D and Pool2D: the numbers of ``layers.py``, sooner.
 
-``layers.py`` writes each layer's math the way it is derived. This module
-computes the same numbers (to float rounding) with kernels tuned for speed,
-as opt-in subclasses: ``FastConv2D`` and ``FastPool2D`` override ``forward``
-and ``backward``, and :func:`use_fast_layers` switches the Conv2D and Pool2D
-layers of a built network to them, keeping all their state. ``train_cnn.py``
-calls it when its ``model_args["fast_layers"]`` is True.
+``layers.py`` writes each layer's math as it is derived; ``FastConv2D`` and
+``FastPool2D`` override its ``forward`` and ``backward`` with kernels tuned
+for speed that give the same numbers (to float rounding), and
+:func:`use_fast_layers` switches a built network to them. ``train_cnn.py``
+does so when its ``model_args["fast_layers"]`` is True.
 
-What the kernels do differently (``benchmarks/bench_layers.py`` times each
-layer both ways against the machine's yardsticks):
+Where the time goes (``benchmarks/bench_targets.py`` times both versions):
 
-* Conv2D's forward keeps the matrix of windows it multiplies, so that
-  backward's ``dW`` needs no second gather. Single-channel images are
-  gathered one kernel offset at a time: a copy then runs along a row of
-  output cells instead of ``kernel_cols`` numbers.
-* Conv2D's ``dX`` is one stacked product (every ``dZ @ W[i, j].T`` at once)
-  scattered onto the padded input's gradient; ``db`` sums ``dZ``'s rows as
-  the product ``1^T dZ``, which BLAS does several times faster than a sum.
-* Max pooling copies its windows into one contiguous array (one slab per
-  kernel offset) and keeps the running maximum and its offset with in-place
-  ufuncs on contiguous operands, rather than on strided views.
-* Windows that tile the input (stride == kernel, no padding) receive their
-  gradients in one strided copy, without a zeroed array or any addition;
-  average pooling adds into its output in place and skips unneeded padding.
+* Conv2D's forward keeps its matrix of windows, so backward's ``dW`` needs
+  no second gather; single-channel images are gathered one kernel offset at
+  a time (each copy runs along a row of outputs, not ``kernel_cols`` numbers).
+* Conv2D's ``dX`` is one stacked product (every ``dZ @ W[i, j].T`` at once);
+  ``db`` is the product ``1^T dZ``, which BLAS does faster than a sum.
+* Max pooling copies its windows into one contiguous slab per kernel offset,
+  then keeps the running maximum and its offset with in-place ufuncs.
+* Windows that tile the input (stride == kernel, no padding) get their
+  gradients in one strided copy: no zeroed array, no addition.
 * :func:`copy_cells` moves a cell's channels as one raw item.
 
-Images are ``(batch, rows, cols, channels)``; a geometry is ``kernel_shape
-= (kernel_rows, kernel_cols)``, ``stride = (row_stride, col_stride)`` and
-``pads = ((top, bottom), (left, right))``, as the layers keep them.
+Images are ``(batch, rows, cols, channels)``; ``kernel_shape``, ``stride``
+and ``pads = ((top, bottom), (left, right))`` are the layers' attributes.
 """
 
 from collections import OrderedDict
@@ -39,13 +32,8 @@ from .layers import Conv2D, Pool2D
 
 
 class FastConv2D(Conv2D):
-    """:class:`layers.Conv2D` with the tuned kernels of this module (same
-    arguments, attributes, cache keys and numbers).
-
-    Shape: ``X`` ``(batch, rows, cols, in_channels)`` -> ``Y`` ``(batch,
-    out_rows, out_cols, n_out)`` with ``out_rows = floor((rows + pad_top +
-    pad_bottom - kernel_rows) / stride) + 1`` (likewise for cols).
-    """
+    """:class:`layers.Conv2D` on this module's kernels: the same arguments,
+    attributes, cache keys (``X``, ``Z``), shapes and numbers."""
 
     # (X, im2col(X)) of the last forward; backward gathers anew for another X.
     _columns = (None, None)
@@ -84,12 +72,8 @@ class FastConv2D(Conv2D):
 
 
 class FastPool2D(Pool2D):
-    """:class:`layers.Pool2D` with the tuned kernels of this module (same
-    arguments, attributes and numbers; the cache holds ``X``).
-
-    Shape: ``(batch, rows, cols, channels) -> (batch, out_rows, out_cols, channels)``
-    with ``out_rows = floor((rows + pad_top + pad_bottom - kernel_rows) / stride) + 1``.
-    """
+    """:class:`layers.Pool2D` on this module's kernels: the same arguments,
+    attributes, shapes and numbers; the cache holds ``X``."""
 
     # (X, winner) of the last max-pooling forward; backward finds them anew for another X.
     _winners = (None, None)
@@ -202,9 +186,36 @@ def max_pool(X, kernel_shape, stride, pads):
 def max_pool_backward(dY, winner, X_shape, kernel_shape, stride, pads):
     """``dL/dX`` of :func:`max_pool`: each window's ``dY`` goes to the cell
     at its ``winner`` offset; cells shared by overlapping windows add up."""
+    if any(s < k for s, k in zip(stride, kernel_shape)):
+        return _add_at_winners(dY, winner, X_shape, kernel_shape, stride, pads)
     kh, kw = kernel_shape
     offsets = np.arange(kh * kw, dtype=winner.dtype).reshape(kh, kw, 1, 1, 1, 1)
-    return _scatter(np.where(winner == offsets, dY, 0), X_shape, stride, pads)
+    # dY times a mask, not np.where, which is several times slower here (a NaN or inf
+    # in dY spreads NaN over its window: training stops at such a loss anyway).
+    return _scatter(dY * (winner == offsets), X_shape, stride, pads)
+
+
+def _add_at_winners(dY, winner, X_shape, kernel_shape, stride, pads):
+    """:func:`max_pool_backward` for overlapping windows, where a cell may win
+    several: ``np.bincount`` adds ``dY`` at the winners' flat positions in the
+    padded gradient, a few images at a time (their sums then stay in cache)."""
+    (top, bottom), (left, right) = pads
+    batch, rows, cols, channels = X_shape
+    padded = (rows + top + bottom, cols + left + right, channels)
+    image, row = padded[0] * padded[1] * channels, padded[1] * channels
+    block = max(1, (1 << 21) // (image * 8))  # images whose float64 sums take ~2 MB
+    # The flat position of every window's first cell, and each offset's distance from it.
+    first = (np.arange(block)[:, None, None, None] * image
+             + np.arange(dY.shape[1])[:, None, None] * (stride[0] * row)
+             + np.arange(dY.shape[2])[:, None] * (stride[1] * channels) + np.arange(channels))
+    shift = (np.arange(kernel_shape[0])[:, None] * row + np.arange(kernel_shape[1]) * channels).ravel()
+    dX = np.empty(X_shape, dtype=dY.dtype)
+    for start in range(0, batch, block):
+        n = min(block, batch - start)
+        cells = first[:n] + shift[winner[start:start + n]]
+        sums = np.bincount(cells.ravel(), weights=dY[start:start + n].ravel(), minlength=n * image)
+        dX[start:start + n] = sums.reshape(n, *padded)[:, top:top + rows, left:left + cols]
+    return dX
 
 
 def average_pool(X, kernel_shape, stride, pads):

@@ -226,3 +226,13 @@ def test_copy_cells_moves_every_value_unchanged(dtype):
     broadcast = np.zeros((2, 3, 4, 6, 5), dtype=dtype)
     copy_cells(broadcast, src[0])
     assert all(cell.tobytes() == src[0].tobytes() for cell in broadcast.reshape(6, 4, 6, 5))
+
+
+def test_overlapping_max_pool_backward_over_several_blocks_of_images():
+    # Large images: their gradient sums are added a few images at a time.
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((5, 230, 230, 1))
+    layer = FastPool2D(3, "max", stride=2, pad=1)
+    dY = rng.standard_normal(layer.forward(X).shape)
+    np.testing.assert_allclose(layer.backward(dY), loops.pool2d_backward(X, dY, (3, 3), (2, 2), layer.pads, "max"),
+                               rtol=1e-12, atol=1e-12)
