@@ -47,7 +47,9 @@ class FastConv2D(Conv2D):
         W, b = self.parameters["W"], self.parameters["b"]
 
         X_cols = im2col(X, self.kernel_shape, self.stride, self.pads)
-        Z = (X_cols @ W.reshape(-1, self.n_out) + b).reshape(self.output_shape_for(X.shape))
+        Z = X_cols @ W.reshape(-1, self.n_out)
+        Z += b  # in place: Z is the layer's largest array, a second one costs a pass
+        Z = Z.reshape(self.output_shape_for(X.shape))
         self.cache = OrderedDict([("X", X), ("Z", Z)])
         self._columns = (X, X_cols)
         return self.activation.forward(Z)
