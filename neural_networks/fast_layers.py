@@ -1,23 +1,20 @@
 """Tuned kernels for Conv2D and Pool2D: the numbers of ``layers.py``, sooner.
 
-``layers.py`` writes each layer's math as it is derived; ``FastConv2D`` and
-``FastPool2D`` override its ``forward`` and ``backward`` with kernels tuned
-for speed that give the same numbers (to float rounding), and
-:func:`use_fast_layers` switches a built network to them. ``train_cnn.py``
-does so when its ``model_args["fast_layers"]`` is True.
-
+``FastConv2D`` and ``FastPool2D`` override the readable ``forward`` and
+``backward`` of ``layers.py`` with kernels tuned for speed that give the same
+numbers (to float rounding); :func:`use_fast_layers` switches a built network
+to them, as ``train_cnn.py`` does when ``model_args["fast_layers"]`` is True.
 Where the time goes (``benchmarks/bench_targets.py`` times both versions):
 
-* Conv2D's forward keeps its matrix of windows, so backward's ``dW`` needs
-  no second gather; single-channel images are gathered one kernel offset at
-  a time (each copy runs along a row of outputs, not ``kernel_cols`` numbers).
-* Conv2D's ``dX`` is one stacked product (every ``dZ @ W[i, j].T`` at once);
-  ``db`` is the product ``1^T dZ``, which BLAS does faster than a sum.
+* Conv2D's forward keeps its matrix of windows for backward's ``dW``, and
+  gathers single-channel images one kernel offset at a time (runs of a row
+  of outputs, not of ``kernel_cols`` numbers). Its ``dX`` is one stacked
+  product (every ``dZ @ W[i, j].T``); ``db`` is the BLAS product ``1^T dZ``.
 * Max pooling copies its windows into one contiguous slab per kernel offset,
   then keeps the running maximum and its offset with in-place ufuncs.
 * Windows that tile the input (stride == kernel, no padding) get their
-  gradients in one strided copy: no zeroed array, no addition.
-* :func:`copy_cells` moves a cell's channels as one raw item.
+  gradients in one strided copy; :func:`copy_cells` moves a cell's channels
+  as one raw item.
 
 Images are ``(batch, rows, cols, channels)``; ``kernel_shape``, ``stride``
 and ``pads = ((top, bottom), (left, right))`` are the layers' attributes.
@@ -106,20 +103,15 @@ class FastPool2D(Pool2D):
         return max_pool_backward(dLdY, winner, X.shape, self.kernel_shape, self.stride, self.pads)
 
 
-FAST_LAYERS = {Conv2D: FastConv2D, Pool2D: FastPool2D}
-
-
 def use_fast_layers(model):
-    """Give every Conv2D and Pool2D in ``model.layers`` the tuned kernels of
-    this module and return ``model``.
-
-    Each layer becomes a FastConv2D or FastPool2D in place (its class is
-    swapped), so it keeps its parameters, gradients, cache, random generator,
-    geometry and ``input_gradient``, and whatever refers to it still does.
-    """
+    """Switch every Conv2D and Pool2D in ``model.layers`` to this module's
+    kernels, in place, and return ``model``. Only each layer's class changes
+    (to FastConv2D or FastPool2D): it keeps its parameters, gradients, cache,
+    rng, geometry and ``input_gradient``, and whatever refers to it still does."""
+    fast = {Conv2D: FastConv2D, Pool2D: FastPool2D}
     for layer in model.layers:
-        if type(layer) in FAST_LAYERS:
-            layer.__class__ = FAST_LAYERS[type(layer)]
+        if type(layer) in fast:
+            layer.__class__ = fast[type(layer)]
     return model
 
 
@@ -127,11 +119,9 @@ def use_fast_layers(model):
 
 
 def im2col(X, kernel_shape, stride, pads):
-    """Every window of the zero-padded ``X`` as one row of a matrix:
-    ``(batch * out_rows * out_cols, kernel_rows * kernel_cols * channels)``,
-    rows in ``(n, r, c)`` order and columns in the ``(i, j, channel)`` order
-    of a kernel ``W`` ``(kernel_rows, kernel_cols, channels, n_out)``, so that
-    the convolution is ``im2col(X, ...) @ W.reshape(-1, n_out)``."""
+    """Every window of the zero-padded ``X`` as a row: ``(batch * out_rows *
+    out_cols, kernel_rows * kernel_cols * channels)``, columns in the ``(i, j,
+    channel)`` order of ``W``, so the convolution is ``im2col(...) @ W.reshape(-1, n_out)``."""
     windows = _windows(_pad(X, pads, 0.0), kernel_shape, stride)
     kh, kw, batch, out_rows, out_cols, channels = windows.shape
     X_cols = np.empty((batch, out_rows, out_cols, kh, kw, channels), dtype=X.dtype)
@@ -145,18 +135,21 @@ def im2col(X, kernel_shape, stride, pads):
 
 
 def col2im_product(dZ, W, X_shape, stride, pads):
-    """``dL/dX`` of a convolution: every window sends ``dZ @ W[i, j].T`` back
-    to the input cell it read at offset ``(i, j)``; the padding is dropped.
-
-    ``dZ`` is ``(batch, out_rows, out_cols, n_out)``, ``W`` ``(kernel_rows,
-    kernel_cols, channels, n_out)``; the result has shape ``X_shape``.
-    """
+    """``dL/dX`` (shape ``X_shape``) of a convolution: every window sends
+    ``dZ @ W[i, j].T`` back to the input cell it read at offset ``(i, j)``.
+    ``dZ`` is ``(batch, out_rows, out_cols, n_out)``."""
     kh, kw, channels, n_out = W.shape
     dtype = np.result_type(dZ, W)
     # (kernel_rows * kernel_cols, n_out, channels): every W[i, j].T, for one stacked product.
     W_offsets = np.ascontiguousarray(W.reshape(kh * kw, channels, n_out).transpose(0, 2, 1), dtype=dtype)
-    shares = np.matmul(dZ.reshape(-1, n_out).astype(dtype, copy=False), W_offsets)
-    return _scatter(shares.reshape(kh, kw, *dZ.shape[:3], channels), X_shape, stride, pads)
+    dXp, dX = _padded_zeros(X_shape, pads, dtype)
+    # A few images at a time, so that their shares, kh * kw times their size, stay in cache.
+    block = max(1, (1 << 21) // (dZ.shape[1] * dZ.shape[2] * kh * kw * channels * dtype.itemsize))
+    for start in range(0, len(dZ), block):
+        dZ_block = dZ[start:start + block]
+        shares = np.matmul(dZ_block.reshape(-1, n_out).astype(dtype, copy=False), W_offsets)
+        _add_windows(dXp[start:start + block], shares.reshape(kh, kw, *dZ_block.shape[:3], channels), stride)
+    return dX
 
 
 # -- pooling ----------------------------------------------------------------------------
@@ -192,8 +185,7 @@ def max_pool_backward(dY, winner, X_shape, kernel_shape, stride, pads):
         return _add_at_winners(dY, winner, X_shape, kernel_shape, stride, pads)
     kh, kw = kernel_shape
     offsets = np.arange(kh * kw, dtype=winner.dtype).reshape(kh, kw, 1, 1, 1, 1)
-    # dY times a mask, not np.where, which is several times slower here (a NaN or inf
-    # in dY spreads NaN over its window: training stops at such a loss anyway).
+    # A mask product: np.where is several times slower (a NaN in dY spreads over its window).
     return _scatter(dY * (winner == offsets), X_shape, stride, pads)
 
 
@@ -225,10 +217,8 @@ def average_pool(X, kernel_shape, stride, pads):
     ``kernel_rows * kernel_cols`` cells, padded zeros included, over that count."""
     windows = _windows(_pad(X, pads, 0.0), kernel_shape, stride)
     Y = windows[0, 0].copy()
-    for i in range(kernel_shape[0]):
-        for j in range(kernel_shape[1]):
-            if i or j:
-                Y += windows[i, j]
+    for k in range(1, kernel_shape[0] * kernel_shape[1]):
+        Y += windows[divmod(k, kernel_shape[1])]  # offset (i, j) = divmod(k, kernel_cols)
     Y /= kernel_shape[0] * kernel_shape[1]
     return Y
 
@@ -268,30 +258,37 @@ def _scatter(dwindows, X_shape, stride, pads):
     :func:`_windows`): each offset's slab is added onto the input cells it
     read; the padding is dropped."""
     kh, kw = dwindows.shape[:2]
-    (top, bottom), (left, right) = pads
-    batch, rows, cols, channels = X_shape
-    if ((kh, kw) == tuple(stride) and top == bottom == left == right == 0
-            and rows % kh == 0 and cols % kw == 0):
+    if (kh, kw) == tuple(stride) and not np.any(pads) and X_shape[1] % kh == X_shape[2] % kw == 0:
         # The windows tile the input: each cell is written once, by one copy.
         dX = np.empty(X_shape, dtype=dwindows.dtype)
         copy_cells(_windows(dX, (kh, kw), stride, writeable=True), dwindows)
         return dX
-    dXp = np.zeros((batch, rows + top + bottom, cols + left + right, channels), dtype=dwindows.dtype)
-    target = _windows(dXp, (kh, kw), stride, writeable=True)
-    for i in range(kh):
-        for j in range(kw):
+    dXp, dX = _padded_zeros(X_shape, pads, dwindows.dtype)
+    _add_windows(dXp, dwindows, stride)
+    return dX
+
+
+def _padded_zeros(X_shape, pads, dtype):
+    """``(dXp, dX)``: zeros in the shape of the padded input, and the view of
+    its cells that are not padding."""
+    (top, bottom), (left, right) = pads
+    batch, rows, cols, channels = X_shape
+    dXp = np.zeros((batch, rows + top + bottom, cols + left + right, channels), dtype=dtype)
+    return dXp, dXp[:, top:top + rows, left:left + cols]
+
+
+def _add_windows(dXp, dwindows, stride):
+    """Add each offset's slab of ``dwindows`` onto the cells of ``dXp`` it read."""
+    target = _windows(dXp, dwindows.shape[:2], stride, writeable=True)
+    for i in range(dwindows.shape[0]):
+        for j in range(dwindows.shape[1]):
             target[i, j] += dwindows[i, j]  # one offset's cells are distinct: no lost update
-    return dXp[:, top:top + rows, left:left + cols]
 
 
 def copy_cells(dst, src):
-    """``np.copyto(dst, src)``, moving each cell's channels (the last axis) as
-    one raw item when that axis is contiguous in both arrays.
-
-    A strided copy pays NumPy's per-step cost for every number; as one item
-    of ``channels * itemsize`` bytes per cell the same bytes move in one step
-    per cell. The bytes move unchanged: -0.0, NaN and inf arrive bit for bit.
-    """
+    """``np.copyto(dst, src)``, moving each cell's channels (the last axis,
+    when contiguous in both) as one raw item: one step per cell instead of one
+    per number. The bytes move unchanged: -0.0, NaN and inf arrive bit for bit."""
     if (dst.dtype == src.dtype and dst.ndim and src.ndim and src.shape[-1] == dst.shape[-1]
             and dst.strides[-1] == dst.itemsize and src.strides[-1] == src.itemsize):
         cell = np.dtype((np.void, dst.shape[-1] * dst.itemsize))

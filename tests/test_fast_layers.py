@@ -239,3 +239,13 @@ def test_overlapping_max_pool_backward_over_several_blocks_of_images():
     dY = rng.standard_normal(layer.forward(X).shape)
     np.testing.assert_allclose(layer.backward(dY), loops.pool2d_backward(X, dY, (3, 3), (2, 2), layer.pads, "max"),
                                rtol=1e-12, atol=1e-12)
+
+
+def test_conv_input_gradient_over_several_blocks_of_images():
+    # Large images: dX is computed a few images at a time.
+    rng = np.random.default_rng(13)
+    X = rng.standard_normal((5, 60, 60, 8))
+    layer = FastConv2D(2, 3, "linear", seed=0)
+    dZ = rng.standard_normal(layer.forward(X).shape)
+    dX_ref, _, _ = loops.conv2d_backward(X, layer.parameters["W"], dZ, layer.stride, layer.pads)
+    np.testing.assert_allclose(layer.backward(dZ), dX_ref, rtol=1e-10, atol=1e-10)
