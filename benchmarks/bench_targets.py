@@ -1,36 +1,30 @@
-"""The speed targets of the window kernels, each as a ratio to a yardstick
-timed in the same process.
+"""Speed of Conv2D, Pool2D and train_cnn.py's training step, as ratios to
+yardsticks timed in the same process.
 
-Rows (batch 64 unless said otherwise):
+Two tables per dtype (float64, then float32):
 
-* max pooling 2x2 stride 2 on 64x28x28x32, forward + backward, against one
-  ``np.copy`` of its input;
-* average pooling, the same, against one ``np.copy``;
-* Conv2D 3x3 "same" (ReLU), 32 -> 64 channels on 64x14x14x32, forward +
-  backward, against its three GEMMs timed alone (``(12544, 288) @ (288, 64)``
-  forward, ``cols.T @ dZ`` for dW and ``dZ @ W.T`` for dX);
-* one training step of train_cnn.py's network (conv32-pool-conv64-pool-
-  flatten-fc10 on 28x28x1, SGD with momentum) against the sum of the GEMMs
-  that step needs, each timed alone;
-* one training step of the Iris network (4-25-3, ReLU, softmax, cross-entropy,
-  SGD with momentum, batch 25) against the same step written as bare NumPy.
+1. The layers of train_cnn.py's network (batch 64), forward and backward
+   apart: the readable Conv2D and Pool2D of ``layers.py`` against
+   FastConv2D and FastPool2D of ``fast_layers.py``. A convolution's
+   yardstick is the matrix products it cannot avoid (the forward GEMM, or
+   the two of dW and dX), each timed alone; a pooling layer's is one
+   ``np.copy`` of its input.
+2. One training step of train_cnn.py's network (batch 64, SGD with momentum)
+   in every checkout given with ``--tree``, against its 8 GEMMs timed alone.
+   A checkout with ``neural_networks/fast_layers.py`` trains with
+   ``use_fast_layers`` (as train_cnn.py does by default); an older one, whose
+   layers call ``im2col.py``, as it is.
 
-Timing: the yardstick and every code version are timed in interleaved rounds
-(the order rotates each round), with a pause between timed blocks because the
+Timing: the yardstick and the versions are timed in interleaved rounds (the
+order rotates each round), with a pause before each timed block because the
 BLAS threads keep spinning for a moment after a call. Each round gives one
-ratio per version (its time over the yardstick's time in that round); the
-table shows the median ratio over the rounds and, in brackets, the spread of
-the middle half of them. ``peak MB`` is the most memory one step allocates
-(tracemalloc, measured apart from the timing).
+ratio per version (its time over the yardstick's in that round); a cell
+shows the median ratio over the rounds, the spread of their middle half in
+brackets, and the median time.
 
-Run from anywhere:
-
-    python benchmarks/bench_targets.py                    # this checkout
-    python benchmarks/bench_targets.py --tree /tmp/old --tree .   # versions side by side
-    python benchmarks/bench_targets.py --rounds 5 --dtype float64  # shorter
-
-``--tree`` takes the root of any checkout of the project; each one is loaded
-as a package of its own, so all versions are timed in the same process.
+    python benchmarks/bench_targets.py
+    python benchmarks/bench_targets.py --tree /tmp/before --tree .   # before and after
+    python benchmarks/bench_targets.py --rounds 5 --dtype float32    # shorter
 """
 
 import argparse
@@ -41,13 +35,11 @@ import statistics
 import subprocess
 import sys
 import time
-import tracemalloc
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-PAUSE = 0.15  # seconds between timed blocks: OpenBLAS threads spin ~0.1 s after a call
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PAUSE = 0.15  # seconds before a timed block: OpenBLAS threads spin ~0.1 s after a call
 BLOCK = 0.02  # a timed block repeats a call until it lasts about this long
 
 
@@ -55,24 +47,25 @@ BLOCK = 0.02  # a timed block repeats a call until it lasts about this long
 
 
 def load_tree(root, alias):
-    """The ``neural_networks`` package of the checkout at ``root``, imported
-    under the name ``alias`` (so several checkouts can live in one process)."""
+    """``(NeuralNetwork, speed_up)`` of the checkout at ``root``, its package
+    imported as ``alias`` (so that several checkouts live in one process);
+    ``speed_up(model)`` is ``use_fast_layers`` where the checkout has it."""
     package_dir = os.path.join(root, "neural_networks")
     init = os.path.join(package_dir, "__init__.py")
     if not os.path.isfile(init):
         raise SystemExit(f"--tree: no neural_networks/__init__.py under {root!r}")
     spec = importlib.util.spec_from_file_location(alias, init, submodule_search_locations=[package_dir])
-    package = importlib.util.module_from_spec(spec)
-    sys.modules[alias] = package
-    spec.loader.exec_module(package)
-    layers = importlib.import_module(alias + ".layers")
+    sys.modules[alias] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sys.modules[alias])
     models = importlib.import_module(alias + ".models")
-    return {"Conv2D": layers.Conv2D, "Pool2D": layers.Pool2D, "NeuralNetwork": models.NeuralNetwork}
+    if os.path.isfile(os.path.join(package_dir, "fast_layers.py")):
+        return models.NeuralNetwork, importlib.import_module(alias + ".fast_layers").use_fast_layers
+    return models.NeuralNetwork, lambda model: model
 
 
 def tree_label(root):
-    """A short name for a checkout: its directory and its git commit ("+" when
-    ``neural_networks/`` has uncommitted changes)."""
+    """A checkout's directory and git commit ("+": ``neural_networks/`` has
+    uncommitted changes)."""
     name = os.path.basename(os.path.abspath(root))
     try:
         commit = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"],
@@ -82,92 +75,6 @@ def tree_label(root):
     except (OSError, subprocess.CalledProcessError):
         return name
     return f"{name}@{commit}{'+' if dirty else ''}"
-
-
-# -- timing ------------------------------------------------------------------------------
-
-
-def calls_per_block(fn):
-    """How many calls of ``fn`` make one timed block of about ``BLOCK`` seconds."""
-    fn()
-    start = time.perf_counter()
-    fn()
-    once = time.perf_counter() - start
-    return max(1, min(1000, int(BLOCK / max(once, 1e-7))))
-
-
-def time_block(fn, calls):
-    time.sleep(PAUSE)
-    start = time.perf_counter()
-    for _ in range(calls):
-        fn()
-    return (time.perf_counter() - start) / calls
-
-
-def interleaved(yardstick, versions, rounds):
-    """Per-round times of ``yardstick`` (a list of callables whose times add up)
-    and of each version; the order of the versions rotates every round."""
-    parts = list(yardstick)
-    counts = [calls_per_block(fn) for fn in parts]
-    version_counts = [calls_per_block(fn) for fn in versions]
-    yard_times, version_times = [], [[] for _ in versions]
-    for r in range(rounds):
-        yard_times.append(sum(time_block(fn, n) for fn, n in zip(parts, counts)))
-        order = list(range(len(versions)))
-        order = order[r % len(order):] + order[:r % len(order)]
-        for v in order:
-            version_times[v].append(time_block(versions[v], version_counts[v]))
-    return yard_times, version_times
-
-
-def summary(yard_times, times):
-    ratios = sorted(t / y for t, y in zip(times, yard_times))
-    q = len(ratios) // 4
-    return statistics.median(ratios), ratios[q], ratios[-1 - q], statistics.median(times)
-
-
-def peak_memory(fn):
-    """The most memory (bytes) ``fn`` holds at once beyond what existed before."""
-    fn()
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        fn()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
-# -- the workloads -----------------------------------------------------------------------
-
-
-def layer_step(layer, X, seed=1):
-    """forward + backward of one layer on ``X`` with a fixed upstream gradient."""
-    Y = layer.forward(X)
-    dY = np.random.default_rng(seed).standard_normal(Y.shape).astype(X.dtype)
-
-    def step():
-        layer.forward(X)
-        layer.backward(dY)
-
-    return step
-
-
-def gemm(kind, m, k, n, dtype, rng):
-    """An ``(m, k) @ (k, n)`` product; "TN" takes the left operand as a
-    transposed view, "NT" the right one (as a layer's backward does)."""
-    A = rng.standard_normal((k, m)).astype(dtype).T if kind == "TN" else rng.standard_normal((m, k)).astype(dtype)
-    B = rng.standard_normal((n, k)).astype(dtype).T if kind == "NT" else rng.standard_normal((k, n)).astype(dtype)
-    return lambda: A @ B
-
-
-def conv_gemms(m, k, n, dtype, rng, input_gradient=True):
-    """The GEMMs of a convolution (or dense layer): Z = cols @ W, dW = cols.T @ dZ
-    and, unless it is the first layer, dcols = dZ @ W.T."""
-    fns = [gemm("NN", m, k, n, dtype, rng), gemm("TN", k, m, n, dtype, rng)]
-    if input_gradient:
-        fns.append(gemm("NT", m, n, k, dtype, rng))
-    return fns
 
 
 def train_cnn_layers():
@@ -182,117 +89,142 @@ def train_cnn_layers():
     return layers
 
 
-IRIS_LAYERS = [
-    {"name": "fully_connected", "activation": "relu", "weight_init": "xavier_uniform", "n_out": 25},
-    {"name": "fully_connected", "activation": "softmax", "weight_init": "xavier_uniform", "n_out": 3},
-]
-SGD = {"name": "SGD", "lr": 0.01, "momentum": 0.9}
+# -- timing ------------------------------------------------------------------------------
 
 
-def model_step(tree, layer_args, X, Y):
-    model = tree["NeuralNetwork"]("cross_entropy", layer_args, SGD, seed=0)
-
-    def step():
-        out = model.forward(X)
-        model.backward(Y, out)
-        model.update(0)
-
-    return step
+def calls_per_block(fn):
+    """How many calls of ``fn`` make one timed block of about ``BLOCK`` seconds."""
+    fn()
+    start = time.perf_counter()
+    fn()
+    return max(1, min(1000, int(BLOCK / max(time.perf_counter() - start, 1e-7))))
 
 
-def bare_iris_step(X, Y, rng):
-    """The Iris network's training step as plain NumPy: the yardstick."""
-    dtype = X.dtype
-    W1, b1 = rng.standard_normal((4, 25)).astype(dtype), np.zeros((1, 25), dtype)
-    W2, b2 = rng.standard_normal((25, 3)).astype(dtype), np.zeros((1, 3), dtype)
-    params = [W1, b1, W2, b2]
-    velocity = [np.zeros_like(p) for p in params]
-
-    def step():
-        Z1 = X @ W1 + b1
-        H = np.maximum(Z1, 0)
-        Z2 = H @ W2 + b2
-        E = np.exp(Z2 - Z2.max(axis=1, keepdims=True))
-        P = E / E.sum(axis=1, keepdims=True)
-        loss = -np.sum(Y * np.log(P)) / len(X)
-        dZ2 = (P - Y) / len(X)
-        dH = dZ2 @ W2.T
-        dZ1 = dH * (Z1 >= 0)
-        grads = [X.T @ dZ1, dZ1.sum(axis=0, keepdims=True), H.T @ dZ2, dZ2.sum(axis=0, keepdims=True)]
-        for p, v, g in zip(params, velocity, grads):
-            v *= 0.9
-            v -= 0.01 * g
-            p += v
-        return loss
-
-    return step
+def time_block(fn, calls):
+    time.sleep(PAUSE)
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - start) / calls
 
 
-def rows_for(dtype, trees, rng):
-    """``(name, yardstick name, yardstick callables, {label: step})`` per row."""
+def interleaved(yardstick, versions, rounds):
+    """Per-round times of ``yardstick`` (callables whose times add up) and of
+    each version; the order of the versions rotates every round."""
+    counts = [calls_per_block(fn) for fn in yardstick]
+    version_counts = [calls_per_block(fn) for fn in versions]
+    yard_times, version_times = [], [[] for _ in versions]
+    for r in range(rounds):
+        yard_times.append(sum(time_block(fn, n) for fn, n in zip(yardstick, counts)))
+        order = list(range(len(versions)))
+        for v in order[r % len(order):] + order[:r % len(order)]:
+            version_times[v].append(time_block(versions[v], version_counts[v]))
+    return yard_times, version_times
+
+
+def cell(yard_times, times):
+    ratios = sorted(t / y for t, y in zip(times, yard_times))
+    q = len(ratios) // 4
+    return (f"{statistics.median(ratios):5.2f}x [{ratios[q]:4.2f}-{ratios[-1 - q]:4.2f}] "
+            f"{statistics.median(times) * 1e3:7.2f}ms")
+
+
+def print_table(title, rows, labels, rounds):
+    print(f"\n{title}")
+    print(f"{'row':40s} {'yardstick':12s} {'yard ms':>8s}  " + "  ".join(f"{label[:30]:>30s}" for label in labels))
+    for name, yard_name, yardstick, versions in rows:
+        yard_times, times = interleaved(yardstick, versions, rounds)
+        cells = "  ".join(f"{cell(yard_times, t):>30s}" for t in times)
+        print(f"{name:40s} {yard_name:12s} {statistics.median(yard_times) * 1e3:8.3f}  {cells}", flush=True)
+
+
+# -- the workloads -----------------------------------------------------------------------
+
+
+def gemm(kind, m, k, n, dtype, rng):
+    """An ``(m, k) @ (k, n)`` product; "TN" takes the left operand as a
+    transposed view, "NT" the right one (as a layer's backward does)."""
+    A = rng.standard_normal((k, m)).astype(dtype).T if kind == "TN" else rng.standard_normal((m, k)).astype(dtype)
+    B = rng.standard_normal((n, k)).astype(dtype).T if kind == "NT" else rng.standard_normal((k, n)).astype(dtype)
+    return lambda: A @ B
+
+
+def forward_and_backward(layer, X, rng):
+    """``(forward, backward)`` callables of ``layer`` on ``X`` with a fixed ``dL/dY``."""
+    dY = rng.standard_normal(layer.forward(X).shape).astype(X.dtype)
+    layer.backward(dY)
+    return (lambda: layer.forward(X)), (lambda: layer.backward(dY))
+
+
+def layer_rows(dtype, batch, rng):
+    """Readable against fast: ``(name, yardstick name, yardstick, [readable, fast])``."""
+    from neural_networks.fast_layers import FastConv2D, FastPool2D
+    from neural_networks.layers import Conv2D, Pool2D
+
     rows = []
-    X = rng.standard_normal((64, 28, 28, 32)).astype(dtype)
-    for mode, name in (("max", "max pool 2x2/2 64x28x28x32"), ("average", "avg pool 2x2/2 64x28x28x32")):
-        steps = {label: layer_step(t["Pool2D"](2, mode, stride=2), X) for label, t in trees.items()}
-        rows.append((name, "np.copy(X)", [lambda X=X: np.copy(X)], steps))
-
-    X = rng.standard_normal((64, 14, 14, 32)).astype(dtype)
-    steps = {label: layer_step(t["Conv2D"](64, 3, "relu", seed=0), X) for label, t in trees.items()}
-    rows.append(("Conv2D 3x3 same 32->64 64x14x14", "3 GEMMs", conv_gemms(12544, 288, 64, dtype, rng), steps))
-
-    X = rng.standard_normal((64, 28, 28, 1)).astype(dtype)
-    Y = np.eye(10, dtype=dtype)[rng.integers(0, 10, 64)]
-    layers = train_cnn_layers()
-    steps = {label: model_step(t, layers, X, Y) for label, t in trees.items()}
-    gemms = (conv_gemms(64 * 28 * 28, 9, 32, dtype, rng, input_gradient=False)
-             + conv_gemms(64 * 14 * 14, 9 * 32, 64, dtype, rng)
-             + conv_gemms(64, 7 * 7 * 64, 10, dtype, rng))
-    rows.append(("train_cnn.py step, batch 64", "its 8 GEMMs", gemms, steps))
-
-    X = rng.standard_normal((25, 4)).astype(dtype)
-    Y = np.eye(3, dtype=dtype)[rng.integers(0, 3, 25)]
-    steps = {label: model_step(t, IRIS_LAYERS, X, Y) for label, t in trees.items()}
-    rows.append(("Iris 4-25-3 step, batch 25", "bare NumPy", [bare_iris_step(X, Y, rng)], steps))
+    for size, c_in, c_out in ((28, 1, 32), (14, 32, 64)):
+        X = rng.standard_normal((batch, size, size, c_in)).astype(dtype)
+        pair = [forward_and_backward(cls(c_out, 3, "relu", seed=0), X, rng) for cls in (Conv2D, FastConv2D)]
+        m, k = batch * size * size, 9 * c_in
+        name = f"Conv2D 3x3 {c_in}->{c_out} {batch}x{size}x{size}"
+        rows.append((f"{name} forward", "1 GEMM", [gemm("NN", m, k, c_out, dtype, rng)], [f for f, _ in pair]))
+        rows.append((f"{name} backward", "2 GEMMs", [gemm("TN", k, m, c_out, dtype, rng),
+                                                    gemm("NT", m, c_out, k, dtype, rng)], [b for _, b in pair]))
+    for size, channels in ((28, 32), (14, 64)):
+        X = rng.standard_normal((batch, size, size, channels)).astype(dtype)
+        pair = [forward_and_backward(cls(2, "max", stride=2), X, rng) for cls in (Pool2D, FastPool2D)]
+        name = f"max pool 2x2/2 {batch}x{size}x{size}x{channels}"
+        for part, index in (("forward", 0), ("backward", 1)):
+            rows.append((f"{name} {part}", "np.copy(X)", [lambda X=X: np.copy(X)], [p[index] for p in pair]))
     return rows
+
+
+def step_row(dtype, batch, trees, rng):
+    """train_cnn.py's training step in every checkout against its 8 GEMMs."""
+    X = rng.standard_normal((batch, 28, 28, 1)).astype(dtype)
+    Y = np.eye(10, dtype=dtype)[rng.integers(0, 10, batch)]
+    steps = []
+    for NeuralNetwork, speed_up in trees:
+        model = speed_up(NeuralNetwork("cross_entropy", train_cnn_layers(),
+                                       {"name": "SGD", "lr": 0.01, "momentum": 0.9}, seed=0))
+
+        def step(model=model):
+            model.backward(Y, model.forward(X))
+            model.update(0)
+
+        steps.append(step)
+    gemms = []
+    for m, k, n, first in ((batch * 28 * 28, 9, 32, True), (batch * 14 * 14, 9 * 32, 64, False),
+                           (batch, 7 * 7 * 64, 10, False)):
+        gemms += [gemm("NN", m, k, n, dtype, rng), gemm("TN", k, m, n, dtype, rng)]
+        if not first:  # the first layer computes no dL/dX
+            gemms.append(gemm("NT", m, n, k, dtype, rng))
+    return (f"train_cnn.py step, batch {batch}", "its 8 GEMMs", gemms, steps)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tree", action="append", default=None,
-                        help="root of a checkout to time (repeat to compare); default: this one")
+                        help="root of a checkout whose training step to time (repeat to compare); default: this one")
     parser.add_argument("--rounds", type=int, default=11, help="interleaved rounds per row (default 11)")
     parser.add_argument("--dtype", choices=("float64", "float32", "both"), default="both")
-    parser.add_argument("--only", default="", help="time only the rows whose name contains this text")
+    parser.add_argument("--batch", type=int, default=64, help="images per batch (default 64, as train_cnn.py)")
     args = parser.parse_args()
-    if args.rounds < 1:
-        parser.error(f"--rounds must be >= 1; got {args.rounds}")
+    if args.rounds < 1 or args.batch < 1:
+        parser.error(f"--rounds and --batch must be >= 1; got {args.rounds} and {args.batch}")
+    if ROOT not in sys.path:
+        sys.path.insert(0, ROOT)
     roots = args.tree or [ROOT]
-    trees = {}
-    for index, root in enumerate(roots):
-        label = tree_label(root)
-        if label in trees:
-            label = f"{label}#{index}"
-        trees[label] = load_tree(root, f"_bench_tree{index}")
-    dtypes = ("float64", "float32") if args.dtype == "both" else (args.dtype,)
-    print(f"rounds {args.rounds}, pause {PAUSE} s; ratio = median over rounds [middle half]")
-    for dtype in dtypes:
-        rows = rows_for(np.dtype(dtype), trees, np.random.default_rng(0))
-        print(f"\n=== {dtype} ===")
-        print(f"{'row':34s} {'yardstick':12s} {'yard ms':>8s}  "
-              + "  ".join(f"{label[:22]:>34s}" for label in trees))
-        for name, yard_name, yardstick, steps in rows:
-            if args.only not in name:
-                continue
-            labels = list(steps)
-            yard_times, times = interleaved(yardstick, [steps[k] for k in labels], args.rounds)
-            cells = []
-            for label, t in zip(labels, times):
-                ratio, low, high, median = summary(yard_times, t)
-                peak = peak_memory(steps[label]) / 2**20
-                cells.append(f"{ratio:5.2f}x [{low:4.2f}-{high:4.2f}] {median * 1e3:7.3f}ms {peak:5.1f}MB")
-            yard = statistics.median(yard_times) * 1e3
-            print(f"{name:34s} {yard_name:12s} {yard:8.3f}  " + "  ".join(f"{c:>34s}" for c in cells))
-            sys.stdout.flush()
+    labels = [f"{tree_label(root)}#{i}" if roots.count(root) > 1 else tree_label(root) for i, root in enumerate(roots)]
+    trees = [load_tree(root, f"_bench_tree{i}") for i, root in enumerate(roots)]
+    print(f"rounds {args.rounds}, pause {PAUSE} s; a cell: median ratio to the yardstick "
+          "[middle half of the rounds], median time")
+    for dtype in ("float64", "float32") if args.dtype == "both" else (args.dtype,):
+        rng = np.random.default_rng(0)
+        print_table(f"=== {dtype}: layers, readable (layers.py) against fast (fast_layers.py)",
+                    layer_rows(np.dtype(dtype), args.batch, rng), ["readable", "fast"], args.rounds)
+        print_table(f"=== {dtype}: training step per checkout",
+                    [step_row(np.dtype(dtype), args.batch, trees, rng)], labels, args.rounds)
 
 
 if __name__ == "__main__":
