@@ -217,12 +217,10 @@ def build_model(config):
     optimizer, model_args = config.optimizer_args, config.model_args
     lookup(OPTIMIZERS, optimizer["name"], config.name("optimizer_args", "name"))
     _call(initialize_optimizer, optimizer, config, "optimizer_args")
-    fast = check_bool(model_args.get("fast_layers", False), "fast_layers",
-                      config.name("model_args", "fast_layers"))
+    check_bool(model_args.get("fast_layers", False), "fast_layers", config.name("model_args", "fast_layers"))
     args = {key: model_args[key] for key in ("name", "loss", "seed")}
-    model = _call(initialize_model, dict(args, layer_args=config.layer_args, optimizer_args=optimizer),
-                  config, "model_args")
-    return use_fast_layers(model) if fast else model
+    return _call(initialize_model, dict(args, layer_args=config.layer_args, optimizer_args=optimizer),
+                 config, "model_args")
 
 
 def _check_save_dir(save_dir, name):
@@ -268,6 +266,8 @@ def run(config, model, dataset, model_name, overwrite=False, resume=False, verbo
     run_dir = Path(config.log_args["save_dir"]) / model_name
     # One example through the network: a layer that does not fit the data fails before any file.
     model.build(dataset.out_dim)
+    if config.model_args.get("fast_layers"):
+        use_fast_layers(model)  # once every layer exists (the output layer waits for out_dim)
     model.forward(dataset.train.data[:1])
     model.logger = _call(Logger, dict(config.log_args, model_name=model_name, overwrite=overwrite,
                                       resume=resume, **_saved_args(config)), config, "log_args", guess=False)

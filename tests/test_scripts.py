@@ -832,8 +832,8 @@ def test_train_cnn_gives_its_model_the_fast_kernels_by_its_switch(tmp_path, monk
     from neural_networks import cli
 
     assert script_dicts(CNN)["model_args"]["fast_layers"] is True  # on by default
-    given = []
-    monkeypatch.setattr(cli, "use_fast_layers", lambda model: given.append(model) or model)
+    given, switch_layers = [], cli.use_fast_layers
+    monkeypatch.setattr(cli, "use_fast_layers", lambda model: given.append(switch_layers(model)))
 
     def switch(namespace):
         namespace["model_args"]["fast_layers"] = fast
@@ -841,7 +841,10 @@ def test_train_cnn_gives_its_model_the_fast_kernels_by_its_switch(tmp_path, monk
     status, _, err = run_edited(CNN, switch, ["--dataset", "digits", "--epochs", 0, "--no-plot",
                                               "--quiet", "--save-dir", tmp_path], monkeypatch, capsys)
     assert status == 0, err
-    assert bool(given) == fast and all(type(model).__name__ == "NeuralNetwork" for model in given)
+    assert len(given) == fast
+    if fast:  # every layer exists by then, the output layer too, and the window layers are switched
+        names = [type(layer).__name__ for layer in given[0].layers]
+        assert names == ["FastConv2D", "FastPool2D", "FastConv2D", "FastPool2D", "Flatten", "FullyConnected"]
     # The switch changes no number, so it is not part of the run (a resume may flip it).
     model_args = json.loads(next(tmp_path.glob("*/model_args.json")).read_text())
     assert "fast_layers" not in model_args
