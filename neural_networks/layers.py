@@ -27,12 +27,16 @@ from .utils import make_rng
 from .weights import initialize_weights
 
 
-def _activation(activation):
-    """An Activation from an instance, a name, or None (linear), and its name in
-    ``ACTIVATIONS`` (it sets the weight initializer's gain)."""
+def _set_weighting(layer, activation, weight_init, seed):
+    """Give ``layer`` its ``activation`` (an Activation, a name, or None: linear),
+    its weight initializer (whose gain follows the activation) and its ``rng``."""
     if not isinstance(activation, Activation):
         activation = initialize_activation("linear" if activation is None else activation)
-    return activation, next((name for name, cls in ACTIVATIONS.items() if type(activation) is cls), None)
+    layer.activation = activation
+    layer.weight_init = weight_init
+    name = next((name for name, cls in ACTIVATIONS.items() if type(activation) is cls), None)
+    layer.init_weights = initialize_weights(weight_init, activation=name)
+    layer.rng = make_rng(seed)
 
 
 class Layer:
@@ -57,6 +61,7 @@ class Layer:
     features = None
     takes_mode = False
     buffer_names = ()
+    repr_fields = ()
 
     def __init__(self):
         self.activation = None
@@ -70,6 +75,15 @@ class Layer:
     def __call__(self, X):
         return self.forward(X)
 
+    def __repr__(self):
+        # A faster subclass defined elsewhere shows as the layer whose numbers it gives.
+        name = next(cls.__name__ for cls in type(self).__mro__ if cls.__module__ == __name__)
+        fields = []
+        for key in self.repr_fields:
+            value = getattr(self, key)
+            fields.append(f"{key}={value:g}" if isinstance(value, float) else f"{key}={value!r}")
+        return f"{name}({', '.join(fields)})"
+
     def forward(self, X):
         raise NotImplementedError
 
@@ -80,6 +94,13 @@ class Layer:
         """Set ``n_in`` (and ``n_out``) from ``X_shape``, create the parameters in
         ``dtype`` and zero gradients of the same shapes."""
         raise NotImplementedError
+
+    def _checked_input(self, X, method="forward", mode="train"):
+        """``X`` through ``check_layer_input``; the first call builds the layer."""
+        X = check_layer_input(self, X, method, mode)
+        if self.n_in is None:
+            self._init_parameters(X.shape, X.dtype)
+        return X
 
     def output_shape_for(self, X_shape):
         """The shape of ``forward``'s output for an input of shape ``X_shape``."""
@@ -98,9 +119,7 @@ class Layer:
     def forward_with_param(self, param_name, X):
         """Return ``f(value)`` that sets ``parameters[param_name] = value`` and
         runs ``forward(X)`` on this fixed ``X``; the gradient checker uses it."""
-        X = check_layer_input(self, X, "forward_with_param")
-        if self.n_in is None:
-            self._init_parameters(X.shape, X.dtype)
+        X = self._checked_input(X, "forward_with_param")
         if param_name not in self.parameters:
             raise ValueError(f"{type(self).__name__}.forward_with_param: unknown param_name "
                              f"{param_name!r}; this layer has {sorted(self.parameters)}")
@@ -134,14 +153,12 @@ class FullyConnected(Layer):
 
     input_ndim = 2
     features = "features"
+    repr_fields = ("n_out", "activation", "weight_init", "n_in")
 
     def __init__(self, n_out, activation="linear", weight_init="xavier_uniform", seed=None):
         super().__init__()
         self.n_out = check_int(n_out, "n_out", "FullyConnected")
-        self.activation, name = _activation(activation)
-        self.weight_init = weight_init
-        self.init_weights = initialize_weights(weight_init, activation=name)
-        self.rng = make_rng(seed)
+        _set_weighting(self, activation, weight_init, seed)
 
     def _init_parameters(self, X_shape, dtype=np.float64):
         # BEGIN SOLUTION
@@ -161,9 +178,7 @@ class FullyConnected(Layer):
 
     def forward(self, X):
         """``(batch, n_in) -> (batch, n_out)``; caches ``X`` and ``Z``."""
-        X = check_layer_input(self, X)
-        if self.n_in is None:
-            self._init_parameters(X.shape, X.dtype)
+        X = self._checked_input(X)
         W, b = self.parameters["W"], self.parameters["b"]
 
         # BEGIN SOLUTION
@@ -187,10 +202,6 @@ class FullyConnected(Layer):
         return dZ @ W.T
         # END SOLUTION
 
-    def __repr__(self):
-        return (f"FullyConnected(n_out={self.n_out}, activation={self.activation!r}, "
-                f"weight_init={self.weight_init!r}, n_in={self.n_in})")
-
 
 class Window2D(Layer):
     """What Conv2D and Pool2D share: a window of ``kernel_shape``
@@ -212,12 +223,10 @@ class Window2D(Layer):
         self.pad = pad
         if pad == "same":
             self.pads = tuple(((k - 1) // 2, k - 1 - (k - 1) // 2) for k in self.kernel_shape)
-        elif pad == "valid":
-            self.pads = ((0, 0), (0, 0))
-        elif isinstance(pad, str):
+        elif isinstance(pad, str) and pad != "valid":
             raise ValueError(f"{where}: pad must be 'same', 'valid' or an int >= 0; got {pad!r}")
         else:
-            p = check_int(pad, "pad", where, minimum=0)
+            p = 0 if pad == "valid" else check_int(pad, "pad", where, minimum=0)
             self.pads = ((p, p), (p, p))
 
     def output_shape_for(self, X_shape):
@@ -241,14 +250,13 @@ class Conv2D(Window2D):
     ``(kernel_rows, kernel_cols, in_channels, n_out)`` and ``b`` is ``(1, n_out)``.
     """
 
+    repr_fields = ("n_out", "kernel_shape", "activation", "stride", "pad", "weight_init", "n_in")
+
     def __init__(self, n_out, kernel_shape, activation="linear", stride=1, pad="same",
                  weight_init="xavier_uniform", seed=None):
         super().__init__(kernel_shape, stride, pad)
         self.n_out = check_int(n_out, "n_out", "Conv2D")
-        self.activation, name = _activation(activation)
-        self.weight_init = weight_init
-        self.init_weights = initialize_weights(weight_init, activation=name)
-        self.rng = make_rng(seed)
+        _set_weighting(self, activation, weight_init, seed)
 
     def _init_parameters(self, X_shape, dtype=np.float64):
         self.n_in = X_shape[3]
@@ -268,9 +276,7 @@ class Conv2D(Window2D):
         caches ``X`` and ``Z``. Each window of the padded input is a row of
         ``X_cols`` (in the kernel's ``(i, j, ch)`` order): the sum is one product.
         """
-        X = check_layer_input(self, X)
-        if self.n_in is None:
-            self._init_parameters(X.shape, X.dtype)
+        X = self._checked_input(X)
         W, b = self.parameters["W"], self.parameters["b"]
         (top, bottom), (left, right) = self.pads
         row_stride, col_stride = self.stride
@@ -320,11 +326,6 @@ class Conv2D(Window2D):
         return dXp[:, top:top + X.shape[1], left:left + X.shape[2], :]
         # END SOLUTION
 
-    def __repr__(self):
-        return (f"Conv2D(n_out={self.n_out}, kernel_shape={self.kernel_shape}, "
-                f"activation={self.activation!r}, stride={self.stride}, pad={self.pad!r}, "
-                f"weight_init={self.weight_init!r}, n_in={self.n_in})")
-
 
 class Pool2D(Window2D):
     """Max or average pooling (``mode``) over the windows of each channel,
@@ -335,6 +336,8 @@ class Pool2D(Window2D):
     Shape: ``(batch, rows, cols, channels) -> (batch, out_rows, out_cols, channels)``, with
     ``out_rows = floor((rows + pad_top + pad_bottom - kernel_rows) / row_stride) + 1``, cols alike.
     """
+
+    repr_fields = ("kernel_shape", "mode", "stride", "pad")
 
     def __init__(self, kernel_shape, mode="max", stride=1, pad=0):
         super().__init__(kernel_shape, stride, pad)
@@ -353,9 +356,7 @@ class Pool2D(Window2D):
         """``(batch, rows, cols, channels) -> (batch, out_rows, out_cols, channels)``;
         caches ``X`` and, for max pooling, ``winner``: the offset
         ``i * kernel_cols + j`` of each window's first maximum."""
-        X = check_layer_input(self, X)
-        if self.n_in is None:
-            self._init_parameters(X.shape)
+        X = self._checked_input(X)
         (top, bottom), (left, right) = self.pads
         kernel_rows, kernel_cols = self.kernel_shape
         row_stride, col_stride = self.stride
@@ -409,10 +410,6 @@ class Pool2D(Window2D):
         return dXp[:, top:top + X.shape[1], left:left + X.shape[2], :]
         # END SOLUTION
 
-    def __repr__(self):
-        return (f"Pool2D(kernel_shape={self.kernel_shape}, mode={self.mode!r}, "
-                f"stride={self.stride}, pad={self.pad!r})")
-
 
 class Flatten(Layer):
     """Reshape ``(batch, d1, d2, ...)`` to ``(batch, d1 * d2 * ...)`` and back.
@@ -422,6 +419,7 @@ class Flatten(Layer):
     """
 
     min_ndim = 2
+    repr_fields = ("keep_dim",)
 
     def __init__(self, keep_dim="first"):
         super().__init__()
@@ -438,9 +436,7 @@ class Flatten(Layer):
 
     def forward(self, X):
         """``(batch, d1, ..., dk) -> (batch, d1 * ... * dk)`` (or ``(batch * d1 * ..., dk)``)."""
-        X = check_layer_input(self, X)
-        if self.n_in is None:
-            self._init_parameters(X.shape)
+        X = self._checked_input(X)
 
         # BEGIN SOLUTION
         if self.keep_dim == "first":
@@ -457,9 +453,6 @@ class Flatten(Layer):
         # BEGIN SOLUTION
         return dLdY.reshape(self.cache["X"].shape)
         # END SOLUTION
-
-    def __repr__(self):
-        return f"Flatten(keep_dim={self.keep_dim!r})"
 
 
 class BatchNorm1D(Layer):
@@ -489,6 +482,7 @@ class BatchNorm1D(Layer):
     features = "features (last axis)"
     takes_mode = True
     buffer_names = ("running_mu", "running_var")
+    repr_fields = ("eps", "momentum", "n_in")
     # The axes each statistic is taken over (BatchNorm2D adds rows and cols).
     axes = (0,)
 
@@ -515,9 +509,7 @@ class BatchNorm1D(Layer):
 
     def forward(self, X, mode="train"):
         """``(batch, n_in) -> (batch, n_in)``; training caches ``X``, ``X_hat``, ``mu``, ``var``."""
-        X = check_layer_input(self, X, mode=mode)
-        if self.n_in is None:
-            self._init_parameters(X.shape, X.dtype)
+        X = self._checked_input(X, mode=mode)
         gamma, beta = self.parameters["gamma"], self.parameters["beta"]
 
         # BEGIN SOLUTION
@@ -568,10 +560,6 @@ class BatchNorm1D(Layer):
         return dX_hat * inv_std + dvar * 2 * (X - mu) / m + dmu / m
         # END SOLUTION
 
-    def __repr__(self):
-        return (f"{type(self).__name__}(eps={self.eps:g}, momentum={self.momentum:g}, "
-                f"n_in={self.n_in})")
-
 
 class BatchNorm2D(BatchNorm1D):
     """Batch normalization of every channel of ``(batch, rows, cols, channels)``
@@ -600,6 +588,7 @@ class Dropout(Layer):
     """
 
     takes_mode = True
+    repr_fields = ("p",)
 
     def __init__(self, p=0.5, seed=None):
         super().__init__()
@@ -614,9 +603,7 @@ class Dropout(Layer):
     def forward(self, X, mode="train"):
         """``X -> X * mask`` in training, ``X`` at test time; caches ``X`` and
         the mask (None at test time)."""
-        X = check_layer_input(self, X, mode=mode)
-        if self.n_in is None:
-            self._init_parameters(X.shape)
+        X = self._checked_input(X, mode=mode)
 
         mask = None
         if mode == "train":
@@ -632,9 +619,6 @@ class Dropout(Layer):
             return None
         mask = self.cache["mask"]
         return dLdY if mask is None else dLdY * mask
-
-    def __repr__(self):
-        return f"Dropout(p={self.p:g})"
 
 
 LAYERS = {"fully_connected": FullyConnected, "conv2d": Conv2D, "pool2d": Pool2D, "flatten": Flatten,
