@@ -6,12 +6,11 @@ holds the ``1/m``). Parameters are created on the first ``forward``, once the
 input size is known. Dense data is ``(batch, features)``, images are
 ``(batch, rows, cols, channels)``, kernels are
 ``(kernel_rows, kernel_cols, in_channels, out_channels)``. Each ``forward`` and
-``backward`` opens with one guard from ``checks.py``; the rest is the math.
+``backward`` opens with a guard from ``checks.py``; the rest is the math.
 
 ``BatchNorm1D``, ``BatchNorm2D`` and ``Dropout`` set ``takes_mode``: their
-``forward`` takes ``mode="train"`` (batch statistics, dropped units; the
-course's default) or ``mode="test"`` (running statistics, every unit kept),
-and ``NeuralNetwork.forward(X, mode=...)`` passes the mode to exactly those.
+``forward`` also takes ``mode``, "train" (the default) or "test", which
+``NeuralNetwork.forward(X, mode=...)`` passes to exactly those.
 """
 
 import inspect
@@ -44,16 +43,15 @@ class Layer:
 
     Attributes: ``activation`` (an Activation or None); ``n_in``, ``n_out``
     (features, or channels of images; ``n_in`` is None until the first
-    ``forward``); ``parameters`` and ``gradients`` (OrderedDicts, the learnable
-    arrays and ``dL/d`` each under the same keys); ``cache`` (an OrderedDict:
-    what ``forward`` keeps for ``backward``); ``input_gradient`` (whether
-    ``backward`` computes ``dL/dX``; a network turns it off on its first layer,
-    whose input is the data, and ``backward`` then returns None).
+    ``forward``); ``parameters`` and ``gradients`` (the learnable arrays and
+    ``dL/d`` each, under the same keys); ``cache`` (what ``forward`` keeps for
+    ``backward``); ``input_gradient`` (whether ``backward`` computes ``dL/dX``;
+    a network turns it off on its first layer, whose input is the data).
 
     Class attributes: ``input_ndim`` (the rank ``forward`` takes; None: any
     rank of at least ``min_ndim``), ``features`` (what the last axis of ``X``
-    counts, when it must match ``n_in``), ``takes_mode`` and ``buffer_names``
-    (keys of ``cache`` that are state, not scratch: checkpoints keep them).
+    counts, when it must match ``n_in``), ``takes_mode``, ``buffer_names``
+    (keys of ``cache`` that checkpoints keep) and ``repr_fields``.
     """
 
     input_ndim = None
@@ -204,12 +202,11 @@ class FullyConnected(Layer):
 
 
 class Window2D(Layer):
-    """What Conv2D and Pool2D share: a window of ``kernel_shape``
-    ``(kernel_rows, kernel_cols)`` slid with ``stride`` ``(row_stride,
-    col_stride)`` (ints mean squares) over images padded by ``pads``
-    ``((top, bottom), (left, right))``, made from ``pad`` (kept as given):
-    "same" pads ``(k-1)//2`` before and ``k-1-(k-1)//2`` after on each axis (the
-    padding that keeps the size at stride 1), "valid" nothing, an int that much.
+    """A window of ``kernel_shape`` ``(kernel_rows, kernel_cols)`` slid with
+    ``stride`` ``(row_stride, col_stride)`` (ints mean squares) over images padded
+    by ``pads`` ``((top, bottom), (left, right))``, from ``pad``: "same" pads
+    ``(k-1)//2`` before and ``k-1-(k-1)//2`` after on each axis (the size stays
+    at stride 1), "valid" nothing, an int that much on every side.
     """
 
     input_ndim = 4
@@ -473,9 +470,8 @@ class BatchNorm1D(Layer):
     [0, 1] weighs the old running statistics.
 
     Shape: ``X`` and ``Y`` are ``(batch, n_in)``; ``gamma``, ``beta``, ``mu``,
-    ``var`` and the running statistics are ``(1, n_in)``. The cache holds
-    ``X``, ``X_hat``, ``mu``, ``var`` of the last training forward and
-    ``running_mu``, ``running_var`` (zeros at first).
+    ``var`` and the running statistics ``running_mu``, ``running_var`` (kept in
+    the cache, zeros at first) are ``(1, n_in)``.
     """
 
     input_ndim = 2
@@ -495,11 +491,10 @@ class BatchNorm1D(Layer):
 
     def _init_parameters(self, X_shape, dtype=np.float64):
         self.n_in = self.n_out = X_shape[-1]
-        self.parameters = OrderedDict(gamma=np.ones((1, self.n_in), dtype=dtype),
-                                      beta=np.zeros((1, self.n_in), dtype=dtype))
+        row = np.zeros((1, self.n_in), dtype=dtype)
+        self.parameters = OrderedDict(gamma=row + 1, beta=row.copy())
         self.cache = OrderedDict(X=None, X_hat=None, mu=None, var=None,
-                                 running_mu=np.zeros((1, self.n_in), dtype=dtype),
-                                 running_var=np.zeros((1, self.n_in), dtype=dtype))
+                                 running_mu=row.copy(), running_var=row.copy())
         self.clear_gradients()
 
     def expected_shapes(self):
@@ -635,11 +630,9 @@ def layer_arguments(name):
 def initialize_layer(name, activation=None, weight_init=None, n_out=None, kernel_shape=None,
                      stride=None, pad=None, mode=None, keep_dim="first", seed=None, p=None, eps=None,
                      momentum=None):
-    """Build a layer by name; an argument left as None takes the class default.
-
-    A value for an argument the named layer does not take (``activation`` for
-    "pool2d", say) raises ``ValueError``, as in ``initialize_optimizer``. ``p``
-    is Dropout's; ``eps`` and ``momentum`` are BatchNorm's (not the optimizer's).
+    """Build a layer by name; an argument left as None takes the class default,
+    and a value for one the layer does not take (``activation`` for "pool2d")
+    is a ``ValueError``. ``p`` is Dropout's, ``eps`` and ``momentum`` BatchNorm's;
     ``seed`` goes to the layers that draw numbers and is ignored by the others.
     """
     signature = inspect.signature(lookup(LAYERS, name, "layer")).parameters
