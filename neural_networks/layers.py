@@ -27,8 +27,8 @@ from .weights import initialize_weights
 
 
 def _set_weighting(layer, activation, weight_init, seed):
-    """Give ``layer`` its ``activation`` (an Activation, a name, or None: linear),
-    its weight initializer (whose gain follows the activation) and its ``rng``."""
+    """Set ``activation`` (an Activation, a name, or None: linear), ``weight_init``,
+    ``init_weights`` (its gain follows the activation) and ``rng`` on ``layer``."""
     if not isinstance(activation, Activation):
         activation = initialize_activation("linear" if activation is None else activation)
     layer.activation = activation
@@ -45,8 +45,8 @@ class Layer:
     (features, or channels of images; ``n_in`` is None until the first
     ``forward``); ``parameters`` and ``gradients`` (the learnable arrays and
     ``dL/d`` each, under the same keys); ``cache`` (what ``forward`` keeps for
-    ``backward``); ``input_gradient`` (whether ``backward`` computes ``dL/dX``;
-    a network turns it off on its first layer, whose input is the data).
+    ``backward``); ``input_gradient`` (False: ``backward`` returns None, not
+    ``dL/dX``; a network sets it on its first layer, whose input is the data).
 
     Class attributes: ``input_ndim`` (the rank ``forward`` takes; None: any
     rank of at least ``min_ndim``), ``features`` (what the last axis of ``X``
@@ -89,9 +89,10 @@ class Layer:
         raise NotImplementedError
 
     def _init_parameters(self, X_shape, dtype=np.float64):
-        """Set ``n_in`` (and ``n_out``) from ``X_shape``, create the parameters in
-        ``dtype`` and zero gradients of the same shapes."""
-        raise NotImplementedError
+        """Set ``n_in`` and ``n_out`` from ``X_shape``, create the parameters in
+        ``dtype`` and zero gradients of the same shapes. Here: a layer without
+        parameters whose output keeps the input's last axis."""
+        self.n_in = self.n_out = X_shape[-1]
 
     def _checked_input(self, X, method="forward", mode="train"):
         """``X`` through ``check_layer_input``; the first call builds the layer."""
@@ -206,8 +207,7 @@ class Window2D(Layer):
     ``stride`` ``(row_stride, col_stride)`` (ints mean squares) over images padded
     by ``pads`` ``((top, bottom), (left, right))``, from ``pad``: "same" pads
     ``(k-1)//2`` before and ``k-1-(k-1)//2`` after on each axis (the size stays
-    at stride 1), "valid" nothing, an int that much on every side.
-    """
+    at stride 1), "valid" nothing, an int that much on every side."""
 
     input_ndim = 4
     features = "channels"
@@ -257,8 +257,7 @@ class Conv2D(Window2D):
 
     def _init_parameters(self, X_shape, dtype=np.float64):
         self.n_in = X_shape[3]
-        kernel = (*self.kernel_shape, self.n_in, self.n_out)
-        W = self.init_weights(kernel, self.rng).astype(dtype, copy=False)
+        W = self.init_weights((*self.kernel_shape, self.n_in, self.n_out), self.rng).astype(dtype, copy=False)
         b = np.zeros((1, self.n_out), dtype=dtype)
         self.parameters = OrderedDict(W=W, b=b)
         self.cache = OrderedDict()
@@ -342,9 +341,6 @@ class Pool2D(Window2D):
         for k, pads, axis in zip(self.kernel_shape, self.pads, ("rows", "cols")):
             if max(pads) >= k:
                 raise ValueError(f"Pool2D: pad must be smaller than the kernel ({k} {axis}); got pad={pad!r}")
-
-    def _init_parameters(self, X_shape, dtype=np.float64):
-        self.n_in = self.n_out = X_shape[3]
 
     def output_shape_for(self, X_shape):
         return super().output_shape_for(X_shape)[:3] + (X_shape[3],)
@@ -455,14 +451,11 @@ class Flatten(Layer):
 class BatchNorm1D(Layer):
     """Batch normalization of every feature over the mini-batch.
 
-    Training (``mode="train"``), with the batch's mean and biased variance::
-
-        mu = mean(X, axis=0)          var = mean((X - mu)**2, axis=0)
-        X_hat = (X - mu) / sqrt(var + eps)          Y = gamma * X_hat + beta
-        running = momentum * running + (1 - momentum) * batch_statistic
-
-    At test time (``mode="test"``) ``mu`` and ``var`` are the running
-    statistics and nothing changes.
+    Training (``mode="train"``) standardizes with the batch's mean ``mu`` and biased
+    variance ``var``, ``Y = gamma * (X - mu) / sqrt(var + eps) + beta``, and moves each
+    running statistic: ``running = momentum * running + (1 - momentum) * batch_statistic``.
+    At test time (``mode="test"``) ``mu`` and ``var`` are the running statistics and
+    nothing changes.
 
     ``weight_init`` is kept for the course's signature and checked, but gamma
     starts at ones and beta at zeros whatever it says (a plain
@@ -570,14 +563,11 @@ class BatchNorm2D(BatchNorm1D):
 
 
 class Dropout(Layer):
-    """Inverted dropout: in training each unit is dropped with probability ``p``
-    and the kept ones are scaled so that test time (``Y = X``) needs no rescaling::
-
-        mask = (uniform(X.shape) >= p) / (1 - p)       Y = X * mask
-
-    ``backward`` multiplies ``dL/dY`` by the same mask. ``p`` is in [0, 1);
-    ``seed`` (an int or a Generator) draws the masks (a network gives each
-    layer its own stream: a seeded run is bit-identical).
+    """Inverted dropout: in training each unit is dropped with probability ``p`` and
+    the kept ones are scaled by ``1 / (1 - p)`` (``Y = X * mask``), so that test time
+    (``Y = X``) needs no rescaling; ``backward`` multiplies ``dL/dY`` by the same mask.
+    ``p`` is in [0, 1); ``seed`` (an int or a Generator) draws the masks (a network
+    gives each layer its own stream: a seeded run is bit-identical).
 
     Shape: any ``(batch, ...)``; ``Y`` has the shape of ``X``.
     """
@@ -591,9 +581,6 @@ class Dropout(Layer):
         if self.p == 1:
             raise ValueError(f"Dropout: p must be in [0, 1) (p=1 would drop every unit); got {p!r}")
         self.rng = make_rng(seed)
-
-    def _init_parameters(self, X_shape, dtype=np.float64):
-        self.n_in = self.n_out = X_shape[-1]
 
     def forward(self, X, mode="train"):
         """``X -> X * mask`` in training, ``X`` at test time; caches ``X`` and
@@ -635,15 +622,14 @@ def initialize_layer(name, activation=None, weight_init=None, n_out=None, kernel
     is a ``ValueError``. ``p`` is Dropout's, ``eps`` and ``momentum`` BatchNorm's;
     ``seed`` goes to the layers that draw numbers and is ignored by the others.
     """
-    signature = inspect.signature(lookup(LAYERS, name, "layer")).parameters
-    given = {"activation": activation, "weight_init": weight_init, "n_out": n_out,
-             "kernel_shape": kernel_shape, "stride": stride, "pad": pad, "mode": mode,
-             "keep_dim": None if keep_dim == "first" else keep_dim, "p": p, "eps": eps,
-             "momentum": momentum}
+    cls = lookup(LAYERS, name, "layer")
+    given = dict(activation=activation, weight_init=weight_init, n_out=n_out, kernel_shape=kernel_shape,
+                 stride=stride, pad=pad, mode=mode, keep_dim=None if keep_dim == "first" else keep_dim,
+                 p=p, eps=eps, momentum=momentum)
     given = check_applicable(given, layer_arguments(name), "initialize_layer", repr(name))
-    for key, parameter in signature.items():
-        if parameter.default is inspect.Parameter.empty and key not in given:
+    for key, parameter in inspect.signature(cls).parameters.items():
+        if key == "seed":
+            given["seed"] = seed
+        elif parameter.default is parameter.empty and key not in given:
             raise ValueError(f"initialize_layer: {name!r} needs {key}; got None")
-    if "seed" in signature:
-        given["seed"] = seed
-    return LAYERS[name.lower()](**given)
+    return cls(**given)
