@@ -1,6 +1,5 @@
-"""The argument checks of the whole package, as plain functions. Each raises
-``ValueError`` or ``TypeError`` whose message names where the check ran, the
-argument, what was expected and what was received."""
+"""The argument checks of the whole package, as plain functions: each raises ``ValueError``
+or ``TypeError`` naming where it ran, the argument, what was expected and what was received."""
 
 import numbers
 
@@ -16,8 +15,7 @@ def describe(value):
 
 
 def lookup(registry, name, what):
-    """``registry[name.lower()]``, or an error listing the valid names; ``what``
-    names the argument, e.g. ``"activation"``."""
+    """``registry[name.lower()]``, or an error naming ``what`` (``"activation"``) and the valid names."""
     if not isinstance(name, str):
         raise TypeError(f"{what} must be a string, one of {sorted(registry)}; got {describe(name)}")
     if name.lower() not in registry:
@@ -54,13 +52,11 @@ def check_pair(value, name, where):
         if len(value) != 2:
             raise ValueError(f"{where}: {name} must be an int or a pair of ints; got {value!r}")
         return tuple(check_int(v, name, where) for v in value)
-    size = check_int(value, name, where)
-    return (size, size)
+    return (check_int(value, name, where),) * 2
 
 
 def check_array(x, name, where, ndim=None):
-    """A real ndarray (of rank ``ndim`` if given); integer and boolean arrays come
-    back as float64, floating ones as they are."""
+    """A real ndarray (of rank ``ndim`` if given); integer and boolean arrays come back as float64."""
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{where}: {name} must be a numpy array; got {describe(x)}")
     if x.dtype.kind in "biu":
@@ -75,19 +71,16 @@ def check_array(x, name, where, ndim=None):
 def check_same_shape(a, b, name_a, name_b, where):
     """An error unless arrays ``a`` and ``b`` have the same shape."""
     if a.shape != b.shape:
-        raise ValueError(
-            f"{where}: {name_a} and {name_b} must have the same shape; got {a.shape} and {b.shape}"
-        )
+        raise ValueError(f"{where}: {name_a} and {name_b} must have the same shape; "
+                         f"got {a.shape} and {b.shape}")
 
 
 # -- datasets: where an array holds a NaN or an infinity ----------------------------------------
 
 
 def non_finite(array, name):
-    """None when every value of ``array`` is finite, else words naming the first
-    NaN or infinity and where it is, e.g. ``data has a non-finite value (nan) at
-    row 3, column 2``. Scanned 4096 examples at a time, so that the temporaries
-    stay small for a large image set."""
+    """None when every value of ``array`` is finite, else where the first NaN or infinity is (``data
+    has a non-finite value (nan) at row 3, column 2``); 4096 examples at a time, for small temporaries."""
     if array.dtype.kind != "f":
         return None
     for start in range(0, array.shape[0], 4096):
@@ -121,7 +114,7 @@ def check_bool(value, name, where):
     return bool(value)
 
 
-# -- layers: the one guard that opens each forward and backward of layers.py --------------
+# -- layers: the guards that open each forward and backward of layers.py ------------------
 
 
 def check_choice(value, choices, name, where):
@@ -132,13 +125,8 @@ def check_choice(value, choices, name, where):
 
 
 def check_layer_input(layer, X, method="forward", mode="train"):
-    """``X`` (and ``mode``, for a layer that ``takes_mode``) as ``layer`` takes
-    them; on a built layer, also the arrays that may have been set by hand.
-
-    Reads the layer's ``input_ndim``, ``min_ndim``, ``features`` (what its
-    last axis counts, when it must match ``n_in``), a window's
-    ``kernel_shape``, ``pads`` and ``pad``, and ``expected_shapes()``.
-    """
+    """``X`` (and ``mode``, for a layer that ``takes_mode``) as ``layer`` takes them, by the class
+    attributes of ``layers.Layer``; on a built layer, also its ``expected_shapes()`` (set by hand)."""
     where = f"{type(layer).__name__}.{method}"
     X = check_array(X, "X", where, ndim=layer.input_ndim)
     if X.ndim < layer.min_ndim:
@@ -147,17 +135,13 @@ def check_layer_input(layer, X, method="forward", mode="train"):
     if 0 in X.shape[1:]:
         raise ValueError(f"{where}: every axis of X but the batch must be non-empty; got shape {X.shape}")
     if layer.features and layer.n_in is not None and X.shape[-1] != layer.n_in:
-        raise ValueError(
-            f"{where}: X has {X.shape[-1]} {layer.features} but the layer was built for "
-            f"n_in={layer.n_in}; got shape {X.shape}"
-        )
+        raise ValueError(f"{where}: X has {X.shape[-1]} {layer.features} but the layer was built "
+                         f"for n_in={layer.n_in}; got shape {X.shape}")
     for k, pads, size, axis in zip(getattr(layer, "kernel_shape", ()), getattr(layer, "pads", ()),
                                    X.shape[1:3], ("rows", "cols")):
         if size + sum(pads) < k:
-            raise ValueError(
-                f"{where}: the kernel ({k} {axis}) is larger than the padded input "
-                f"({size + sum(pads)} {axis}, from X of shape {X.shape} and pad={layer.pad!r})"
-            )
+            raise ValueError(f"{where}: the kernel ({k} {axis}) is larger than the padded input "
+                             f"({size + sum(pads)} {axis}, from X of shape {X.shape} and pad={layer.pad!r})")
     if layer.takes_mode:
         check_choice(mode, ("train", "test"), "mode", where)
         # Running statistics cannot follow a batch that has none.
@@ -166,9 +150,7 @@ def check_layer_input(layer, X, method="forward", mode="train"):
                              f"mode 'train'; got shape {X.shape}")
     if layer.n_in is not None:
         for (owner, key), shape in layer.expected_shapes().items():
-            value = getattr(layer, owner).get(key)
-            if not isinstance(value, np.ndarray) or value.shape != shape:
-                _shape_error(f"{owner}[{key!r}]", value, f"shape {shape}", where)
+            _check_kept(layer, owner, key, [shape], f"shape {shape}", where)
     return X
 
 
@@ -186,37 +168,33 @@ def check_layer_upstream(layer, dLdY):
 
 
 def check_batchnorm_upstream(layer, dLdY):
-    """BatchNorm's backward guard: ``dLdY``, and the cache and ``gamma`` that
-    backward reads (graders set them by hand): ``X`` and ``X_hat`` of the
-    shape of ``dLdY``, ``mu``, ``var`` and ``gamma`` with one value per feature."""
+    """BatchNorm's backward guard: ``dLdY``, and what backward reads (graders set it
+    by hand): ``X``, ``X_hat`` of the shape of ``dLdY``; ``mu``, ``var``, ``gamma`` rows."""
     where = f"{type(layer).__name__}.backward"
     if layer.cache.get("X") is None:
         raise ValueError(f"{where}: backward was called before forward")
     dLdY = check_array(dLdY, "dLdY", where, ndim=layer.input_ndim)
     row = (1, dLdY.shape[-1])
-    for label, value, shapes, expected in (
-        ("cache['X']", layer.cache.get("X"), [dLdY.shape], f"the shape of dLdY {dLdY.shape}"),
-        ("cache['X_hat']", layer.cache.get("X_hat"), [dLdY.shape], f"the shape of dLdY {dLdY.shape}"),
-        ("cache['mu']", layer.cache.get("mu"), [row, row[1:]], f"shape {row}"),
-        ("cache['var']", layer.cache.get("var"), [row, row[1:]], f"shape {row}"),
-        ("parameters['gamma']", layer.parameters.get("gamma"), [row], f"shape {row}"),
-    ):
-        if not isinstance(value, np.ndarray) or value.shape not in shapes:
-            _shape_error(label, value, expected, where)
+    for key in ("X", "X_hat"):
+        _check_kept(layer, "cache", key, [dLdY.shape], f"the shape of dLdY {dLdY.shape}", where)
+    for owner, key in (("cache", "mu"), ("cache", "var"), ("parameters", "gamma")):
+        _check_kept(layer, owner, key, [row] if key == "gamma" else [row, row[1:]], f"shape {row}", where)
     return dLdY
 
 
-def _shape_error(label, value, expected, where):
-    got = value.shape if isinstance(value, np.ndarray) else describe(value)
-    raise ValueError(f"{where}: {label} must be an array of {expected}; got {got}")
+def _check_kept(layer, owner, key, shapes, expected, where):
+    """An error unless ``getattr(layer, owner)[key]`` is an array of one of ``shapes``."""
+    value = getattr(layer, owner).get(key)
+    if not isinstance(value, np.ndarray) or value.shape not in shapes:
+        got = value.shape if isinstance(value, np.ndarray) else describe(value)
+        raise ValueError(f"{where}: {owner}[{key!r}] must be an array of {expected}; got {got}")
 
 
 # ---- model: the arguments of NeuralNetwork and its methods
 
 
 def check_layer_args(layer_args, layer_type):
-    """A copy of ``layer_args``: a non-empty list of dicts (not ``layer_type``
-    objects), each with a "name"."""
+    """A copy of ``layer_args``: a non-empty list of dicts (not ``layer_type`` objects) with a "name"."""
     if not isinstance(layer_args, (list, tuple)) or not layer_args:
         raise TypeError(f"NeuralNetwork: layer_args must be a non-empty list of dicts; "
                         f"got {describe(layer_args)}")

@@ -6,12 +6,11 @@ holds the ``1/m``). Parameters are created on the first ``forward``, once the
 input size is known. Dense data is ``(batch, features)``, images are
 ``(batch, rows, cols, channels)``, kernels are
 ``(kernel_rows, kernel_cols, in_channels, out_channels)``. Each ``forward`` and
-``backward`` opens with one guard from ``checks.py``; the rest is the math.
+``backward`` opens with a guard from ``checks.py``; the rest is the math.
 
 ``BatchNorm1D``, ``BatchNorm2D`` and ``Dropout`` set ``takes_mode``: their
-``forward`` takes ``mode="train"`` (batch statistics, dropped units; the
-course's default) or ``mode="test"`` (running statistics, every unit kept),
-and ``NeuralNetwork.forward(X, mode=...)`` passes the mode to exactly those.
+``forward`` also takes ``mode``, "train" (the default) or "test", which
+``NeuralNetwork.forward(X, mode=...)`` passes to exactly those.
 """
 
 import inspect
@@ -27,12 +26,16 @@ from .utils import make_rng
 from .weights import initialize_weights
 
 
-def _activation(activation):
-    """An Activation from an instance, a name, or None (linear), and its name in
-    ``ACTIVATIONS`` (it sets the weight initializer's gain)."""
+def _set_weighting(layer, activation, weight_init, seed):
+    """Set ``activation`` (an Activation, a name, or None: linear), ``weight_init``,
+    ``init_weights`` (its gain follows the activation) and ``rng`` on ``layer``."""
     if not isinstance(activation, Activation):
         activation = initialize_activation("linear" if activation is None else activation)
-    return activation, next((name for name, cls in ACTIVATIONS.items() if type(activation) is cls), None)
+    layer.activation = activation
+    layer.weight_init = weight_init
+    name = next((name for name, cls in ACTIVATIONS.items() if type(activation) is cls), None)
+    layer.init_weights = initialize_weights(weight_init, activation=name)
+    layer.rng = make_rng(seed)
 
 
 class Layer:
@@ -40,16 +43,15 @@ class Layer:
 
     Attributes: ``activation`` (an Activation or None); ``n_in``, ``n_out``
     (features, or channels of images; ``n_in`` is None until the first
-    ``forward``); ``parameters`` and ``gradients`` (OrderedDicts, the learnable
-    arrays and ``dL/d`` each under the same keys); ``cache`` (an OrderedDict:
-    what ``forward`` keeps for ``backward``); ``input_gradient`` (whether
-    ``backward`` computes ``dL/dX``; a network turns it off on its first layer,
-    whose input is the data, and ``backward`` then returns None).
+    ``forward``); ``parameters`` and ``gradients`` (the learnable arrays and
+    ``dL/d`` each, under the same keys); ``cache`` (what ``forward`` keeps for
+    ``backward``); ``input_gradient`` (False: ``backward`` returns None, not
+    ``dL/dX``; a network sets it on its first layer, whose input is the data).
 
     Class attributes: ``input_ndim`` (the rank ``forward`` takes; None: any
     rank of at least ``min_ndim``), ``features`` (what the last axis of ``X``
-    counts, when it must match ``n_in``), ``takes_mode`` and ``buffer_names``
-    (keys of ``cache`` that are state, not scratch: checkpoints keep them).
+    counts, when it must match ``n_in``), ``takes_mode``, ``buffer_names``
+    (keys of ``cache`` that checkpoints keep) and ``repr_fields``.
     """
 
     input_ndim = None
@@ -57,6 +59,7 @@ class Layer:
     features = None
     takes_mode = False
     buffer_names = ()
+    repr_fields = ()
 
     def __init__(self):
         self.activation = None
@@ -70,6 +73,15 @@ class Layer:
     def __call__(self, X):
         return self.forward(X)
 
+    def __repr__(self):
+        # A faster subclass defined elsewhere shows as the layer whose numbers it gives.
+        name = next(cls.__name__ for cls in type(self).__mro__ if cls.__module__ == __name__)
+        fields = []
+        for key in self.repr_fields:
+            value = getattr(self, key)
+            fields.append(f"{key}={value:g}" if isinstance(value, float) else f"{key}={value!r}")
+        return f"{name}({', '.join(fields)})"
+
     def forward(self, X):
         raise NotImplementedError
 
@@ -77,9 +89,17 @@ class Layer:
         raise NotImplementedError
 
     def _init_parameters(self, X_shape, dtype=np.float64):
-        """Set ``n_in`` (and ``n_out``) from ``X_shape``, create the parameters in
-        ``dtype`` and zero gradients of the same shapes."""
-        raise NotImplementedError
+        """Set ``n_in`` and ``n_out`` from ``X_shape``, create the parameters in
+        ``dtype`` and zero gradients of the same shapes. Here: a layer without
+        parameters whose output keeps the input's last axis."""
+        self.n_in = self.n_out = X_shape[-1]
+
+    def _checked_input(self, X, method="forward", mode="train"):
+        """``X`` through ``check_layer_input``; the first call builds the layer."""
+        X = check_layer_input(self, X, method, mode)
+        if self.n_in is None:
+            self._init_parameters(X.shape, X.dtype)
+        return X
 
     def output_shape_for(self, X_shape):
         """The shape of ``forward``'s output for an input of shape ``X_shape``."""
@@ -98,9 +118,7 @@ class Layer:
     def forward_with_param(self, param_name, X):
         """Return ``f(value)`` that sets ``parameters[param_name] = value`` and
         runs ``forward(X)`` on this fixed ``X``; the gradient checker uses it."""
-        X = check_layer_input(self, X, "forward_with_param")
-        if self.n_in is None:
-            self._init_parameters(X.shape, X.dtype)
+        X = self._checked_input(X, "forward_with_param")
         if param_name not in self.parameters:
             raise ValueError(f"{type(self).__name__}.forward_with_param: unknown param_name "
                              f"{param_name!r}; this layer has {sorted(self.parameters)}")
@@ -134,14 +152,12 @@ class FullyConnected(Layer):
 
     input_ndim = 2
     features = "features"
+    repr_fields = ("n_out", "activation", "weight_init", "n_in")
 
     def __init__(self, n_out, activation="linear", weight_init="xavier_uniform", seed=None):
         super().__init__()
         self.n_out = check_int(n_out, "n_out", "FullyConnected")
-        self.activation, name = _activation(activation)
-        self.weight_init = weight_init
-        self.init_weights = initialize_weights(weight_init, activation=name)
-        self.rng = make_rng(seed)
+        _set_weighting(self, activation, weight_init, seed)
 
     def _init_parameters(self, X_shape, dtype=np.float64):
         # BEGIN SOLUTION
@@ -161,9 +177,7 @@ class FullyConnected(Layer):
 
     def forward(self, X):
         """``(batch, n_in) -> (batch, n_out)``; caches ``X`` and ``Z``."""
-        X = check_layer_input(self, X)
-        if self.n_in is None:
-            self._init_parameters(X.shape, X.dtype)
+        X = self._checked_input(X)
         W, b = self.parameters["W"], self.parameters["b"]
 
         # BEGIN SOLUTION
@@ -187,19 +201,13 @@ class FullyConnected(Layer):
         return dZ @ W.T
         # END SOLUTION
 
-    def __repr__(self):
-        return (f"FullyConnected(n_out={self.n_out}, activation={self.activation!r}, "
-                f"weight_init={self.weight_init!r}, n_in={self.n_in})")
-
 
 class Window2D(Layer):
-    """What Conv2D and Pool2D share: a window of ``kernel_shape``
-    ``(kernel_rows, kernel_cols)`` slid with ``stride`` ``(row_stride,
-    col_stride)`` (ints mean squares) over images padded by ``pads``
-    ``((top, bottom), (left, right))``, made from ``pad`` (kept as given):
-    "same" pads ``(k-1)//2`` before and ``k-1-(k-1)//2`` after on each axis (the
-    padding that keeps the size at stride 1), "valid" nothing, an int that much.
-    """
+    """A window of ``kernel_shape`` ``(kernel_rows, kernel_cols)`` slid with
+    ``stride`` ``(row_stride, col_stride)`` (ints mean squares) over images padded
+    by ``pads`` ``((top, bottom), (left, right))``, from ``pad``: "same" pads
+    ``(k-1)//2`` before and ``k-1-(k-1)//2`` after on each axis (the size stays
+    at stride 1), "valid" nothing, an int that much on every side."""
 
     input_ndim = 4
     features = "channels"
@@ -212,12 +220,10 @@ class Window2D(Layer):
         self.pad = pad
         if pad == "same":
             self.pads = tuple(((k - 1) // 2, k - 1 - (k - 1) // 2) for k in self.kernel_shape)
-        elif pad == "valid":
-            self.pads = ((0, 0), (0, 0))
-        elif isinstance(pad, str):
+        elif isinstance(pad, str) and pad != "valid":
             raise ValueError(f"{where}: pad must be 'same', 'valid' or an int >= 0; got {pad!r}")
         else:
-            p = check_int(pad, "pad", where, minimum=0)
+            p = 0 if pad == "valid" else check_int(pad, "pad", where, minimum=0)
             self.pads = ((p, p), (p, p))
 
     def output_shape_for(self, X_shape):
@@ -241,19 +247,17 @@ class Conv2D(Window2D):
     ``(kernel_rows, kernel_cols, in_channels, n_out)`` and ``b`` is ``(1, n_out)``.
     """
 
+    repr_fields = ("n_out", "kernel_shape", "activation", "stride", "pad", "weight_init", "n_in")
+
     def __init__(self, n_out, kernel_shape, activation="linear", stride=1, pad="same",
                  weight_init="xavier_uniform", seed=None):
         super().__init__(kernel_shape, stride, pad)
         self.n_out = check_int(n_out, "n_out", "Conv2D")
-        self.activation, name = _activation(activation)
-        self.weight_init = weight_init
-        self.init_weights = initialize_weights(weight_init, activation=name)
-        self.rng = make_rng(seed)
+        _set_weighting(self, activation, weight_init, seed)
 
     def _init_parameters(self, X_shape, dtype=np.float64):
         self.n_in = X_shape[3]
-        kernel = (*self.kernel_shape, self.n_in, self.n_out)
-        W = self.init_weights(kernel, self.rng).astype(dtype, copy=False)
+        W = self.init_weights((*self.kernel_shape, self.n_in, self.n_out), self.rng).astype(dtype, copy=False)
         b = np.zeros((1, self.n_out), dtype=dtype)
         self.parameters = OrderedDict(W=W, b=b)
         self.cache = OrderedDict()
@@ -268,9 +272,7 @@ class Conv2D(Window2D):
         caches ``X`` and ``Z``. Each window of the padded input is a row of
         ``X_cols`` (in the kernel's ``(i, j, ch)`` order): the sum is one product.
         """
-        X = check_layer_input(self, X)
-        if self.n_in is None:
-            self._init_parameters(X.shape, X.dtype)
+        X = self._checked_input(X)
         W, b = self.parameters["W"], self.parameters["b"]
         (top, bottom), (left, right) = self.pads
         row_stride, col_stride = self.stride
@@ -320,11 +322,6 @@ class Conv2D(Window2D):
         return dXp[:, top:top + X.shape[1], left:left + X.shape[2], :]
         # END SOLUTION
 
-    def __repr__(self):
-        return (f"Conv2D(n_out={self.n_out}, kernel_shape={self.kernel_shape}, "
-                f"activation={self.activation!r}, stride={self.stride}, pad={self.pad!r}, "
-                f"weight_init={self.weight_init!r}, n_in={self.n_in})")
-
 
 class Pool2D(Window2D):
     """Max or average pooling (``mode``) over the windows of each channel,
@@ -336,15 +333,14 @@ class Pool2D(Window2D):
     ``out_rows = floor((rows + pad_top + pad_bottom - kernel_rows) / row_stride) + 1``, cols alike.
     """
 
+    repr_fields = ("kernel_shape", "mode", "stride", "pad")
+
     def __init__(self, kernel_shape, mode="max", stride=1, pad=0):
         super().__init__(kernel_shape, stride, pad)
         self.mode = check_choice(mode, ("max", "average"), "mode", "Pool2D")
         for k, pads, axis in zip(self.kernel_shape, self.pads, ("rows", "cols")):
             if max(pads) >= k:
                 raise ValueError(f"Pool2D: pad must be smaller than the kernel ({k} {axis}); got pad={pad!r}")
-
-    def _init_parameters(self, X_shape, dtype=np.float64):
-        self.n_in = self.n_out = X_shape[3]
 
     def output_shape_for(self, X_shape):
         return super().output_shape_for(X_shape)[:3] + (X_shape[3],)
@@ -353,9 +349,7 @@ class Pool2D(Window2D):
         """``(batch, rows, cols, channels) -> (batch, out_rows, out_cols, channels)``;
         caches ``X`` and, for max pooling, ``winner``: the offset
         ``i * kernel_cols + j`` of each window's first maximum."""
-        X = check_layer_input(self, X)
-        if self.n_in is None:
-            self._init_parameters(X.shape)
+        X = self._checked_input(X)
         (top, bottom), (left, right) = self.pads
         kernel_rows, kernel_cols = self.kernel_shape
         row_stride, col_stride = self.stride
@@ -409,10 +403,6 @@ class Pool2D(Window2D):
         return dXp[:, top:top + X.shape[1], left:left + X.shape[2], :]
         # END SOLUTION
 
-    def __repr__(self):
-        return (f"Pool2D(kernel_shape={self.kernel_shape}, mode={self.mode!r}, "
-                f"stride={self.stride}, pad={self.pad!r})")
-
 
 class Flatten(Layer):
     """Reshape ``(batch, d1, d2, ...)`` to ``(batch, d1 * d2 * ...)`` and back.
@@ -422,6 +412,7 @@ class Flatten(Layer):
     """
 
     min_ndim = 2
+    repr_fields = ("keep_dim",)
 
     def __init__(self, keep_dim="first"):
         super().__init__()
@@ -438,9 +429,7 @@ class Flatten(Layer):
 
     def forward(self, X):
         """``(batch, d1, ..., dk) -> (batch, d1 * ... * dk)`` (or ``(batch * d1 * ..., dk)``)."""
-        X = check_layer_input(self, X)
-        if self.n_in is None:
-            self._init_parameters(X.shape)
+        X = self._checked_input(X)
 
         # BEGIN SOLUTION
         if self.keep_dim == "first":
@@ -458,21 +447,15 @@ class Flatten(Layer):
         return dLdY.reshape(self.cache["X"].shape)
         # END SOLUTION
 
-    def __repr__(self):
-        return f"Flatten(keep_dim={self.keep_dim!r})"
-
 
 class BatchNorm1D(Layer):
     """Batch normalization of every feature over the mini-batch.
 
-    Training (``mode="train"``), with the batch's mean and biased variance::
-
-        mu = mean(X, axis=0)          var = mean((X - mu)**2, axis=0)
-        X_hat = (X - mu) / sqrt(var + eps)          Y = gamma * X_hat + beta
-        running = momentum * running + (1 - momentum) * batch_statistic
-
-    At test time (``mode="test"``) ``mu`` and ``var`` are the running
-    statistics and nothing changes.
+    Training (``mode="train"``) standardizes with the batch's mean ``mu`` and biased
+    variance ``var``, ``Y = gamma * (X - mu) / sqrt(var + eps) + beta``, and moves each
+    running statistic: ``running = momentum * running + (1 - momentum) * batch_statistic``.
+    At test time (``mode="test"``) ``mu`` and ``var`` are the running statistics and
+    nothing changes.
 
     ``weight_init`` is kept for the course's signature and checked, but gamma
     starts at ones and beta at zeros whatever it says (a plain
@@ -480,15 +463,15 @@ class BatchNorm1D(Layer):
     [0, 1] weighs the old running statistics.
 
     Shape: ``X`` and ``Y`` are ``(batch, n_in)``; ``gamma``, ``beta``, ``mu``,
-    ``var`` and the running statistics are ``(1, n_in)``. The cache holds
-    ``X``, ``X_hat``, ``mu``, ``var`` of the last training forward and
-    ``running_mu``, ``running_var`` (zeros at first).
+    ``var`` and the running statistics ``running_mu``, ``running_var`` (kept in
+    the cache, zeros at first) are ``(1, n_in)``.
     """
 
     input_ndim = 2
     features = "features (last axis)"
     takes_mode = True
     buffer_names = ("running_mu", "running_var")
+    repr_fields = ("eps", "momentum", "n_in")
     # The axes each statistic is taken over (BatchNorm2D adds rows and cols).
     axes = (0,)
 
@@ -501,11 +484,10 @@ class BatchNorm1D(Layer):
 
     def _init_parameters(self, X_shape, dtype=np.float64):
         self.n_in = self.n_out = X_shape[-1]
-        self.parameters = OrderedDict(gamma=np.ones((1, self.n_in), dtype=dtype),
-                                      beta=np.zeros((1, self.n_in), dtype=dtype))
+        row = np.zeros((1, self.n_in), dtype=dtype)
+        self.parameters = OrderedDict(gamma=row + 1, beta=row.copy())
         self.cache = OrderedDict(X=None, X_hat=None, mu=None, var=None,
-                                 running_mu=np.zeros((1, self.n_in), dtype=dtype),
-                                 running_var=np.zeros((1, self.n_in), dtype=dtype))
+                                 running_mu=row.copy(), running_var=row.copy())
         self.clear_gradients()
 
     def expected_shapes(self):
@@ -515,9 +497,7 @@ class BatchNorm1D(Layer):
 
     def forward(self, X, mode="train"):
         """``(batch, n_in) -> (batch, n_in)``; training caches ``X``, ``X_hat``, ``mu``, ``var``."""
-        X = check_layer_input(self, X, mode=mode)
-        if self.n_in is None:
-            self._init_parameters(X.shape, X.dtype)
+        X = self._checked_input(X, mode=mode)
         gamma, beta = self.parameters["gamma"], self.parameters["beta"]
 
         # BEGIN SOLUTION
@@ -568,10 +548,6 @@ class BatchNorm1D(Layer):
         return dX_hat * inv_std + dvar * 2 * (X - mu) / m + dmu / m
         # END SOLUTION
 
-    def __repr__(self):
-        return (f"{type(self).__name__}(eps={self.eps:g}, momentum={self.momentum:g}, "
-                f"n_in={self.n_in})")
-
 
 class BatchNorm2D(BatchNorm1D):
     """Batch normalization of every channel of ``(batch, rows, cols, channels)``
@@ -587,19 +563,17 @@ class BatchNorm2D(BatchNorm1D):
 
 
 class Dropout(Layer):
-    """Inverted dropout: in training each unit is dropped with probability ``p``
-    and the kept ones are scaled so that test time (``Y = X``) needs no rescaling::
-
-        mask = (uniform(X.shape) >= p) / (1 - p)       Y = X * mask
-
-    ``backward`` multiplies ``dL/dY`` by the same mask. ``p`` is in [0, 1);
-    ``seed`` (an int or a Generator) draws the masks (a network gives each
-    layer its own stream: a seeded run is bit-identical).
+    """Inverted dropout: in training each unit is dropped with probability ``p`` and
+    the kept ones are scaled by ``1 / (1 - p)`` (``Y = X * mask``), so that test time
+    (``Y = X``) needs no rescaling; ``backward`` multiplies ``dL/dY`` by the same mask.
+    ``p`` is in [0, 1); ``seed`` (an int or a Generator) draws the masks (a network
+    gives each layer its own stream: a seeded run is bit-identical).
 
     Shape: any ``(batch, ...)``; ``Y`` has the shape of ``X``.
     """
 
     takes_mode = True
+    repr_fields = ("p",)
 
     def __init__(self, p=0.5, seed=None):
         super().__init__()
@@ -608,15 +582,10 @@ class Dropout(Layer):
             raise ValueError(f"Dropout: p must be in [0, 1) (p=1 would drop every unit); got {p!r}")
         self.rng = make_rng(seed)
 
-    def _init_parameters(self, X_shape, dtype=np.float64):
-        self.n_in = self.n_out = X_shape[-1]
-
     def forward(self, X, mode="train"):
         """``X -> X * mask`` in training, ``X`` at test time; caches ``X`` and
         the mask (None at test time)."""
-        X = check_layer_input(self, X, mode=mode)
-        if self.n_in is None:
-            self._init_parameters(X.shape)
+        X = self._checked_input(X, mode=mode)
 
         mask = None
         if mode == "train":
@@ -633,9 +602,6 @@ class Dropout(Layer):
         mask = self.cache["mask"]
         return dLdY if mask is None else dLdY * mask
 
-    def __repr__(self):
-        return f"Dropout(p={self.p:g})"
-
 
 LAYERS = {"fully_connected": FullyConnected, "conv2d": Conv2D, "pool2d": Pool2D, "flatten": Flatten,
           "batchnorm1d": BatchNorm1D, "batchnorm2d": BatchNorm2D, "dropout": Dropout}
@@ -651,22 +617,19 @@ def layer_arguments(name):
 def initialize_layer(name, activation=None, weight_init=None, n_out=None, kernel_shape=None,
                      stride=None, pad=None, mode=None, keep_dim="first", seed=None, p=None, eps=None,
                      momentum=None):
-    """Build a layer by name; an argument left as None takes the class default.
-
-    A value for an argument the named layer does not take (``activation`` for
-    "pool2d", say) raises ``ValueError``, as in ``initialize_optimizer``. ``p``
-    is Dropout's; ``eps`` and ``momentum`` are BatchNorm's (not the optimizer's).
+    """Build a layer by name; an argument left as None takes the class default,
+    and a value for one the layer does not take (``activation`` for "pool2d")
+    is a ``ValueError``. ``p`` is Dropout's, ``eps`` and ``momentum`` BatchNorm's;
     ``seed`` goes to the layers that draw numbers and is ignored by the others.
     """
-    signature = inspect.signature(lookup(LAYERS, name, "layer")).parameters
-    given = {"activation": activation, "weight_init": weight_init, "n_out": n_out,
-             "kernel_shape": kernel_shape, "stride": stride, "pad": pad, "mode": mode,
-             "keep_dim": None if keep_dim == "first" else keep_dim, "p": p, "eps": eps,
-             "momentum": momentum}
+    cls = lookup(LAYERS, name, "layer")
+    given = dict(activation=activation, weight_init=weight_init, n_out=n_out, kernel_shape=kernel_shape,
+                 stride=stride, pad=pad, mode=mode, keep_dim=None if keep_dim == "first" else keep_dim,
+                 p=p, eps=eps, momentum=momentum)
     given = check_applicable(given, layer_arguments(name), "initialize_layer", repr(name))
-    for key, parameter in signature.items():
-        if parameter.default is inspect.Parameter.empty and key not in given:
+    for key, parameter in inspect.signature(cls).parameters.items():
+        if key == "seed":
+            given["seed"] = seed
+        elif parameter.default is parameter.empty and key not in given:
             raise ValueError(f"initialize_layer: {name!r} needs {key}; got None")
-    if "seed" in signature:
-        given["seed"] = seed
-    return LAYERS[name.lower()](**given)
+    return cls(**given)
