@@ -25,7 +25,7 @@ from collections import OrderedDict
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .checks import check_layer_input, check_layer_upstream
+from .checks import check_layer_upstream
 from .layers import Conv2D, Pool2D
 
 
@@ -39,9 +39,7 @@ class FastConv2D(Conv2D):
     def forward(self, X):
         """``(batch, rows, cols, in_channels) -> (batch, out_rows, out_cols, n_out)``;
         caches ``X`` and ``Z``."""
-        X = check_layer_input(self, X)
-        if self.n_in is None:
-            self._init_parameters(X.shape, X.dtype)
+        X = self._checked_input(X)
         W, b = self.parameters["W"], self.parameters["b"]
 
         X_cols = im2col(X, self.kernel_shape, self.stride, self.pads)
@@ -80,9 +78,7 @@ class FastPool2D(Pool2D):
 
     def forward(self, X):
         """``(batch, rows, cols, channels) -> (batch, out_rows, out_cols, channels)``; caches ``X``."""
-        X = check_layer_input(self, X)
-        if self.n_in is None:
-            self._init_parameters(X.shape)
+        X = self._checked_input(X)
 
         if self.mode == "max":
             Y, winner = max_pool(X, self.kernel_shape, self.stride, self.pads)
