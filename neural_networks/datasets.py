@@ -1,7 +1,6 @@
 """Mini-batches: :class:`Data` hands out one set of examples, :class:`Dataset` holds
 the training, validation and test sets, and :func:`initialize_dataset` loads one by
-name (:mod:`neural_networks.loaders` reads the files). Examples are ``(batch,
-features)`` or ``(batch, rows, cols, channels)``, labels ``(batch, classes)``.
+name (:mod:`neural_networks.loaders` reads the files).
 """
 
 import math
@@ -45,7 +44,7 @@ class Data:
             raise ValueError(f"{where}: {problem}")
         out_dim = None if out_dim is None else check_int(out_dim, "out_dim", where)
         self.shuffle = check_bool(shuffle, "shuffle", where)
-        self.rng = _make_rng(seed, where)
+        self.rng = _prefixed(where, make_rng, seed)
         self.data, self.n_samples = _read_only(data), int(data.shape[0])
         self.labels, self.out_dim = _prepare_labels(labels, out_dim, self.n_samples, data.dtype, where)
         self.samples_per_epoch = math.ceil(self.n_samples / self.batch_size)
@@ -53,9 +52,8 @@ class Data:
         self._order, self._position = np.arange(self.n_samples), 0
 
     def sample(self):
-        """The next mini-batch ``(X, Y)``: X ``(batch, features)`` or ``(batch,
-        rows, cols, channels)``, Y ``(batch, out_dim)`` or None. A pass hands
-        out every example once, in a new order when ``shuffle`` is True."""
+        """The next mini-batch ``(X, Y)``, Y None without labels. A pass hands out
+        every example once, in a new order when ``shuffle`` is True."""
         if self._position == 0 and self.shuffle:
             self._order = self.rng.permutation(self.n_samples)
         rows = self._order[self._position:self._position + self.batch_size]
@@ -114,11 +112,12 @@ class Data:
                 f"batch_size={self.batch_size}, out_dim={self.out_dim}, shuffle={self.shuffle})")
 
 
-def _make_rng(seed, where):
+def _prefixed(where, function, *args):
+    """``function(*args)``, with ``where`` in front of the message of its TypeError or ValueError."""
     try:
-        return make_rng(seed)
-    except TypeError as error:
-        raise TypeError(f"{where}: {error}") from None
+        return function(*args)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{where}: {error}") from None
 
 
 def _read_only(array):
@@ -177,7 +176,7 @@ class Dataset:
                  validation_labels=None, test_set=None, test_labels=None, seed=None):
         batch_size = check_int(batch_size, "batch_size", "Dataset")
         self.out_dim = None  # until the training set gives it
-        rng = _make_rng(seed, "Dataset")
+        rng = _prefixed("Dataset", make_rng, seed)
         self.train = self._split("training", training_set, training_labels, batch_size, rng)
         self.out_dim, self.input_shape = self.train.out_dim, tuple(int(n) for n in self.train.data.shape[1:])
         self.n_features = math.prod(self.input_shape)
@@ -230,12 +229,9 @@ def initialize_dataset(name, batch_size=50, seed=None, flatten=False, dtype=np.f
     folder or file raises FileNotFoundError.
     """
     where = "initialize_dataset"
-    try:
-        loader = lookup(LOADERS, name, "dataset name")
-    except (TypeError, ValueError) as error:
-        raise type(error)(f"{where}: {error}") from None
+    loader = _prefixed(where, lookup, LOADERS, name, "dataset name")
     batch_size = check_int(batch_size, "batch_size", where)
-    rng = _make_rng(seed, where)
+    rng = _prefixed(where, make_rng, seed)
     flatten = check_bool(flatten, "flatten", where)
     try:
         dtype = np.dtype(dtype)

@@ -76,9 +76,8 @@ def _stratified_split(labels, validation_fraction, test_fraction):
         rows = rng.permutation(np.flatnonzero(labels == label))
         n_test = math.floor(test_fraction * rows.size + 0.5)
         n_held = n_test + math.floor(validation_fraction * rows.size + 0.5)
-        parts["test"].append(rows[:n_test])
-        parts["validate"].append(rows[n_test:n_held])
-        parts["train"].append(rows[n_held:])
+        for key, part in zip(("test", "validate", "train"), np.split(rows, [n_test, n_held])):
+            parts[key].append(part)
     return {key: np.sort(np.concatenate(chunks)) for key, chunks in parts.items()}
 
 
@@ -152,8 +151,7 @@ def _read_npy(path):
     try:
         return np.load(path, allow_pickle=False)
     except (EOFError, ValueError) as error:
-        with open(path, "rb") as file:
-            start = file.read(16)
+        start = path.read_bytes()[:16]
         problem = (f"cannot read it as a .npy array: {error}" if start.startswith(b"\x93NUMPY") else
                    f"not a .npy file (numpy.save writes b'\\x93NUMPY' first): it starts with {start!r}")
         raise file_error(path, problem) from None
