@@ -1,9 +1,8 @@
-"""Readers of the dataset files. A loader in :data:`LOADERS` takes the data folder (a
-``pathlib.Path``) and a float dtype and returns ``(splits, indices)``: "train",
-"validate", "test" -> ``(examples, classes)``, examples ``(batch, features)`` or
-``(batch, rows, cols, channels)`` standardized with the training split's statistics,
-classes ``(batch,)`` or None (hidden test labels); and the same keys -> the rows of
-each split in its source file.
+"""Readers of the dataset files. A loader in :data:`LOADERS` takes the data folder (a ``pathlib.Path``) and a
+float dtype and returns ``(splits, indices)``: "train", "validate", "test" -> ``(examples, classes)``,
+examples ``(batch, features)`` or ``(batch, rows, cols, channels)`` standardized with the training split's
+statistics, classes ``(batch,)`` or None (hidden test labels); and the same keys -> the rows of each split
+in its source file.
 """
 
 import csv
@@ -82,8 +81,8 @@ def _stratified_split(labels, validation_fraction, test_fraction):
 
 
 def _pixel_statistics(images, rows):
-    """Mean and std ``(channels,)`` of the uint8 pixels of ``images[rows]`` ``(batch, rows, cols,
-    channels)``. Exact, from histograms counted chunk by chunk: no float copy of the split is made."""
+    """Mean and std ``(channels,)`` of the uint8 pixels of ``images[rows]`` ``(batch, rows, cols, channels)``.
+    Exact, from histograms counted chunk by chunk: no float copy of the split is made."""
     offsets = 256 * np.arange(images.shape[3], dtype=np.uint16)  # channel c counts in bins 256c to 256c+255
     chunks = (images[rows[start:start + _CHUNK]] for start in range(0, rows.size, _CHUNK))
     counts = sum(np.bincount((chunk + offsets).ravel(), minlength=offsets.size * 256) for chunk in chunks)
@@ -94,19 +93,17 @@ def _pixel_statistics(images, rows):
 
 
 def _image_splits(sources, indices, dtype):
-    """``(splits, indices)`` from ``sources[key] = (images uint8, labels or None)`` and
-    ``indices[key] = rows``: NHWC images in ``dtype``, standardized with the training
-    split's pixel statistics."""
+    """``(splits, indices)`` from ``sources[key] = (images uint8, labels or None)`` and the rows
+    ``indices[key]``: NHWC images in ``dtype``, standardized with the training split's pixel statistics."""
     sources = {key: (images[..., None] if images.ndim == 3 else images, labels)
                for key, (images, labels) in sources.items()}
     mean, std = _pixel_statistics(sources["train"][0], indices["train"])
-    std = np.where(std == 0, 1.0, std)
     splits = {}
     for key, rows in indices.items():
         images, labels = sources[key]
         out = np.empty((rows.size, *images.shape[1:]), dtype=dtype)
         for start in range(0, rows.size, _CHUNK):
-            out[start:start + _CHUNK] = (images[rows[start:start + _CHUNK]] - mean) / std
+            out[start:start + _CHUNK] = standardize(images[rows[start:start + _CHUNK]], mean=mean, std=std)
         splits[key] = (out, None if labels is None else labels[rows])
     return splits, indices
 
