@@ -93,11 +93,10 @@ def _check_keys(mapping, where, valid, required, defaults=None):
     """Unknown keys first (a typo'd key also shows up as a missing one), then missing ones."""
     if not isinstance(mapping, dict):
         raise TypeError(f"{where} must be a dict; got {describe(mapping)}")
-    for key in mapping:
-        if key not in valid:
-            close = difflib.get_close_matches(str(key), valid, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ValueError(f"{where} has the unknown key {key!r}{hint}; the valid keys are {valid}")
+    for key in (key for key in mapping if key not in valid):
+        close = difflib.get_close_matches(str(key), valid, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"{where} has the unknown key {key!r}{hint}; the valid keys are {valid}")
     for key in (key for key in required if key not in mapping):
         if key not in (defaults or {}):
             raise ValueError(f"{where} is missing the key {key!r}; it has {list(mapping)}")
