@@ -1,10 +1,10 @@
-"""What the training scripts share: :func:`main` sets the typed flags onto a script's dicts
-(``--lr`` sets ``optimizer_args["lr"]``), checks each value once through the constructor that
-takes it, with the dict key or flag the user wrote in front of its message, and trains one run
-or (``--sweep``) a grid. Exit status: 2 for a bad value (one line on stderr), 1 for a diverged
-run, 130 for Ctrl-C; finished epochs stay on disk."""
+"""What the training scripts share: :func:`main` sets the typed flags onto a script's dicts (``--lr`` sets
+``optimizer_args["lr"]``), checks each value once through the constructor that takes it, with the dict key
+or flag the user wrote in front of its message, and trains one run or (``--sweep``) a grid. Exit status: 2
+for a bad value (one line on stderr), 1 for a diverged run, 130 for Ctrl-C; finished epochs stay on disk."""
 
 import argparse
+import contextlib
 import copy
 import difflib
 import inspect
@@ -72,11 +72,9 @@ def _call(function, args, config, where, guess=True):
         keys = [key for key in args if key in config.dict(where) or (where, key) in config.flags]
         blamed = [key for key in keys if re.search(rf"\b{key}\b", str(error))]
         for key in keys if guess and not blamed else ():
-            try:
+            with contextlib.suppress(ValueError, TypeError):
                 function(**{k: value for k, value in args.items() if k != key})
                 blamed.append(key)
-            except (ValueError, TypeError):
-                pass
         named = " and ".join(config.name(where, key) for key in blamed) or where
         raise type(error)(f"{named}: {error}") from None
 
@@ -95,11 +93,10 @@ def _check_keys(mapping, where, valid, required, defaults=None):
     """Unknown keys first (a typo'd key also shows up as a missing one), then missing ones."""
     if not isinstance(mapping, dict):
         raise TypeError(f"{where} must be a dict; got {describe(mapping)}")
-    for key in mapping:
-        if key not in valid:
-            close = difflib.get_close_matches(str(key), valid, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ValueError(f"{where} has the unknown key {key!r}{hint}; the valid keys are {valid}")
+    for key in (key for key in mapping if key not in valid):
+        close = difflib.get_close_matches(str(key), valid, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"{where} has the unknown key {key!r}{hint}; the valid keys are {valid}")
     for key in (key for key in required if key not in mapping):
         if key not in (defaults or {}):
             raise ValueError(f"{where} is missing the key {key!r}; it has {list(mapping)}")
@@ -130,9 +127,8 @@ def check_keys(config):
             raise TypeError(f"layer_args must be a non-empty list of dicts; got {describe(layer_args)}")
         for i, args in enumerate(layer_args):
             _check_keys(args, f"layer_args[{i}]", list(args), ["name"])
-            cls = lookup(LAYERS, args["name"], f'layer_args[{i}]["name"]')
+            defaults = _defaults(lookup(LAYERS, args["name"], f'layer_args[{i}]["name"]'))
             keys = layer_arguments(args["name"])
-            defaults = _defaults(cls)
             # A layer with an activation says which one, and how its weights start.
             required = [key for key in keys if key not in defaults
                         or ("activation" in keys and key in ("activation", "weight_init"))]
@@ -189,16 +185,14 @@ def parse_flags(description, config, argv=None):
         if flag[2:].replace("-", "_") in args:
             config.set(where, key, getattr(args, flag[2:].replace("-", "_")), flag)
     config.flags[("log_args", "model_name")] = "--model-name"  # for the Logger's messages
-    dataset_layers = config.layer_args_by_dataset.get(str(config.data_args["name"]).lower())
-    if dataset_layers is not None:
-        config.layer_args = copy.deepcopy(dataset_layers)
+    dataset = str(config.data_args["name"]).lower()
+    config.layer_args = config.layer_args_by_dataset.get(dataset, config.layer_args)
     return config, args
 
 
 def name_suffix(config, default_dataset=None, default_dtype="float64"):
-    """The end of a run name: ``-lr<lr>``, the momentum (SGD) or the optimizer's
-    name, the dataset unless it is ``default_dataset``, the dtype unless it is
-    ``default_dtype``, and the seed, e.g. ``-lr0.01_mom0.9_seed0``."""
+    """The end of a run name, e.g. ``-lr0.01_mom0.9_seed0``: the lr, the momentum (SGD) or the optimizer's
+    name, the dataset and dtype unless they are the defaults given, and the seed."""
     optimizer, data, name = config.optimizer_args, config.data_args, config.optimizer_args["name"].lower()
     parts = [f"lr{optimizer['lr']:g}", f"mom{optimizer.get('momentum') or 0:g}" if name == "sgd" else name]
     named = [(data["name"], default_dataset), (data["dtype"], default_dtype)]
@@ -209,10 +203,9 @@ def name_suffix(config, default_dataset=None, default_dtype="float64"):
 def build_model(config):
     """The network of ``config``, once its values are checked (not the dataset's, not the Logger's)."""
     check_int(config.epochs, "epochs", config.name("EPOCHS"), minimum=0)
-    last = len(config.layer_args) - 1
     for i, args in enumerate(config.layer_args):
         # The output layer's n_out may be None: as many as the dataset has classes.
-        placeholder = {"n_out": 1} if i == last and args.get("n_out", 0) is None else {}
+        placeholder = {"n_out": 1} if i == len(config.layer_args) - 1 and args.get("n_out", 0) is None else {}
         _call(initialize_layer, {**args, **placeholder}, config, f"layer_args[{i}]")
     optimizer, model_args = config.optimizer_args, config.model_args
     lookup(OPTIMIZERS, optimizer["name"], config.name("optimizer_args", "name"))
@@ -242,9 +235,8 @@ def _saved_args(config):
 
 
 def check_resume(config, run_dir, written_dir):
-    """``--resume`` continues the run in ``run_dir`` only with the options it was
-    started with (``--epochs`` may change). A flag that renames the run (``--lr``)
-    is compared with the run the dicts name, in ``written_dir``."""
+    """``--resume`` continues the run in ``run_dir`` only with the options it was started with
+    (``--epochs`` may change); a flag that renames it (``--lr``) compares with ``written_dir``."""
     folder = next((f for f in (run_dir, written_dir) if (f / "checkpoint.npz").is_file()), None)
     if folder is None:
         raise FileNotFoundError(f"--resume: no checkpoint to resume from at {run_dir / 'checkpoint.npz'}")
@@ -302,11 +294,10 @@ def run(config, model, dataset, model_name, overwrite=False, resume=False, verbo
 
 
 def sweep_configs(config):
-    """One config per (lr, hidden) of ``sweep_args``, saving under ``<save_dir>/sweep/``."""
+    """Yield one config per (lr, hidden) of ``sweep_args``, saving under ``<save_dir>/sweep/``."""
     if config.hidden_layer is None and config.sweep_args["hidden"] != [None]:
         raise ValueError(f'sweep_args["hidden"] must be [None] (this script has no --hidden option); '
                          f'got {config.sweep_args["hidden"]!r}')
-    configs = []
     for lr in dict.fromkeys(config.sweep_args["lr"]):  # each value once
         for hidden in dict.fromkeys(config.sweep_args["hidden"]):
             new = copy.deepcopy(config)
@@ -315,8 +306,7 @@ def sweep_configs(config):
             if hidden is not None:
                 new.set(f"layer_args[{config.hidden_layer}]", "n_out", hidden,
                         config.name("sweep_args", "hidden"))
-            configs.append(new)
-    return configs
+            yield new
 
 
 def sweep(configs, models, names, dataset, overwrite, verbose):

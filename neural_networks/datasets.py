@@ -1,7 +1,6 @@
 """Mini-batches: :class:`Data` hands out one set of examples, :class:`Dataset` holds
 the training, validation and test sets, and :func:`initialize_dataset` loads one by
-name (:mod:`neural_networks.loaders` reads the files). Examples are ``(batch,
-features)`` or ``(batch, rows, cols, channels)``, labels ``(batch, classes)``.
+name (:mod:`neural_networks.loaders` reads the files).
 """
 
 import math
@@ -22,16 +21,13 @@ DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "datasets"
 class Data:
     """One set of examples, and their labels, handed out in mini-batches.
 
-    ``data`` is ``(batch, features)`` or ``(batch, rows, cols, channels)``, all finite;
-    an integer array becomes float64, a float array is kept as a read-only view.
-    ``labels`` is None, class indices ``(batch,)`` (one-hot encoded in the dtype of
-    ``data``), or one-hot labels or regression targets ``(batch, out_dim)``, kept as
-    given. ``out_dim`` defaults to the columns of 2-D labels or ``max(labels) + 1``.
-    ``shuffle`` draws a new order with ``self.rng`` (seeded by ``seed``) at the start
-    of each pass. Attributes: ``data``, ``labels``, ``batch_size``, ``n_samples``,
-    ``out_dim``, ``shuffle``, ``rng``, and ``samples_per_epoch``, the mini-batches per
-    pass, ``ceil(n_samples / batch_size)``.
-    """
+    ``data`` is ``(batch, features)`` or ``(batch, rows, cols, channels)``, all finite; an integer array
+    becomes float64, a float array is kept as a read-only view. ``labels`` is None, class indices
+    ``(batch,)`` (one-hot encoded in the dtype of ``data``), or one-hot labels or regression targets
+    ``(batch, out_dim)``, kept as given. ``out_dim`` defaults to the columns of 2-D labels or
+    ``max(labels) + 1``. ``shuffle`` draws a new order with ``self.rng`` (seeded by ``seed``) at the start
+    of each pass. Attributes: ``data``, ``labels``, ``batch_size``, ``n_samples``, ``out_dim``, ``shuffle``,
+    ``rng``, and ``samples_per_epoch``, the mini-batches per pass, ``ceil(n_samples / batch_size)``."""
 
     def __init__(self, data, batch_size=50, labels=None, out_dim=None, shuffle=True, seed=None):
         where = "Data"
@@ -45,7 +41,7 @@ class Data:
             raise ValueError(f"{where}: {problem}")
         out_dim = None if out_dim is None else check_int(out_dim, "out_dim", where)
         self.shuffle = check_bool(shuffle, "shuffle", where)
-        self.rng = _make_rng(seed, where)
+        self.rng = _prefixed(where, make_rng, seed)
         self.data, self.n_samples = _read_only(data), int(data.shape[0])
         self.labels, self.out_dim = _prepare_labels(labels, out_dim, self.n_samples, data.dtype, where)
         self.samples_per_epoch = math.ceil(self.n_samples / self.batch_size)
@@ -53,9 +49,8 @@ class Data:
         self._order, self._position = np.arange(self.n_samples), 0
 
     def sample(self):
-        """The next mini-batch ``(X, Y)``: X ``(batch, features)`` or ``(batch,
-        rows, cols, channels)``, Y ``(batch, out_dim)`` or None. A pass hands
-        out every example once, in a new order when ``shuffle`` is True."""
+        """The next mini-batch ``(X, Y)``, Y None without labels. A pass hands out
+        every example once, in a new order when ``shuffle`` is True."""
         if self._position == 0 and self.shuffle:
             self._order = self.rng.permutation(self.n_samples)
         rows = self._order[self._position:self._position + self.batch_size]
@@ -114,11 +109,12 @@ class Data:
                 f"batch_size={self.batch_size}, out_dim={self.out_dim}, shuffle={self.shuffle})")
 
 
-def _make_rng(seed, where):
+def _prefixed(where, function, *args):
+    """``function(*args)``, with ``where`` in front of the message of its TypeError or ValueError."""
     try:
-        return make_rng(seed)
-    except TypeError as error:
-        raise TypeError(f"{where}: {error}") from None
+        return function(*args)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{where}: {error}") from None
 
 
 def _read_only(array):
@@ -163,21 +159,18 @@ def _prepare_labels(labels, out_dim, n_samples, dtype, where):
 class Dataset:
     """A training set with optional validation and test sets.
 
-    The sets are shaped as ``Data``'s ``data`` (one example shape), their labels as
-    ``Data``'s ``labels``, class indices one-hot encoded to the training set's
-    ``out_dim``. Give labels for every set or for none; only a test set's may be
-    hidden (None). ``seed`` seeds the shuffling of the training set, the only one
-    shuffled (a ``NeuralNetwork`` with its own ``seed`` replaces it). Attributes:
-    ``train``, ``validate``, ``test`` (``Data`` or None), ``out_dim``, ``input_shape``
-    (one example's shape), ``n_features`` (its product), and from
-    :func:`initialize_dataset` ``indices``: each split's rows in its source file.
-    """
+    The sets are shaped as ``Data``'s ``data`` (one example shape), their labels as ``Data``'s ``labels``,
+    class indices one-hot encoded to the training set's ``out_dim``. Give labels for every set or for none;
+    only a test set's may be hidden (None). ``seed`` seeds the shuffling of the training set, the only one
+    shuffled (a ``NeuralNetwork`` with its own ``seed`` replaces it). Attributes: ``train``, ``validate``,
+    ``test`` (``Data`` or None), ``out_dim``, ``input_shape`` (one example's shape), ``n_features`` (its
+    product), and from :func:`initialize_dataset` ``indices``: each split's rows in its source file."""
 
     def __init__(self, training_set, training_labels, batch_size, validation_set=None,
                  validation_labels=None, test_set=None, test_labels=None, seed=None):
         batch_size = check_int(batch_size, "batch_size", "Dataset")
         self.out_dim = None  # until the training set gives it
-        rng = _make_rng(seed, "Dataset")
+        rng = _prefixed("Dataset", make_rng, seed)
         self.train = self._split("training", training_set, training_labels, batch_size, rng)
         self.out_dim, self.input_shape = self.train.out_dim, tuple(int(n) for n in self.train.data.shape[1:])
         self.n_features = math.prod(self.input_shape)
@@ -218,24 +211,18 @@ class Dataset:
 def initialize_dataset(name, batch_size=50, seed=None, flatten=False, dtype=np.float64, data_dir=None):
     """Load a dataset by name as a :class:`Dataset`, split and standardized.
 
-    ``name`` (any case) is "iris" (examples ``(4,)``, 105 / 15 / 30 for train /
-    validate / test), "digits" (``(8, 8, 1)``, 1259 / 179 / 359), "fashion_mnist"
-    (``(28, 28, 1)``, 55000 / 5000 / 10000), "mnist" (``(28, 28, 1)``, 54998 / 5002 /
-    10000) or "cifar10" (``(32, 32, 3)``, 45000 / 5000 / 10000); ``datasets/README.md``
-    lists their files. Splits are stratified by class and fixed by :data:`SPLIT_SEED`;
-    examples are standardized with the training split's statistics. ``seed`` seeds the
-    training split's shuffling; ``flatten`` reshapes images to ``(batch, features)``;
-    ``dtype`` (numpy.float32 or numpy.float64) is that of examples and labels;
-    ``data_dir`` defaults to ``$NEURAL_NETWORKS_DATA``, else ``datasets/``. A missing
-    folder or file raises FileNotFoundError.
-    """
+    ``name`` (any case) is "iris" (examples ``(4,)``, 105 / 15 / 30 for train / validate / test), "digits"
+    (``(8, 8, 1)``, 1259 / 179 / 359), "fashion_mnist" (``(28, 28, 1)``, 55000 / 5000 / 10000), "mnist"
+    (``(28, 28, 1)``, 54998 / 5002 / 10000) or "cifar10" (``(32, 32, 3)``, 45000 / 5000 / 10000);
+    ``datasets/README.md`` lists their files. Splits are stratified by class and fixed by
+    :data:`SPLIT_SEED`; examples are standardized with the training split's statistics. ``seed`` seeds the
+    training split's shuffling; ``flatten`` reshapes images to ``(batch, features)``; ``dtype``
+    (numpy.float32 or numpy.float64) is that of examples and labels; ``data_dir`` defaults to
+    ``$NEURAL_NETWORKS_DATA``, else ``datasets/``. A missing folder or file raises FileNotFoundError."""
     where = "initialize_dataset"
-    try:
-        loader = lookup(LOADERS, name, "dataset name")
-    except (TypeError, ValueError) as error:
-        raise type(error)(f"{where}: {error}") from None
+    loader = _prefixed(where, lookup, LOADERS, name, "dataset name")
     batch_size = check_int(batch_size, "batch_size", where)
-    rng = _make_rng(seed, where)
+    rng = _prefixed(where, make_rng, seed)
     flatten = check_bool(flatten, "flatten", where)
     try:
         dtype = np.dtype(dtype)

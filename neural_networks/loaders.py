@@ -1,9 +1,8 @@
-"""Readers of the dataset files. A loader in :data:`LOADERS` takes the data folder (a
-``pathlib.Path``) and a float dtype and returns ``(splits, indices)``: "train",
-"validate", "test" -> ``(examples, classes)``, examples ``(batch, features)`` or
-``(batch, rows, cols, channels)`` standardized with the training split's statistics,
-classes ``(batch,)`` or None (hidden test labels); and the same keys -> the rows of
-each split in its source file.
+"""Readers of the dataset files. A loader in :data:`LOADERS` takes the data folder (a ``pathlib.Path``) and a
+float dtype and returns ``(splits, indices)``: "train", "validate", "test" -> ``(examples, classes)``,
+examples ``(batch, features)`` or ``(batch, rows, cols, channels)`` standardized with the training split's
+statistics, classes ``(batch,)`` or None (hidden test labels); and the same keys -> the rows of each split
+in its source file.
 """
 
 import csv
@@ -76,39 +75,35 @@ def _stratified_split(labels, validation_fraction, test_fraction):
         rows = rng.permutation(np.flatnonzero(labels == label))
         n_test = math.floor(test_fraction * rows.size + 0.5)
         n_held = n_test + math.floor(validation_fraction * rows.size + 0.5)
-        parts["test"].append(rows[:n_test])
-        parts["validate"].append(rows[n_test:n_held])
-        parts["train"].append(rows[n_held:])
+        for key, part in zip(("test", "validate", "train"), np.split(rows, [n_test, n_held])):
+            parts[key].append(part)
     return {key: np.sort(np.concatenate(chunks)) for key, chunks in parts.items()}
 
 
 def _pixel_statistics(images, rows):
-    """Mean and std of the uint8 pixels of ``images[rows]``: scalars for ``(batch,
-    rows, cols)``, one per channel for ``(batch, rows, cols, channels)``. Exact,
-    from a histogram counted chunk by chunk: no float copy of the split is made."""
-    if images.ndim == 4:
-        stats = [_pixel_statistics(images[..., c], rows) for c in range(images.shape[3])]
-        return tuple(np.array(values) for values in zip(*stats))
-    counts = sum(np.bincount(images[rows[start:start + _CHUNK]].ravel(), minlength=256)
-                 for start in range(0, rows.size, _CHUNK))
-    values = np.arange(256.0)
-    mean = counts @ values / counts.sum()
-    return mean, math.sqrt(counts @ (values - mean) ** 2 / counts.sum())
+    """Mean and std ``(channels,)`` of the uint8 pixels of ``images[rows]`` ``(batch, rows, cols, channels)``.
+    Exact, from histograms counted chunk by chunk: no float copy of the split is made."""
+    offsets = 256 * np.arange(images.shape[3], dtype=np.uint16)  # channel c counts in bins 256c to 256c+255
+    chunks = (images[rows[start:start + _CHUNK]] for start in range(0, rows.size, _CHUNK))
+    counts = sum(np.bincount((chunk + offsets).ravel(), minlength=offsets.size * 256) for chunk in chunks)
+    counts = counts.reshape(-1, 256)
+    values, totals = np.arange(256.0), counts.sum(axis=1)
+    mean = counts @ values / totals
+    return mean, np.sqrt((counts * (values - mean[:, None]) ** 2).sum(axis=1) / totals)
 
 
 def _image_splits(sources, indices, dtype):
-    """``(splits, indices)`` from ``sources[key] = (images uint8, labels or None)`` and
-    ``indices[key] = rows``: NHWC images in ``dtype``, standardized with the training
-    split's pixel statistics."""
+    """``(splits, indices)`` from ``sources[key] = (images uint8, labels or None)`` and the rows
+    ``indices[key]``: NHWC images in ``dtype``, standardized with the training split's pixel statistics."""
+    sources = {key: (images[..., None] if images.ndim == 3 else images, labels)
+               for key, (images, labels) in sources.items()}
     mean, std = _pixel_statistics(sources["train"][0], indices["train"])
-    std = np.where(np.asarray(std) == 0, 1.0, std)
     splits = {}
     for key, rows in indices.items():
         images, labels = sources[key]
-        images = images[..., None] if images.ndim == 3 else images
         out = np.empty((rows.size, *images.shape[1:]), dtype=dtype)
         for start in range(0, rows.size, _CHUNK):
-            out[start:start + _CHUNK] = (images[rows[start:start + _CHUNK]] - mean) / std
+            out[start:start + _CHUNK] = standardize(images[rows[start:start + _CHUNK]], mean=mean, std=std)
         splits[key] = (out, None if labels is None else labels[rows])
     return splits, indices
 
@@ -153,8 +148,7 @@ def _read_npy(path):
     try:
         return np.load(path, allow_pickle=False)
     except (EOFError, ValueError) as error:
-        with open(path, "rb") as file:
-            start = file.read(16)
+        start = path.read_bytes()[:16]
         problem = (f"cannot read it as a .npy array: {error}" if start.startswith(b"\x93NUMPY") else
                    f"not a .npy file (numpy.save writes b'\\x93NUMPY' first): it starts with {start!r}")
         raise file_error(path, problem) from None
@@ -168,15 +162,13 @@ def _read_iris_classes(path, n, data_name):
     if labels.dtype.kind not in "fiu" or labels.shape not in ((n, 3), (n,)):
         raise file_error(path, f"{expected}; got {describe(labels)}")
     one_hot = labels.ndim == 2
-    if one_hot:
-        wrong = ~np.isin(labels, (0, 1)).all(axis=1) | (labels.sum(axis=1) != 1)
-    else:
-        wrong = ~np.isin(labels, (0, 1, 2))
+    wrong = ((labels != np.eye(3)[labels.argmax(axis=1)]).any(axis=1) if one_hot
+             else ~np.isin(labels, (0, 1, 2)))
     if wrong.any():
         row = int(np.argmax(wrong))
         raise file_error(path, f"{expected}; row {row} is {labels[row]}, not "
                                f"{'a single 1 among 0s' if one_hot else 'a class 0, 1 or 2'}")
-    return np.argmax(labels, axis=1) if one_hot else labels.astype(int)
+    return labels.argmax(axis=1) if one_hot else labels.astype(int)
 
 
 def load_iris(folder, dtype):

@@ -317,6 +317,7 @@ def test_set_state_rejects_a_bad_state_and_keeps_the_old_one():
     good = data.get_state()
     bad_states = [
         ({**good, "order": list(range(29)) + [0]}, "permutation"),
+        ({**good, "order": None}, "inside a pass"),
         ({**good, "position": 30}, "position"),
         ({**good, "n_samples": 31}, "31"),
         ({**good, "rng": {"bit_generator": "PCG64"}}, "rng"),
