@@ -22,9 +22,9 @@ def run_file(logger, name):
 
 
 def test_line(loss, log, sizes, outputs, labels):
-    """The line ``NeuralNetwork.test`` prints from its per-batch ``log``:
-    ``Test Loss: <x> Test Accuracy: <y>`` (the course's line); with the L2 loss
-    the argmax accuracy only for one-hot targets, then ``Test MSE: <z>``."""
+    """``Test Loss: <x> Test Accuracy: <y>`` (the course's line) from the
+    per-batch ``log``; with the L2 loss, accuracy only for one-hot targets,
+    then ``Test MSE: <z>``."""
     if labels is None:
         return f"The test set has no labels: {sum(sizes)} examples predicted, no Test Loss or Accuracy."
     mean_loss = float(np.average(log["loss"], weights=sizes))
