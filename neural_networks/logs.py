@@ -1,8 +1,5 @@
-"""The Logger: one place that records a training run, saves it and plots it.
-
-Every file is written whole under a temporary name, then renamed over the old
-one (:func:`utils.atomic_open`): a crash or Ctrl-C leaves complete files.
-"""
+"""The Logger: one place that records a training run, saves it and plots it,
+every file whole (:func:`utils.atomic_open`: a crash or Ctrl-C leaves complete files)."""
 
 import csv
 import io
