@@ -42,7 +42,8 @@ class Logger:
 
     A folder with an earlier run is written only with ``overwrite`` (else
     ``FileExistsError``), from the first push on, which deletes its
-    :data:`RUN_FILES`; ``resume`` appends to the saved ``log``.
+    :data:`RUN_FILES` and ``parameters_epoch*.npz``, no other file; ``resume``
+    appends to the saved ``log``.
 
     ``log`` is ``{"loss": {"train": [...], "validate": [...]}, "error": {...},
     "params": {"W0": {"max": [...], "min": [...]}, ...}}`` (one entry per

@@ -380,8 +380,9 @@ def test_load_log_accepts_numpy_floats_from_course_logs(tmp_path):
     ({"save": "yes"}, TypeError, "save must be True or False; got 'yes'"),
     ({"plot": 1}, TypeError, "plot must be True or False; got 1"),
     ({"overwrite": None}, TypeError, "overwrite"),
+    ({"resume": "yes"}, TypeError, "resume must be True or False; got 'yes'"),
     ({"overwrite": True, "resume": True}, ValueError, "overwrite and resume cannot both be True"),
-        ({"save_dir": 3}, TypeError, "save_dir must be a str or os.PathLike; got 3"),
+    ({"save_dir": 3}, TypeError, "save_dir must be a str or os.PathLike; got 3"),
     ({"save_dir": None}, TypeError, "save_dir"),
 ])
 def test_constructor_validates_arguments(tmp_path, kwargs, error, text):
