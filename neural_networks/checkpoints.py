@@ -21,8 +21,7 @@ def save_parameters(model, epoch):
     """Write ``parameters_epoch<epoch>.npz`` to the run folder (if any); return the parameters."""
     params = {k: v.copy() for k, v in model.parameters().items()}
     if run_dir(model.logger) is not None:
-        with atomic_open(run_dir(model.logger) / f"parameters_epoch{epoch}.npz") as f:
-            np.savez(f, **params)
+        save(model, run_dir(model.logger) / f"parameters_epoch{epoch}.npz", state=params)
     return params
 
 
@@ -47,8 +46,7 @@ def state_dict(model, dataset=None):
 
 
 def save(model, path, dataset=None, state=None):
-    """Write :func:`state_dict` (or a ``state`` it returned before) to ``path``
-    (a ``.npz``) atomically."""
+    """Write :func:`state_dict` (or a ``state`` it returned before) to the ``.npz`` ``path``."""
     state = state_dict(model, dataset) if state is None else state
     with atomic_open(path) as f:
         np.savez(f, **state)
@@ -56,10 +54,9 @@ def save(model, path, dataset=None, state=None):
 
 
 def load(model, path, dataset=None):
-    """Restore everything :func:`state_dict` saved in ``path`` (with ``dataset``,
-    the data order too: training goes on as if it had never stopped). All is
-    checked before anything is assigned: a checkpoint that does not fit raises
-    ``ValueError`` naming the problem and changes nothing."""
+    """Restore what :func:`state_dict` saved in ``path`` (with ``dataset``, the
+    data order too: training goes on as if it had never stopped). A checkpoint
+    that does not fit raises ``ValueError`` naming the problem and changes nothing."""
     path = Path(path)
     params, stored_buffers, optimizer_state, meta = _read(path)
     out_W = params.get(f"W{len(model.layer_args) - 1}")
@@ -70,10 +67,9 @@ def load(model, path, dataset=None):
     draft = copy.copy(model)
     draft.layers = list(model.layers)
     draft.build(n_out)
-    layers = _create_parameters(copy.deepcopy(draft.layers), params)
-    expected = {f"{name}{i}": p for i, layer in enumerate(layers) for name, p in layer.parameters.items()}
-    _check_arrays(expected, params, path, "this network")
-    _check_arrays(buffers(layers), stored_buffers, path, "this network's buffers (running statistics)")
+    draft.layers = _create_parameters(copy.deepcopy(draft.layers), params)
+    _check_arrays(draft.parameters(), params, path, "this network")
+    _check_arrays(buffers(draft.layers), stored_buffers, path, "this network's buffers (running statistics)")
     rng_states = meta.get("layer_rngs") or []  # older checkpoints have none
     try:
         if len(rng_states) not in (0, len(model.layer_rngs)):
@@ -150,9 +146,9 @@ def _create_parameters(layers, params):
 
 
 def _described(layer_args, n_out):
-    """Each layer's repr (its hyperparameters) as built from ``layer_args``, but
-    for the weight initializer (loaded weights replace its draws), an output
-    size left as None set to ``n_out``; None if they build no network."""
+    """Each layer's repr (its hyperparameters) built from ``layer_args`` without
+    the weight initializer (loaded weights replace its draws) and with an
+    output size left as None set to ``n_out``; None if they build no network."""
     try:
         return [repr(initialize_layer(**dict(args, weight_init=None, **(
             {"n_out": n_out} if "n_out" in args and args["n_out"] is None else {}))))

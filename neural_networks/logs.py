@@ -1,20 +1,5 @@
-"""The Logger: one place that records a training run, saves it and plots it.
-
-With ``save`` it writes into ``<save_dir>/<model_name>/`` the arguments
-(``model_args``, ``data_args``: pickles, and ``.json`` copies) and the history
-(``log``, the course's pickle of ``Logger.log``; ``history.json``;
-``history.csv``); with ``plot`` it draws ``loss.png``, ``error.png``,
-``accuracy.png`` and one plot per parameter (``W0.png``, ...). Its rules:
-
-* a file is written whole under a temporary name, then renamed over the old
-  one (:func:`utils.atomic_open`): a crash or Ctrl-C leaves complete files;
-* the first push writes the history, then a push ``WRITE_SECONDS`` after the
-  last writing, and :meth:`Logger.close` (training calls it whenever it
-  stops) writes the rest and draws: an epoch can be far shorter than that;
-* a folder that holds an earlier run (a finished epoch) is written only with
-  ``overwrite=True``, and not before the first push, which deletes the
-  earlier run's :data:`RUN_FILES`; the Logger deletes no other file.
-"""
+"""The Logger: one place that records a training run, saves it and plots it,
+every file whole (:func:`utils.atomic_open`: a crash or Ctrl-C leaves complete files)."""
 
 import csv
 import io
@@ -28,7 +13,7 @@ from pathlib import Path
 from .checks import check_bool, check_int, describe
 from .utils import atomic_open, load_pickle
 
-WRITE_SECONDS = 1.0
+WRITE_SECONDS, PLOT_SECONDS = 1.0, 30.0
 # The files of a run that have fixed names: the Logger's and the model's.
 RUN_FILES = ("model_args", "data_args", "model_args.json", "data_args.json", "log",
              "history.json", "history.csv", "loss.png", "error.png", "accuracy.png",
@@ -46,20 +31,24 @@ _LOG_GLOBALS = {("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
 
 
 class Logger:
-    """Record one finished epoch at a time; save and plot the history.
+    """Record one finished epoch at a time. With ``save`` write into
+    ``<save_dir>/<model_name>/`` the arguments (``model_args``, ``data_args``:
+    pickles, and ``.json`` copies) and the history (``log``, the course's
+    pickle of ``Logger.log``; ``history.json``; ``history.csv``): at the first
+    push, then at most every ``WRITE_SECONDS`` (an epoch can be far shorter).
+    With ``plot`` draw ``loss.png``, ``error.png`` (``mse`` for the "l2" loss,
+    then without ``accuracy.png``) and ``W0.png``, ... per parameter, at most
+    every ``PLOT_SECONDS``. :meth:`close` writes and draws the rest.
 
-    ``model_name`` names the run folder under ``save_dir``; ``model_args`` and
-    ``data_args`` built the model and the dataset (with
-    ``model_args["loss"] == "l2"`` the error is called ``mse``, and there is no
-    accuracy). ``overwrite`` replaces an earlier run (see the module; without
-    it such a folder raises ``FileExistsError``); ``resume`` appends to the
-    saved ``log`` (see :meth:`truncate`).
+    A folder with an earlier run is written only with ``overwrite`` (else
+    ``FileExistsError``), from the first push on, which deletes its
+    :data:`RUN_FILES` and ``parameters_epoch*.npz``, no other file; ``resume``
+    appends to the saved ``log``.
 
-    Attributes: ``log``, ``{"loss": {"train": [...], "validate": [...]},
-    "error": {...}, "params": {"W0": {"max": [...], "min": [...]}, ...}}``, one
-    entry per epoch, and ``"baseline"`` (:meth:`push_baseline`; epoch 0 of the
-    files); ``counter`` and ``written``, the epochs pushed and those in the
-    files; ``save_dir``, the run folder.
+    ``log`` is ``{"loss": {"train": [...], "validate": [...]}, "error": {...},
+    "params": {"W0": {"max": [...], "min": [...]}, ...}}`` (one entry per
+    epoch) and ``"baseline"`` (epoch 0); ``counter`` and ``written`` are the
+    epochs pushed and those in the files; ``save_dir`` is the run folder.
     """
 
     def __init__(self, model_name, model_args, data_args, save=False, plot=False,
@@ -71,7 +60,8 @@ class Logger:
                              f"'.' or '..' (it names a folder); got {model_name!r}")
         self.save = check_bool(save, "save", "Logger")
         self.plot = check_bool(plot, "plot", "Logger")
-        if check_bool(overwrite, "overwrite", "Logger") and check_bool(resume, "resume", "Logger"):
+        resume = check_bool(resume, "resume", "Logger")
+        if check_bool(overwrite, "overwrite", "Logger") and resume:
             raise ValueError("Logger: overwrite and resume cannot both be True")
         if not isinstance(save_dir, (str, os.PathLike)):
             raise TypeError(f"Logger: save_dir must be a str or os.PathLike; got {describe(save_dir)}")
@@ -82,7 +72,7 @@ class Logger:
         self.log = {"loss": {"train": [], "validate": []}, "error": {"train": [], "validate": []},
                     "params": {}}
         self.counter = self.written = 0
-        self._last_write = -WRITE_SECONDS
+        self._last_write, self._last_plot = -WRITE_SECONDS, time.monotonic()
         self._keeps_earlier_run = False  # until the first push
         self._pending = {}  # the arguments' files, while an earlier run is kept
         if not (self.save or self.plot):
@@ -119,17 +109,15 @@ class Logger:
         return self.save_dir if self.save and not self._keeps_earlier_run else None
 
     def push(self, log):
-        """Record one finished epoch: ``{"loss": {"train": x, "validate": y},
-        "error": {...}, "params": {"W0": {"max": a, "min": b}, ...}}`` (a missing
-        or None "validate" is no validation set; "params" may be left out)."""
+        """Record one finished epoch, ``log`` with one number in place of each
+        list (a missing or None "validate" is no validation set)."""
         for metric in ("loss", "error"):
             for split in _SPLITS:
                 if log[metric].get(split) is not None:
                     self.log[metric][split].append(float(log[metric][split]))
         for name, extremes in (log.get("params") or {}).items():
-            entry = self.log["params"].setdefault(name, {"max": [], "min": []})
-            entry["max"].append(float(extremes["max"]))
-            entry["min"].append(float(extremes["min"]))
+            for key, values in self.log["params"].setdefault(name, {"max": [], "min": []}).items():
+                values.append(float(extremes[key]))
         self.counter += 1
         if self._keeps_earlier_run:  # the first epoch: now the earlier run goes
             for path in [self.save_dir / name for name in RUN_FILES] + list(
@@ -138,10 +126,12 @@ class Logger:
             self._keeps_earlier_run = False
         if time.monotonic() - self._last_write >= WRITE_SECONDS:
             self._write_history()
+        if self.plot and time.monotonic() - self._last_plot >= PLOT_SECONDS:
+            self._plot()  # a long run's plots are seen as it goes
 
     def push_baseline(self, log):
-        """Record the untrained network's ``{"loss": {...}, "error": {...}}``
-        (epoch 0) as ``log["baseline"]``; it is written with the first epoch."""
+        """Record the untrained network's ``{"loss": {...}, "error": {...}}`` as
+        ``log["baseline"]``, written with the first epoch."""
         self.log["baseline"] = {metric: {split: float(value) for split, value in log[metric].items()
                                          if value is not None} for metric in ("loss", "error")}
 
@@ -149,9 +139,9 @@ class Logger:
         """Keep only the first ``n_epochs`` epochs (to match a resumed checkpoint)."""
         n_epochs = check_int(n_epochs, "n_epochs", "Logger.truncate", minimum=0)
         if n_epochs < self.counter:
-            lists = [self.log[metric][split] for metric in ("loss", "error") for split in _SPLITS]
-            for values in lists + [e[k] for e in self.log["params"].values() for k in ("max", "min")]:
-                del values[n_epochs:]
+            for lists in [self.log["loss"], self.log["error"], *self.log["params"].values()]:
+                for values in lists.values():
+                    del values[n_epochs:]
             self.counter = n_epochs
             self._write_history()
 
@@ -164,12 +154,14 @@ class Logger:
         return True
 
     def close(self):
-        """Write the epochs not written yet and draw the plots; pushing more
-        epochs afterwards is fine (the next call draws again)."""
+        """Write the epochs not written yet and draw the plots (pushing more
+        afterwards is fine)."""
         if self.written != self.counter:
             self._write_history()
-        if not (self.plot and self.counter):
-            return
+        if self.plot and self.counter:
+            self._plot()
+
+    def _plot(self):
         epochs, curves = self._curves()
         for name, values in curves.items():
             self._draw(*_PLOTS[name], name, epochs, [(label, values[split]) for split, label in (
@@ -177,6 +169,7 @@ class Logger:
         for name, extremes in self.log["params"].items():
             self._draw(f"{name}.png", f"{name} (max and min)", f"{name} value", epochs[-self.counter:],
                        [("max", extremes["max"]), ("min", extremes["min"])])
+        self._last_plot = time.monotonic()
 
     def _write(self, files):
         """Write ``{file name: bytes or str}`` into the run folder."""
@@ -191,9 +184,9 @@ class Logger:
         table = io.StringIO()
         writer = csv.writer(table, lineterminator="\n")
         writer.writerow(["epoch"] + [f"{split}_{name}" for name in curves for split in _SPLITS])
-        for row, epoch in enumerate(epochs):
-            writer.writerow([epoch] + ["" if values[split][row] is None else repr(values[split][row])
-                                       for values in curves.values() for split in _SPLITS])
+        writer.writerows([epoch] + ["" if values[split][row] is None else repr(values[split][row])
+                                    for values in curves.values() for split in _SPLITS]
+                         for row, epoch in enumerate(epochs))
         history = {"epoch": list(range(1, self.counter + 1)), **self.log}
         self._write({**self._pending, "log": pickle.dumps(self.log), "history.csv": table.getvalue(),
                      "history.json": json.dumps(history, indent=2) + "\n"})
@@ -235,7 +228,7 @@ class Logger:
 
 
 def run_dir(logger):
-    """The run folder a model writes its files into, or None (see :attr:`Logger.run_dir`)."""
+    """``logger.run_dir`` (see :attr:`Logger.run_dir`) or None."""
     return getattr(logger, "run_dir", None)
 
 

@@ -1,10 +1,5 @@
-"""The files of a model's test-set predictions, one row per example in stored order.
-
-* ``predictions.csv``: for classification the predicted class, the label (when
-  the test split has labels) and every class probability; for regression the outputs.
-* ``kaggle_predictions.csv``: the course's Kaggle format, header ``Id,Category``,
-  ``Id`` 0..n-1 and ``Category`` the predicted class as an integer.
-"""
+"""The line ``NeuralNetwork.test`` prints and the files of its predictions,
+one row per example in stored order."""
 
 import csv
 import io
@@ -22,9 +17,9 @@ def run_file(logger, name):
 
 
 def test_line(loss, log, sizes, outputs, labels):
-    """The line ``NeuralNetwork.test`` prints from its per-batch ``log``:
-    ``Test Loss: <x> Test Accuracy: <y>`` (the course's line); with the L2 loss
-    the argmax accuracy only for one-hot targets, then ``Test MSE: <z>``."""
+    """``Test Loss: <x> Test Accuracy: <y>`` (the course's line) from the
+    per-batch ``log``; with the L2 loss, accuracy only for one-hot targets,
+    then ``Test MSE: <z>``."""
     if labels is None:
         return f"The test set has no labels: {sum(sizes)} examples predicted, no Test Loss or Accuracy."
     mean_loss = float(np.average(log["loss"], weights=sizes))
@@ -38,7 +33,9 @@ def test_line(loss, log, sizes, outputs, labels):
 
 
 def write_predictions(path, outputs, data, loss):
-    """Write ``predictions.csv`` for the network's ``outputs`` on ``data``."""
+    """Write ``predictions.csv``: for classification the predicted class, the
+    label (when ``data`` has labels) and every class probability; for
+    regression the ``outputs``."""
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     outputs = outputs.reshape(len(outputs), -1)
@@ -56,5 +53,5 @@ def write_predictions(path, outputs, data, loss):
 
 
 def write_kaggle(path, classes):
-    """Write ``Id,Category`` rows: ``i, classes[i]`` as integers."""
+    """Write the course's Kaggle file: header ``Id,Category``, then ``i,classes[i]`` as integers."""
     atomic_write_text(path, "Id,Category\n" + "".join(f"{i},{int(c)}\n" for i, c in enumerate(classes)))

@@ -25,16 +25,12 @@ class TrainingDiverged(RuntimeError):
 
 def train(model, dataset, epochs, verbose=True, checkpoint=True):
     """Train ``model`` for ``epochs`` more epochs on ``dataset.train``; returns
-    ``model.history``.
-
-    The batches run in training mode. After every epoch the validation split
-    is evaluated (test mode), the numbers go to ``model.history`` and to the
-    logger, and ``checkpoint.npz`` follows the log. A new run first evaluates
-    the untrained network into ``model.history["baseline"]`` (epoch 0, also
-    for ``logger.push_baseline``). Whenever training stops ``logger.close``
-    writes the rest and plots. Ctrl-C abandons the current epoch and raises
-    ``KeyboardInterrupt`` again; a non-finite loss raises ``TrainingDiverged``.
-    """
+    ``model.history``. A new run first evaluates the untrained network into
+    ``model.history["baseline"]`` (epoch 0). After every epoch the validation
+    split is evaluated, the numbers go to ``model.history`` and the logger, and
+    ``checkpoint.npz`` follows the log; ``logger.close`` runs whenever training
+    stops. Ctrl-C abandons the current epoch and raises ``KeyboardInterrupt``
+    again; a non-finite loss raises ``TrainingDiverged``."""
     epochs = check_int(epochs, "epochs", "NeuralNetwork.train", minimum=0)
     if not (hasattr(dataset, "train") and hasattr(dataset, "validate")):
         raise TypeError(f"NeuralNetwork.train: dataset must have .train and .validate; "
@@ -79,10 +75,9 @@ def train(model, dataset, epochs, verbose=True, checkpoint=True):
 
 
 def _log(model, state, write, *args):
-    """Call the logger's ``write(*args)``; when that wrote the log, write the
-    ``state`` of the same finished epoch to ``checkpoint.npz`` (not the model,
-    which an abandoned epoch may have changed since). A Ctrl-C that arrives
-    meanwhile waits for both."""
+    """Call the logger's ``write(*args)``, and when that wrote the log, write to
+    ``checkpoint.npz`` the ``state`` of the same epoch (not the model, which an
+    abandoned epoch may have changed); a Ctrl-C meanwhile waits for both."""
     with sigint_deferred():
         written = getattr(model.logger, "written", None)
         write(*args)
@@ -95,7 +90,7 @@ def _run_epoch(model, dataset, verbose):
     data, total_loss, total_error, seen = dataset.train, 0.0, 0.0, 0
     with sigint_deferred():  # a half-built progress bar complains at exit
         progress = progress_bar(data.n_samples, data.samples_per_epoch, model.epoch + 1, verbose)
-    try:
+    with progress:
         for batch in range(data.samples_per_epoch):
             X, Y = data.sample()
             out = model.forward(X, mode="train")
@@ -106,12 +101,8 @@ def _run_epoch(model, dataset, verbose):
             seen += len(X)
             total_loss += loss * len(X)
             total_error += model.error(Y, out) * len(X)
-            if progress is not None:
-                progress.update(len(X))
-                progress.set_postfix(loss=f"{total_loss / seen:.4f}", refresh=False)
-    finally:
-        if progress is not None:
-            progress.close()
+            progress.update(len(X))
+            progress.set_postfix(loss=f"{total_loss / seen:.4f}", refresh=False)
     # The last update can make a parameter non-finite after the last loss.
     if str(first_non_finite(model)).startswith("parameter"):
         raise TrainingDiverged(diverged_message(model, batch, float("nan")))
@@ -159,15 +150,14 @@ def diverged_message(model, batch, value, where="the loss"):
 
 
 def progress_bar(n_samples, n_batches, epoch, verbose):
-    """A bar over the epoch's examples (examples per second, running loss), on
-    a terminal only: output redirected to a file gets no progress frames."""
-    if not verbose or n_batches < 2 or not sys.stderr.isatty():
-        return None
+    """A bar over the epoch's examples (examples per second, running loss),
+    shown on a terminal only (output redirected to a file gets no progress
+    frames) if the epoch lasts more than a second, and gone when it ends."""
     from tqdm.auto import tqdm
 
-    # Shown only if the epoch lasts more than a second; gone when it ends.
-    return tqdm(total=n_samples, desc=f"epoch {epoch}", unit="ex", unit_scale=True,
-                leave=False, delay=1.0, file=sys.stderr, dynamic_ncols=True)
+    return tqdm(total=n_samples, desc=f"epoch {epoch}", unit="ex", unit_scale=True, leave=False,
+                delay=1.0, file=sys.stderr, dynamic_ncols=True,
+                disable=not verbose or n_batches < 2 or not sys.stderr.isatty())
 
 
 def epoch_line(label, record, loss, start):

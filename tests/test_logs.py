@@ -151,6 +151,19 @@ def test_history_written_by_the_first_push_then_once_a_second_and_by_close(tmp_p
     assert load_log(tmp_path / "run") == expected_history(6)
 
 
+def test_a_long_run_redraws_its_plots_every_plot_seconds(tmp_path, monkeypatch, drawn):
+    clock = [100.0]
+    monkeypatch.setattr(logs.time, "monotonic", lambda: clock[0])
+    logger = Logger("run", MODEL_ARGS, DATA_ARGS, plot=True, save_dir=tmp_path)
+    plotted = []  # the epochs in loss.png after each push
+    for k, seconds in enumerate([10, 10, 10, 10, 25, 10]):
+        clock[0] += seconds
+        logger.push(epoch_log(k))
+        plotted.append(len(drawn["loss.png"].axes[0].lines[0].get_xdata()) if "loss.png" in drawn else 0)
+    assert logs.PLOT_SECONDS == 30 and plotted == [0, 0, 3, 3, 5, 5]
+    assert {"W0.png", "b0.png", "error.png", "accuracy.png"} <= set(drawn)
+
+
 def test_plot_alone_writes_the_plots_and_nothing_else(tmp_path):
     logger = Logger("run", MODEL_ARGS, DATA_ARGS, plot=True, save_dir=tmp_path)
     for k in range(2):
@@ -367,8 +380,9 @@ def test_load_log_accepts_numpy_floats_from_course_logs(tmp_path):
     ({"save": "yes"}, TypeError, "save must be True or False; got 'yes'"),
     ({"plot": 1}, TypeError, "plot must be True or False; got 1"),
     ({"overwrite": None}, TypeError, "overwrite"),
+    ({"resume": "yes"}, TypeError, "resume must be True or False; got 'yes'"),
     ({"overwrite": True, "resume": True}, ValueError, "overwrite and resume cannot both be True"),
-        ({"save_dir": 3}, TypeError, "save_dir must be a str or os.PathLike; got 3"),
+    ({"save_dir": 3}, TypeError, "save_dir must be a str or os.PathLike; got 3"),
     ({"save_dir": None}, TypeError, "save_dir"),
 ])
 def test_constructor_validates_arguments(tmp_path, kwargs, error, text):

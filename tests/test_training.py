@@ -25,12 +25,12 @@ class Terminal(io.StringIO):
 def test_progress_bar_only_on_a_terminal(monkeypatch):
     # Output redirected to a file used to get every frame of the bar.
     monkeypatch.setattr(sys, "stderr", io.StringIO())
-    assert progress_bar(100, 4, 1, verbose=True) is None
+    assert progress_bar(100, 4, 1, verbose=True).disable
     monkeypatch.setattr(sys, "stderr", Terminal())
-    bar = progress_bar(100, 4, 1, verbose=True)
-    assert bar is not None and bar.total == 100
-    bar.close()
-    assert progress_bar(100, 4, 1, verbose=False) is None
+    with progress_bar(100, 4, 1, verbose=True) as bar:
+        assert not bar.disable and bar.total == 100
+    assert progress_bar(100, 4, 1, verbose=False).disable
+    assert progress_bar(100, 1, 1, verbose=True).disable  # one batch: nothing to follow
 
 
 LAYERS = [{"name": "fully_connected", "activation": "relu", "n_out": 25},
