@@ -38,8 +38,7 @@ class Loss:
 class CrossEntropy(Loss):
     """Cross-entropy between one-hot targets ``Y`` and probabilities ``Y_hat``
     (a softmax's output), both ``(batch, classes)``:
-    ``L = -(1/m) * sum(Y * log(Y_hat))`` with ``m`` the batch size.
-    """
+    ``L = -(1/m) * sum(Y * log(Y_hat))`` with ``m`` the batch size."""
 
     short_name = "cross_entropy"
 

@@ -146,8 +146,7 @@ class NeuralNetwork:
                 for name, p in layer.parameters.items()}
 
     def summary(self, input_shape=None):
-        """Print and return a table of every layer's output shape and number of
-        trainable parameters (see :func:`summary.summary_table`)."""
+        """Print and return :func:`summary.summary_table`: each layer's output shape and parameters."""
         check_ready(self, "summary")
         table = summary_table(self, input_shape)
         print(table)
@@ -203,7 +202,6 @@ class NeuralNetwork:
             predictions.write_kaggle(folder / "kaggle_predictions.csv", classes)
         return classes
 
-    # Saving and loading: see checkpoints.py.
     save_parameters = checkpoints.save_parameters
     state_dict = checkpoints.state_dict
     save = checkpoints.save
