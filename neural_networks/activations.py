@@ -16,14 +16,6 @@ class Activation:
     def __call__(self, Z):
         return self.forward(Z)
 
-    def forward(self, Z):
-        """Return the activation of ``Z`` (same shape as ``Z``)."""
-        raise NotImplementedError
-
-    def backward(self, Z, dY):
-        """Return ``dL/dZ`` given the pre-activation ``Z`` and ``dY = dL/dY``."""
-        raise NotImplementedError
-
     def _check(self, Z, *dY):
         """The guard: ``forward`` checks ``Z``, ``backward`` ``Z`` and ``dY`` (one shape)."""
         where = f"{type(self).__name__}.{'backward' if dY else 'forward'}"

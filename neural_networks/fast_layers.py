@@ -1,9 +1,6 @@
-"""Tuned kernels for Conv2D and Pool2D: the numbers of ``layers.py``, sooner.
-
-``FastConv2D`` and ``FastPool2D`` override the readable ``forward`` and
-``backward`` of ``layers.py`` with kernels tuned for speed that give the same
-numbers (to float rounding); :func:`use_fast_layers` switches a built network
-to them, as ``train_cnn.py`` does when ``model_args["fast_layers"]`` is True.
+"""Tuned kernels for Conv2D and Pool2D: the numbers of ``layers.py`` (to float
+rounding), sooner. :func:`use_fast_layers` switches a built network to them, as
+``train_cnn.py`` does when ``model_args["fast_layers"]`` is True.
 Where the time goes (``benchmarks/bench_targets.py`` times both versions):
 
 * Conv2D's forward keeps its matrix of windows for backward's ``dW``, and
@@ -37,8 +34,6 @@ class FastConv2D(Conv2D):
     _columns = (None, None)
 
     def forward(self, X):
-        """``(batch, rows, cols, in_channels) -> (batch, out_rows, out_cols, n_out)``;
-        caches ``X`` and ``Z``."""
         X = self._checked_input(X)
         W, b = self.parameters["W"], self.parameters["b"]
 
@@ -51,8 +46,7 @@ class FastConv2D(Conv2D):
         return self.activation.forward(Z)
 
     def backward(self, dLdY):
-        """``dL/dY (batch, out_rows, out_cols, n_out) -> dL/dX (batch, rows, cols, in_channels)``;
-        fills ``gradients``. Works on a cache set by hand (``X`` and ``Z``)."""
+        """Fills ``gradients``; works on a cache set by hand (``X`` and ``Z``) too."""
         dLdY = check_layer_upstream(self, dLdY)
         X, Z = self.cache["X"], self.cache["Z"]
         W = self.parameters["W"]
@@ -77,7 +71,6 @@ class FastPool2D(Pool2D):
     _winners = (None, None)
 
     def forward(self, X):
-        """``(batch, rows, cols, channels) -> (batch, out_rows, out_cols, channels)``; caches ``X``."""
         X = self._checked_input(X)
 
         if self.mode == "max":
@@ -89,7 +82,6 @@ class FastPool2D(Pool2D):
         return Y
 
     def backward(self, dLdY):
-        """``dL/dY (batch, out_rows, out_cols, channels) -> dL/dX (batch, rows, cols, channels)``."""
         dLdY = check_layer_upstream(self, dLdY)
         X = self.cache["X"]
         if self.mode == "average":
@@ -101,10 +93,9 @@ class FastPool2D(Pool2D):
 
 
 def use_fast_layers(model):
-    """Switch every Conv2D and Pool2D in ``model.layers`` to this module's
-    kernels, in place, and return ``model``. Only each layer's class changes
-    (to FastConv2D or FastPool2D): it keeps its parameters, gradients, cache,
-    rng, geometry and ``input_gradient``, and whatever refers to it still does."""
+    """Switch every Conv2D and Pool2D in ``model.layers`` to FastConv2D or
+    FastPool2D, in place, and return ``model``. Only each layer's class changes: it keeps
+    its parameters, gradients, cache, rng and geometry, and whatever refers to it still does."""
     fast = {Conv2D: FastConv2D, Pool2D: FastPool2D}
     for layer in model.layers:
         if type(layer) in fast:
@@ -139,7 +130,7 @@ def col2im_product(dZ, W, X_shape, stride, pads):
     dtype = np.result_type(dZ, W)
     # (kernel_rows * kernel_cols, n_out, channels): every W[i, j].T, for one stacked product.
     W_offsets = np.ascontiguousarray(W.reshape(kh * kw, channels, n_out).transpose(0, 2, 1), dtype=dtype)
-    dXp, dX = _padded_zeros(X_shape, pads, dtype)
+    dXp, dX = _padded(X_shape, pads, dtype)
     # A few images at a time, so that their shares, kh * kw times their size, stay in cache.
     block = max(1, (1 << 21) // (dZ.shape[1] * dZ.shape[2] * kh * kw * channels * dtype.itemsize))
     for start in range(0, len(dZ), block):
@@ -233,12 +224,10 @@ def average_pool_backward(dY, X_shape, kernel_shape, stride, pads):
 def _pad(X, pads, fill):
     """``X`` with ``pads`` rows and columns of ``fill`` around every image
     (``X`` itself when there is no padding)."""
-    (top, bottom), (left, right) = pads
-    if top == bottom == left == right == 0:
+    if not np.any(pads):
         return X
-    batch, rows, cols, channels = X.shape
-    Xp = np.full((batch, rows + top + bottom, cols + left + right, channels), fill, dtype=X.dtype)
-    Xp[:, top:top + rows, left:left + cols] = X
+    Xp, cells = _padded(X.shape, pads, X.dtype, fill)
+    cells[...] = X
     return Xp
 
 
@@ -260,18 +249,18 @@ def _scatter(dwindows, X_shape, stride, pads):
         dX = np.empty(X_shape, dtype=dwindows.dtype)
         copy_cells(_windows(dX, (kh, kw), stride, writeable=True), dwindows)
         return dX
-    dXp, dX = _padded_zeros(X_shape, pads, dwindows.dtype)
+    dXp, dX = _padded(X_shape, pads, dwindows.dtype)
     _add_windows(dXp, dwindows, stride)
     return dX
 
 
-def _padded_zeros(X_shape, pads, dtype):
-    """``(dXp, dX)``: zeros in the shape of the padded input, and the view of
-    its cells that are not padding."""
+def _padded(X_shape, pads, dtype, fill=0.0):
+    """``(Xp, cells)``: ``fill`` in the shape of the padded input, and the view
+    of its cells that are not padding."""
     (top, bottom), (left, right) = pads
     batch, rows, cols, channels = X_shape
-    dXp = np.zeros((batch, rows + top + bottom, cols + left + right, channels), dtype=dtype)
-    return dXp, dXp[:, top:top + rows, left:left + cols]
+    Xp = np.full((batch, rows + top + bottom, cols + left + right, channels), fill, dtype=dtype)
+    return Xp, Xp[:, top:top + rows, left:left + cols]
 
 
 def _add_windows(dXp, dwindows, stride):

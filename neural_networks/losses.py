@@ -17,14 +17,6 @@ class Loss:
     def __call__(self, Y, Y_hat):
         return self.forward(Y, Y_hat)
 
-    def forward(self, Y, Y_hat):
-        """Return the loss, a mean over the batch (a float)."""
-        raise NotImplementedError
-
-    def backward(self, Y, Y_hat):
-        """Return ``dL/dY_hat`` (same shape as ``Y_hat``)."""
-        raise NotImplementedError
-
     def _check(self, Y, Y_hat, method):
         """The guard: targets and predictions, real arrays of one shape with at
         least one example (0/1 integer targets take the predictions' dtype)."""
@@ -46,8 +38,7 @@ class Loss:
 class CrossEntropy(Loss):
     """Cross-entropy between one-hot targets ``Y`` and probabilities ``Y_hat``
     (a softmax's output), both ``(batch, classes)``:
-    ``L = -(1/m) * sum(Y * log(Y_hat))`` with ``m`` the batch size.
-    """
+    ``L = -(1/m) * sum(Y * log(Y_hat))`` with ``m`` the batch size."""
 
     short_name = "cross_entropy"
 
@@ -80,14 +71,12 @@ class L2(Loss):
 
     def forward(self, Y, Y_hat):
         Y, Y_hat = self._check(Y, Y_hat, "forward")
-        m = Y.shape[0]
-        return float(np.sum((Y - Y_hat) ** 2) / (2 * m))
+        return float(np.sum((Y - Y_hat) ** 2) / (2 * Y.shape[0]))
 
     def backward(self, Y, Y_hat):
         """``dL/dY_hat = (Y_hat - Y) / m``."""
         Y, Y_hat = self._check(Y, Y_hat, "backward")
-        m = Y.shape[0]
-        return (Y_hat - Y) / m
+        return (Y_hat - Y) / Y.shape[0]
 
 
 LOSSES = {"cross_entropy": CrossEntropy, "l2": L2}

@@ -4,7 +4,7 @@ predictions files in ``predictions.py``."""
 
 import numpy as np
 
-from . import checkpoints, predictions, training
+from . import checkpoints, logs, predictions, training
 from .activations import SoftMax
 from .checks import (check_array, check_int, check_layer_args, check_optimizer_args,
                      check_output_activation, check_ready, check_same_shape, check_split)
@@ -146,8 +146,7 @@ class NeuralNetwork:
                 for name, p in layer.parameters.items()}
 
     def summary(self, input_shape=None):
-        """Print and return a table of every layer's output shape and number of
-        trainable parameters (see :func:`summary.summary_table`)."""
+        """Print and return :func:`summary.summary_table`: each layer's output shape and parameters."""
         check_ready(self, "summary")
         table = summary_table(self, input_shape)
         print(table)
@@ -187,7 +186,8 @@ class NeuralNetwork:
         print(predictions.test_line(self.loss, log, sizes, outputs, data.labels))
         if save_predictions:
             log["prediction"] = outputs
-            path = predictions_path or predictions.run_file(self.logger, "predictions.csv")
+            folder = logs.run_dir(self.logger)
+            path = predictions_path or (folder and folder / "predictions.csv")
             if path is not None:
                 predictions.write_predictions(path, np.concatenate(outputs), data, self.loss)
         return log
@@ -197,14 +197,11 @@ class NeuralNetwork:
         also written to ``kaggle_predictions.csv`` (``Id,Category``) in the run folder."""
         data = check_split(dataset, "test", "NeuralNetwork.test_kaggle")
         classes = np.concatenate([self.predict_classes(X) for X, _ in data.iter_batches()])
-        path = predictions.run_file(self.logger, "kaggle_predictions.csv")
-        if path is not None:
-            predictions.write_kaggle(path, classes)
+        folder = logs.run_dir(self.logger)
+        if folder is not None:
+            predictions.write_kaggle(folder / "kaggle_predictions.csv", classes)
         return classes
 
-    # Saving and loading (see checkpoints.py): save_parameters(epoch) returns
-    # {"W0": array, ...} and writes it to the run folder; state_dict(dataset=None),
-    # save(path, dataset=None) and load(path, dataset=None) hold all that resuming needs.
     save_parameters = checkpoints.save_parameters
     state_dict = checkpoints.state_dict
     save = checkpoints.save

@@ -1,10 +1,6 @@
 """Optimizers: ``SGD`` (momentum), ``RMSProp``, ``Adam`` and ``AdamW``, built by
-name with :func:`initialize_optimizer`. ``update(param_name, param, param_grad,
-epoch)`` returns ``delta`` and the caller (``NeuralNetwork.update``) applies
-``param -= delta``. The state per parameter (velocities, moments) is kept under
-the caller's stable names, such as "W0" or "b1" (parameter name plus layer
-index), and saved and restored with ``state_dict``/``load_state_dict``.
-"""
+name with :func:`initialize_optimizer`. ``NeuralNetwork.update`` applies
+``param -= optimizer.update(...)`` to each parameter."""
 
 import numpy as np
 
@@ -32,7 +28,8 @@ class Optimizer:
 
     def update(self, param_name, param, param_grad, epoch):
         """Return the step ``delta`` for ``param``; the caller does ``param -= delta``.
-        ``param_name`` is a stable name such as "W0" (state is kept per name),
+        ``param_name`` is a stable name such as "W0" (parameter name plus layer
+        index; the state, velocities or moments, is kept per name),
         ``param_grad = dL/dparam`` (the shape of ``param``, which is not
         modified), and ``epoch`` (finished epochs) sets the rate."""
         where = f"{type(self).__name__}.update"
@@ -64,9 +61,8 @@ class Optimizer:
                 for name, buffers in self.state.items() for key, value in buffers.items()}
 
     def load_state_dict(self, state):
-        """Restore a state from ``state_dict()``'s output: every key is
-        ``"<param_name>.<buffer>"``, with all of this optimizer's ``state_keys``
-        for each name."""
+        """Restore a state from ``state_dict()``'s output (every key
+        ``"<param_name>.<buffer>"``, all ``state_keys`` for each name)."""
         where = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state, dict):
             raise TypeError(f"{where}: state must be a dict; got {describe(state)}")
@@ -217,21 +213,16 @@ def initialize_optimizer(name, lr, lr_scheduler="constant", momentum=None, clip_
 
     ``lr`` (> 0) is the starting learning rate and ``lr_scheduler`` its
     schedule: "constant" (the default, also None), "exponential", "step",
-    "cosine" (see :mod:`schedulers`) or a schedule object. ``clip_norm``
-    rescales a gradient whose norm is larger (every optimizer).
+    "cosine" or a schedule object. ``clip_norm`` rescales a gradient whose
+    norm is larger (every optimizer).
 
     * ``momentum``: SGD; ``rho``: RMSProp; ``beta1``, ``beta2``: Adam and
       AdamW; ``epsilon``: RMSProp, Adam, AdamW; ``weight_decay``: AdamW.
-    * ``lr_decay``, ``stage_length``, ``staircase``: the "exponential" schedule,
-      ``lr * lr_decay ** (epoch / stage_length)``.
-    * ``step_size``, ``gamma``: the "step" schedule,
-      ``lr * gamma ** floor(epoch / step_size)``.
-    * ``total_epochs``, ``min_lr``: the "cosine" schedule.
+    * the schedule's arguments (see :func:`schedulers.initialize_scheduler`),
+      with ``lr_decay`` for its ``decay``.
 
-    An argument left as None keeps the default; a value for one that the
-    chosen optimizer or schedule does not take (``momentum`` for Adam,
-    ``step_size`` with the constant schedule) raises a ``ValueError`` naming
-    it, so a setting never silently does nothing.
+    As there, None keeps an argument's default and a value for one that the
+    chosen optimizer or schedule does not take raises a ``ValueError``.
     """
     cls = lookup(OPTIMIZERS, name, "optimizer")
     check_number(lr, "lr", cls.__name__, minimum=0, strict=True)

@@ -6,14 +6,8 @@ import io
 
 import numpy as np
 
-from .logs import run_dir
 from .losses import CrossEntropy
 from .utils import atomic_write_text
-
-
-def run_file(logger, name):
-    """``<run folder>/name`` when the model's ``logger`` saves files, else None."""
-    return None if run_dir(logger) is None else run_dir(logger) / name
 
 
 def test_line(loss, log, sizes, outputs, labels):

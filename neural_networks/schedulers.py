@@ -11,7 +11,7 @@ from .checks import check_applicable, check_bool, check_int, check_number, descr
 
 
 class Scheduler:
-    """Base class: ``scheduler(epoch)`` returns the learning rate for ``epoch``;
+    """Base class: ``scheduler(epoch)`` checks ``epoch`` and returns ``rate(epoch)``;
     ``options`` names the arguments a schedule takes besides ``lr``."""
 
     options = ()
@@ -25,9 +25,6 @@ class Scheduler:
             error = ValueError if real else TypeError
             raise error(f"{type(self).__name__}: epoch must be a number >= 0; got {describe(epoch)}")
         return self.rate(epoch)
-
-    def rate(self, epoch):
-        raise NotImplementedError
 
     def __repr__(self):
         fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
@@ -97,12 +94,9 @@ SCHEDULERS = {"constant": Constant, "exponential": Exponential, "step": Step, "c
 
 def initialize_scheduler(name, lr, decay=None, stage_length=None, staircase=None, step_size=None,
                          gamma=None, total_epochs=None, min_lr=None):
-    """Build a schedule by name (any case); returns a callable ``lr = schedule(epoch)``.
-
-    * "constant": ``lr``.
-    * "exponential": decay (0.99), stage_length (1), staircase (False); see :class:`Exponential`.
-    * "step": step_size (10), gamma (0.1); see :class:`Step`.
-    * "cosine": total_epochs (100), min_lr (0.0); see :class:`Cosine`.
+    """Build a schedule by name (any case): "constant", "exponential" (decay,
+    stage_length, staircase), "step" (step_size, gamma) or "cosine"
+    (total_epochs, min_lr); see the classes for the formulas and defaults.
 
     None keeps an argument's default; a value for an argument the named
     schedule does not take (``step_size`` for "constant") raises a

@@ -5,8 +5,7 @@ from .checks import describe
 
 def summary_table(model, input_shape=None):
     """The table as text. ``input_shape`` is one example's shape, e.g. ``(784,)``
-    or ``(28, 28, 1)``; by default the first layer's last input. Parameters
-    exist after the first forward (or ``train``)."""
+    or ``(28, 28, 1)``; by default the first layer's last input."""
     shape = _input_shape(model, input_shape)
     rows, total = [], 0
     for i, layer in enumerate(model.layers):

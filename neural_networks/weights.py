@@ -57,9 +57,7 @@ def _xavier(fan_in, fan_out, g, mode):
     return g * np.sqrt(2.0 / (fan_in + fan_out))
 
 
-# The random schemes: the standard deviation of their draws from the fans,
-# the gain and the mode; a name ending in "normal" draws from a normal
-# distribution, the others from a uniform one.
+# The standard deviation of each random scheme's draws, from the fans, gain and mode.
 _STD = {
     "uniform": lambda fan_in, fan_out, g, mode: 1 / np.sqrt(3 * fan_in),  # bound 1/sqrt(fan_in)
     "normal": lambda fan_in, fan_out, g, mode: 1 / np.sqrt(fan_in),
