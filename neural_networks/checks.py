@@ -127,7 +127,7 @@ def check_choice(value, choices, name, where):
 def check_layer_input(layer, X, method="forward", mode="train"):
     """``X`` (and ``mode``, for a layer that ``takes_mode``) as ``layer`` takes them, by the class
     attributes of ``layers.Layer``; on a built layer, also its ``expected_shapes()`` (set by hand)."""
-    where = f"{type(layer).__name__}.{method}"
+    where = f"{layer.class_name}.{method}"
     X = check_array(X, "X", where, ndim=layer.input_ndim)
     if X.ndim < layer.min_ndim:
         raise ValueError(f"{where}: X must have at least {layer.min_ndim} dimensions; got shape {X.shape}")
@@ -156,7 +156,7 @@ def check_layer_input(layer, X, method="forward", mode="train"):
 
 def check_layer_upstream(layer, dLdY):
     """``dLdY`` as a real array of the shape of the last forward's output."""
-    where = f"{type(layer).__name__}.backward"
+    where = f"{layer.class_name}.backward"
     X = layer.cache.get("X")
     if X is None:
         raise ValueError(f"{where}: backward was called before forward")
@@ -170,7 +170,7 @@ def check_layer_upstream(layer, dLdY):
 def check_batchnorm_upstream(layer, dLdY):
     """BatchNorm's backward guard: ``dLdY``, and what backward reads (graders set it
     by hand): ``X``, ``X_hat`` of the shape of ``dLdY``; ``mu``, ``var``, ``gamma`` rows."""
-    where = f"{type(layer).__name__}.backward"
+    where = f"{layer.class_name}.backward"
     if layer.cache.get("X") is None:
         raise ValueError(f"{where}: backward was called before forward")
     dLdY = check_array(dLdY, "dLdY", where, ndim=layer.input_ndim)

@@ -73,9 +73,14 @@ class Layer:
     def __call__(self, X):
         return self.forward(X)
 
+    @property
+    def class_name(self):
+        """The class's name in messages and ``repr``; a faster subclass defined
+        elsewhere (``fast_layers``) goes by the layer whose numbers it gives."""
+        return next(cls.__name__ for cls in type(self).__mro__ if cls.__module__ == __name__)
+
     def __repr__(self):
-        # A faster subclass defined elsewhere shows as the layer whose numbers it gives.
-        name = next(cls.__name__ for cls in type(self).__mro__ if cls.__module__ == __name__)
+        name = self.class_name
         fields = []
         for key in self.repr_fields:
             value = getattr(self, key)
@@ -120,7 +125,7 @@ class Layer:
         runs ``forward(X)`` on this fixed ``X``; the gradient checker uses it."""
         X = self._checked_input(X, "forward_with_param")
         if param_name not in self.parameters:
-            raise ValueError(f"{type(self).__name__}.forward_with_param: unknown param_name "
+            raise ValueError(f"{self.class_name}.forward_with_param: unknown param_name "
                              f"{param_name!r}; this layer has {sorted(self.parameters)}")
 
         def inner_forward(value):
@@ -214,7 +219,7 @@ class Window2D(Layer):
 
     def __init__(self, kernel_shape, stride, pad):
         super().__init__()
-        where = type(self).__name__
+        where = self.class_name
         self.kernel_shape = check_pair(kernel_shape, "kernel_shape", where)
         self.stride = check_pair(stride, "stride", where)
         self.pad = pad
@@ -479,8 +484,8 @@ class BatchNorm1D(Layer):
         super().__init__()
         initialize_weights(weight_init)  # an unknown name is an error, as in the other layers
         self.weight_init = weight_init
-        self.eps = check_number(eps, "eps", type(self).__name__, minimum=0, strict=True)
-        self.momentum = check_number(momentum, "momentum", type(self).__name__, minimum=0, maximum=1)
+        self.eps = check_number(eps, "eps", self.class_name, minimum=0, strict=True)
+        self.momentum = check_number(momentum, "momentum", self.class_name, minimum=0, maximum=1)
 
     def _init_parameters(self, X_shape, dtype=np.float64):
         self.n_in = self.n_out = X_shape[-1]

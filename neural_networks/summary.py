@@ -11,13 +11,13 @@ def summary_table(model, input_shape=None):
     for i, layer in enumerate(model.layers):
         if layer.n_in is None:
             raise ValueError(
-                f"NeuralNetwork.summary: layer {i} ({type(layer).__name__}) has not created "
+                f"NeuralNetwork.summary: layer {i} ({layer.class_name}) has not created "
                 f"its parameters yet; run forward on a batch (or train) first"
             )
         shape = layer.output_shape_for((1, *shape))[1:]
         count = sum(p.size for p in layer.parameters.values())
         total += count
-        name = type(layer).__name__
+        name = layer.class_name
         if layer.activation is not None:
             name += f" ({type(layer.activation).__name__})"
         rows.append((f"{i}  {name}", "(batch, " + ", ".join(map(str, shape)) + ")", f"{count:,}"))
