@@ -251,6 +251,7 @@ class Conv2D(Window2D):
         self.rng = make_rng(seed)
 
     def _init_parameters(self, X_shape, dtype=np.float64):
+        # BEGIN SOLUTION
         self.n_in = X_shape[3]
         kernel = (*self.kernel_shape, self.n_in, self.n_out)
         W = self.init_weights(kernel, self.rng).astype(dtype, copy=False)
@@ -258,6 +259,7 @@ class Conv2D(Window2D):
         self.parameters = OrderedDict(W=W, b=b)
         self.cache = OrderedDict()
         self.clear_gradients()
+        # END SOLUTION
 
     def expected_shapes(self):
         return {("parameters", "W"): (*self.kernel_shape, self.n_in, self.n_out),
