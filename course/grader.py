@@ -66,13 +66,8 @@ def load_package(package_dir, name):
         name, Path(package_dir) / "__init__.py", submodule_search_locations=[str(package_dir)])
     package = importlib.util.module_from_spec(spec)
     sys.modules[name] = package
-    try:
-        spec.loader.exec_module(package)
-        nn = SimpleNamespace(**{module: importlib.import_module(f"{name}.{module}") for module in MODULES})
-    except ModuleNotFoundError as error:
-        if not (error.name or "").startswith(name + "."):
-            raise
-        raise UploadError(missing(error.name[len(name) + 1:])) from None
+    spec.loader.exec_module(package)
+    nn = SimpleNamespace(**{module: importlib.import_module(f"{name}.{module}") for module in MODULES})
     folder = Path(package_dir).resolve()
     for key, module in list(sys.modules.items()):
         if key.startswith(name + ".") and module is not None and Path(module.__file__).resolve().parent != folder:
@@ -91,9 +86,13 @@ def describe_exception(error, package_dir):
     the student's package."""
     if isinstance(error, UploadError):
         return str(error)
+    root = Path(package_dir).resolve()
     lines = str(error.msg if isinstance(error, SyntaxError) else error).strip().splitlines()
     text = type(error).__name__ + (f": {lines[0]}" if lines else "")
-    root = Path(package_dir).resolve()
+    if isinstance(error, ModuleNotFoundError) and "." in (error.name or ""):
+        parent, _, module = error.name.rpartition(".")
+        if Path(getattr(sys.modules.get(parent), "__file__", "/")).resolve().parent == root:
+            text = missing(module)
     frames = [(frame.filename, frame.lineno) for frame in traceback.extract_tb(error.__traceback__)]
     if isinstance(error, SyntaxError) and error.filename:
         frames.append((error.filename, error.lineno))
@@ -286,33 +285,25 @@ def grade(assignment_name, submission, seed=0, isolate=True, time_limit=TIME_LIM
         shutil.copytree(Path(__file__).parent, library / "course", ignore=shutil.ignore_patterns(
             "__pycache__", "expected"))
         library.chmod(0o755)
-        copy = None if isolate else scratch_copy(package, library)
         deadline = time.monotonic() + budget
-
-        nn = None
-
-        def run(test):
-            nonlocal nn
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return [], f"not run: the upload used up the grader's {budget} s"
-            if isolate:
-                return run_isolated(assignment, test, seed, package, min(time_limit, left), library)
-            if test:
-                return run_cases(nn, test, seed, copy)
+        if isolate:
+            _, broken = run_isolated(assignment, None, seed, package, time_limit, library)
+        else:
+            copy = scratch_copy(package, library)
             try:
-                nn = load_package(copy, f"submission{next(_names)}")
+                nn, broken = load_package(copy, f"submission{next(_names)}"), None
             except Exception as error:
-                return [], describe_exception(error, copy)
-            return [], None
-
-        _, broken = run(None)
+                broken = describe_exception(error, copy)
         results, failing = [], set()
         for test in tests:
             if broken:
                 message = f"the upload does not import: {broken}"
+            elif time.monotonic() >= deadline:
+                message = f"not run: the upload used up the grader's {budget} s"
             else:
-                received, error = run(test)
+                received, error = (
+                    run_isolated(assignment, test, seed, package, min(time_limit, deadline - time.monotonic()),
+                                 library) if isolate else run_cases(nn, test, seed, copy))
                 message = compare(draw_cases(test, seed), expected[test.name], received, error)
                 if message and test.runs in failing:
                     message = f"fix {test.runs} first (this test runs it): {message}"
