@@ -33,9 +33,11 @@ def main(argv=None):
                 print(f"wrote {path}")
         else:
             results = grader.grade(args.assignment, args.submission, args.seed)
-            print(grader.report(results))
+            seed = (f"Graded with seed {args.seed}: python -m course grade {args.assignment} SUBMISSION "
+                    f"--seed {args.seed} repeats this run.")
+            print(seed + "\n" + grader.report(results))
             if args.results:
-                grader.write_results(results, args.results)
+                grader.write_results(results, args.results, seed)
     except (ValueError, FileNotFoundError) as error:
         print(f"python -m course {args.command}: {error}", file=sys.stderr)
         sys.exit(2)

@@ -26,6 +26,7 @@ class Test:
     cases: object  # cases(rng) -> list of dicts
     run: object  # run(nn, case) -> dict of outputs
     hidden: bool = False  # graded by the autograder only, shown once grades are published
+    runs: str = ""  # the student's method this test runs before the one it grades
 
 
 @dataclass(frozen=True)
@@ -144,13 +145,19 @@ def dense_init_cases(rng):
             for init, n_in, n_out in [("ones", 3, 5), ("xavier_uniform", 40, 30), ("zeros", 7, 1)]]
 
 
+def after_init(layer, X_shape):
+    """What ``layer._init_parameters(X_shape)`` set, but ``W``'s values."""
+    layer._init_parameters(X_shape)
+    return {"n_in": layer.n_in, "shape of parameters['W']": np.shape(layer.parameters["W"]),
+            "parameters['b']": layer.parameters["b"], "gradients['W']": layer.gradients["W"],
+            "gradients['b']": layer.gradients["b"]}
+
+
 def dense_init(nn, case):
     layer = nn.layers.FullyConnected(n_out=case["n_out"], activation="tanh",
                                      weight_init=case["weight_init"])
-    layer._init_parameters(case["X_shape"])
-    W, b = layer.parameters["W"], layer.parameters["b"]
-    outputs = {"n_in": layer.n_in, "shape of parameters['W']": np.shape(W), "parameters['b']": b,
-               "gradients['W']": layer.gradients["W"], "gradients['b']": layer.gradients["b"]}
+    outputs = after_init(layer, case["X_shape"])
+    W = layer.parameters["W"]
     if case["weight_init"] == "xavier_uniform":  # random: its range and spread, not its values
         n_in, n_out = case["X_shape"][1], case["n_out"]
         bound = 5 / 3 * np.sqrt(6 / (n_in + n_out))  # tanh's gain
@@ -190,6 +197,18 @@ def conv_cases(rng):
                       "X": rng.standard_normal((batch, rows, cols, c_in)),
                       "W": rng.standard_normal((*kernel, c_in, c_out)), "b": rng.standard_normal((1, c_out))})
     return cases
+
+
+def conv_init_cases(rng):
+    return [{"weight_init": init, "kernel_shape": kernel, "n_out": n_out,
+             "X_shape": (int(rng.integers(1, 5)), 6, 6, c_in)}
+            for init, kernel, c_in, n_out in [("ones", (3, 3), 2, 4), ("zeros", (2, 3), 1, 3)]]
+
+
+def conv_init(nn, case):
+    layer = nn.layers.Conv2D(n_out=case["n_out"], kernel_shape=case["kernel_shape"],
+                             weight_init=case["weight_init"])
+    return {**after_init(layer, case["X_shape"]), "parameters['W']": layer.parameters["W"]}
 
 
 def conv_forward(nn, case):
@@ -368,7 +387,9 @@ def model_predict(nn, case):
 
 MLP_METHODS = {
     "activations.py": ["ReLU.forward", "ReLU.backward", "SoftMax.forward", "SoftMax.backward"],
-    "layers.py": ["FullyConnected._init_parameters", "FullyConnected.forward", "FullyConnected.backward"],
+    # Conv2D._init_parameters repeats FullyConnected's: stubbed too, graded in cnn
+    "layers.py": ["FullyConnected._init_parameters", "FullyConnected.forward", "FullyConnected.backward",
+                  "Conv2D._init_parameters"],
     "losses.py": ["CrossEntropy.forward", "CrossEntropy.backward"],
     "models.py": ["NeuralNetwork.forward", "NeuralNetwork.backward", "NeuralNetwork.predict"],
 }
@@ -393,14 +414,15 @@ CNN_METHODS = {
         "Flatten.forward", "Flatten.backward", "BatchNorm1D.forward", "BatchNorm1D.backward"],
 }
 CNN_TESTS = MLP_TESTS + (
+    Test("Conv2D._init_parameters", 1, conv_init_cases, conv_init),
     Test("Conv2D.forward", 5, conv_cases, conv_forward),
-    Test("Conv2D.backward", 8, conv_cases, conv_backward),
+    Test("Conv2D.backward", 8, conv_cases, conv_backward, runs="Conv2D.forward"),
     Test("Pool2D.forward", 4, lambda rng: pool_cases(rng, ties=True), pool_forward),
-    Test("Pool2D.backward", 5, lambda rng: pool_cases(rng, ties=False), pool_backward),
-    Test("Pool2D.backward (ties: one winner per window)", 1,
-         lambda rng: pool_cases(rng, ties=True), pool_backward, hidden=True),
+    Test("Pool2D.backward", 5, lambda rng: pool_cases(rng, ties=False), pool_backward, runs="Pool2D.forward"),
+    Test("Pool2D.backward (ties: the first maximum of each window wins)", 1,
+         lambda rng: pool_cases(rng, ties=True), pool_backward, hidden=True, runs="Pool2D.forward"),
     Test("Flatten.forward", 1, flatten_cases, flatten_forward),
-    Test("Flatten.backward", 1, flatten_cases, flatten_backward),
+    Test("Flatten.backward", 1, flatten_cases, flatten_backward, runs="Flatten.forward"),
     Test("BatchNorm1D.forward", 3, batchnorm_cases, batchnorm_forward),
     Test("BatchNorm1D.backward", 4, batchnorm_cases, batchnorm_backward),
 )

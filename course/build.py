@@ -163,9 +163,15 @@ RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope runs this for every upload (the files in $ROOT/submission) and reads
 # $ROOT/results/results.json; AUTOGRADER_ROOT lets it run outside Gradescope.
 ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
+PYTHON="${{PYTHON:-python3}}"
 mkdir -p "$ROOT/results"
 rm -f "$ROOT/results/results.json"
-cd "$ROOT/source" && "${{PYTHON:-python3}}" -m course grade {name} "$ROOT/submission" \\
+# As root, the grader runs the student's code as nobody: it may neither enter the
+# reference's folder nor write the results.
+if [ "$(id -u)" = 0 ]; then chmod go-rwx "$ROOT/source"; chmod 755 "$ROOT/results"; fi
+# A fresh seed for every run: the starter holds the expected outputs of seed {seed}.
+SEED=$("$PYTHON" -c 'import os; print(int.from_bytes(os.urandom(4), "big"))')
+cd "$ROOT/source" && "$PYTHON" -m course grade {name} "$ROOT/submission" --seed "$SEED" \\
     --results "$ROOT/results/results.json"
 if [ ! -s "$ROOT/results/results.json" ]; then
     echo '{{"score": 0, "output": "The grader itself failed on this upload; please tell the course staff."}}' \\
@@ -250,7 +256,7 @@ def write_autograder(name, path):
     the grader and the reference package."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for entry, text in [("setup.sh", SETUP.format(requirements=requirements())),
-                            ("run_autograder", RUN_AUTOGRADER.format(name=name))]:
+                            ("run_autograder", RUN_AUTOGRADER.format(name=name, seed=SEED))]:
             info = zipfile.ZipInfo(entry)
             info.external_attr = 0o755 << 16  # executable
             archive.writestr(info, text)

@@ -3,19 +3,30 @@ student's package in a subprocess with a time limit, and compared with the
 reference's outputs on the same cases.
 
 The expected outputs come from the reference package ``neural_networks`` in
-this process, except in a students' starter, whose ``course/expected/`` holds
-them for the visible tests of one seed (the starter has no reference).
+this process, all computed before any student code runs, except in a
+students' starter, whose ``course/expected/`` holds them for the visible
+tests of one seed (the starter has no reference).
+
+Each test runs in a worker (worker.py) started in its own session, in a
+scratch folder holding only a copy of the upload, with a copy of ``course/``
+on its path and not the reference; the worker's process group is killed when
+it ends or times out. Run as root (the autograder), workers run as ``nobody``.
 """
 
+import functools
 import importlib
 import importlib.util
 import itertools
 import json
 import os
+import pwd
+import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import traceback
 import warnings
 import zlib
@@ -28,8 +39,11 @@ from .assignments import ASSIGNMENTS
 
 MODULES = ("activations", "layers", "losses", "models")
 EXPECTED = Path(__file__).parent / "expected"
-TIME_LIMIT = 10  # seconds per test; the reference takes milliseconds
-RTOL, ATOL = 1e-5, 1e-6
+TIME_LIMIT = 4  # seconds per test; the reference takes milliseconds
+BUDGET = 40  # seconds for all of a submission's workers, within Gradescope's patience
+RTOL = ATOL = 1e-4  # the course compares to 4 decimals
+OUTPUT_TAIL = 4096  # bytes of a worker's output kept for a crash's message
+FILE_LIMIT = 16 * 2**20  # bytes a worker may write to one file (its output included)
 _names = itertools.count()
 
 
@@ -38,23 +52,47 @@ def draw_cases(test, seed):
     return test.cases(np.random.default_rng([seed, zlib.crc32(test.name.encode())]))
 
 
+class UploadError(ImportError):
+    """The upload lacks a module, or imports what graded code may not use."""
+
+
 def load_package(package_dir, name):
     """Import the package in ``package_dir`` under the module name ``name``;
-    return its course modules as attributes of a namespace."""
+    return its course modules as attributes of a namespace. Its
+    ``fast_layers`` is blocked (graded code writes its own kernels), and every
+    module must come from ``package_dir`` (not from an installed reference)."""
+    sys.modules[f"{name}.fast_layers"] = None
     spec = importlib.util.spec_from_file_location(
         name, Path(package_dir) / "__init__.py", submodule_search_locations=[str(package_dir)])
     package = importlib.util.module_from_spec(spec)
     sys.modules[name] = package
     spec.loader.exec_module(package)
-    return SimpleNamespace(**{module: importlib.import_module(f"{name}.{module}") for module in MODULES})
+    nn = SimpleNamespace(**{module: importlib.import_module(f"{name}.{module}") for module in MODULES})
+    folder = Path(package_dir).resolve()
+    for key, module in list(sys.modules.items()):
+        if key.startswith(name + ".") and module is not None and Path(module.__file__).resolve().parent != folder:
+            raise UploadError(missing(key[len(name) + 1:]))
+    return nn
+
+
+def missing(module):
+    if module == "fast_layers":
+        return "fast_layers is not available to graded code: write the method with NumPy"
+    return f"no {module}.py in the upload"
 
 
 def describe_exception(error, package_dir):
     """``Type: first line (file.py, line N)``, the line being the last one run in
     the student's package."""
-    lines = str(error).strip().splitlines()
-    text = type(error).__name__ + (f": {lines[0]}" if lines else "")
+    if isinstance(error, UploadError):
+        return str(error)
     root = Path(package_dir).resolve()
+    lines = str(error.msg if isinstance(error, SyntaxError) else error).strip().splitlines()
+    text = type(error).__name__ + (f": {lines[0]}" if lines else "")
+    if isinstance(error, ModuleNotFoundError) and "." in (error.name or ""):
+        parent, _, module = error.name.rpartition(".")
+        if Path(getattr(sys.modules.get(parent), "__file__", "/")).resolve().parent == root:
+            text = missing(module)
     frames = [(frame.filename, frame.lineno) for frame in traceback.extract_tb(error.__traceback__)]
     if isinstance(error, SyntaxError) and error.filename:
         frames.append((error.filename, error.lineno))
@@ -86,48 +124,95 @@ def as_array(key, value):
         raise TypeError(f"{key} is {type(value).__name__}, not numbers") from None
 
 
-def package_of(submission, workdir):
+def package_of(submission):
     """The package folder of a submission: ``SUBMISSION/neural_networks``, or
-    a package made in ``workdir`` from the ``.py`` files of a flat upload."""
+    ``SUBMISSION`` itself for a flat upload."""
     submission = Path(submission)
     if not submission.is_dir():
         raise FileNotFoundError(f"{submission} is not a folder")
     if (submission / "neural_networks" / "__init__.py").is_file():
         return submission / "neural_networks"
-    package = Path(workdir) / "neural_networks"
-    package.mkdir()
-    for path in submission.glob("*.py"):
-        shutil.copy(path, package)
-    (package / "__init__.py").touch()
-    return package
+    return submission
 
 
-def run_isolated(assignment, test, seed, package, time_limit):
-    """``run_cases`` on the student's package in a subprocess (see worker.py);
-    a hang, a crash or output that is not numbers is an error text."""
-    out = Path(tempfile.mkdtemp()) / "outputs.npz"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(Path(__file__).parent.parent)] + os.environ.get("PYTHONPATH", "").split(os.pathsep)))
-    command = [sys.executable, "-m", "course.worker", assignment.name, test.name if test else "",
-               str(seed), str(package), str(out)]
+def scratch_copy(package, folder):
+    """``folder/neural_networks``: the package's ``.py`` files, without
+    ``fast_layers.py`` (graded code may not read it either)."""
+    copy = Path(folder) / "neural_networks"
+    copy.mkdir()
+    for path in Path(package).glob("*.py"):
+        if path.name != "fast_layers.py":
+            shutil.copyfile(path, copy / path.name)  # readable by the worker, whatever the upload's modes
+    (copy / "__init__.py").touch()
+    return copy
+
+
+@functools.lru_cache(maxsize=None)
+def worker_user():
+    """``(uid, gid)`` of ``nobody`` when the grader runs as root and ``nobody``
+    can start this Python, else None (workers then run as this user)."""
+    if os.geteuid() != 0:
+        return None
     try:
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=time_limit)
-    except subprocess.TimeoutExpired:
-        shutil.rmtree(out.parent, ignore_errors=True)
-        return [], f"timed out after {time_limit} s (an endless loop?)"
+        nobody = pwd.getpwnam("nobody")
+        ids = dict(user=nobody.pw_uid, group=nobody.pw_gid, extra_groups=[])
+        subprocess.run([sys.executable, "-c", ""], check=True, cwd="/", timeout=30, **ids)
+    except (KeyError, OSError, subprocess.SubprocessError):
+        return None
+    return nobody.pw_uid, nobody.pw_gid
+
+
+def limit_files():
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT, FILE_LIMIT))
+
+
+def run_isolated(assignment, test, seed, package, time_limit, library):
+    """``run_cases`` on a copy of the student's package in a worker (see
+    worker.py); ``library`` holds the copy of ``course/`` it imports. A hang,
+    a crash or output that is not numbers is an error text."""
+    scratch = Path(tempfile.mkdtemp())
+    log = tempfile.TemporaryFile()
+    user = worker_user()
     try:
-        with np.load(out, allow_pickle=False) as saved:
-            error = str(saved["error"]) if "error" in saved else None
-            results = [{} for _ in range(int(saved["cases"]))]
-            for key in set(saved.files) - {"cases", "error"}:
-                i, name = key.split("/", 1)
-                results[int(i)][name] = saved[key]
-        return results, error
-    except Exception:
-        stderr = done.stderr.strip().splitlines()
-        return [], f"crashed (exit status {done.returncode}){': ' + stderr[-1] if stderr else ''}"
+        scratch_copy(package, scratch)
+        if user:
+            os.chown(scratch, *user)
+        env = dict(os.environ, PYTHONPATH=str(library), PYTHONDONTWRITEBYTECODE="1", HOME=str(scratch))
+        command = [sys.executable, "-m", "course.worker", assignment.name, test.name if test else "",
+                   str(seed), "neural_networks", "outputs.npz"]
+        ids = dict(user=user[0], group=user[1], extra_groups=[]) if user else {}
+        worker = subprocess.Popen(command, cwd=scratch, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                  stderr=log, start_new_session=True, preexec_fn=limit_files, **ids)
+        try:
+            status = worker.wait(timeout=time_limit)
+        except subprocess.TimeoutExpired:
+            return [], f"timed out after {time_limit:.3g} s (an endless loop?)"
+        finally:
+            try:
+                os.killpg(worker.pid, signal.SIGKILL)  # and whatever it started
+            except ProcessLookupError:
+                pass
+            worker.wait()
+        try:
+            return read_outputs(scratch / "outputs.npz")
+        except Exception:
+            log.seek(max(0, log.seek(0, os.SEEK_END) - OUTPUT_TAIL))
+            tail = log.read().decode(errors="replace").strip().splitlines()
+            return [], f"crashed (exit status {status}){': ' + tail[-1] if tail else ''}"
     finally:
-        shutil.rmtree(out.parent, ignore_errors=True)
+        log.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def read_outputs(path):
+    """``(outputs of each case, error text or None)`` as a worker saved them."""
+    with np.load(path, allow_pickle=False) as saved:
+        error = str(saved["error"]) if "error" in saved else None
+        results = [{} for _ in range(int(saved["cases"]))]
+        for key in set(saved.files) - {"cases", "error"}:
+            i, name = key.split("/", 1)
+            results[int(i)][name] = saved[key]
+    return results, error
 
 
 def expected_outputs(assignment, test, seed):
@@ -182,40 +267,53 @@ def compare(cases, expected, received, error):
     return None
 
 
-def grade(assignment_name, submission, seed=0, isolate=True, time_limit=TIME_LIMIT):
+def grade(assignment_name, submission, seed=0, isolate=True, time_limit=TIME_LIMIT, budget=BUDGET):
     """Grade ``submission`` (a flat upload or a folder holding ``neural_networks/``).
 
     Returns one dict per test: ``name``, ``max_score``, ``score``, ``hidden``
-    and ``output`` (empty when it passed). With ``isolate=False`` the student's
-    package runs in this process (the course's own tests use that for speed).
+    and ``output`` (empty when it passed). Each worker gets at most
+    ``time_limit`` seconds and all of them ``budget``. With ``isolate=False``
+    the student's package runs in this process (the course's own tests use
+    that for speed).
     """
     assignment = ASSIGNMENTS[assignment_name]
-    workdir = tempfile.mkdtemp()
+    expected = {test.name: expected_outputs(assignment, test, seed) for test in assignment.tests}
+    tests = [test for test in assignment.tests if expected[test.name] is not None]
+    package = package_of(submission)
+    library = Path(tempfile.mkdtemp())
     try:
-        package = package_of(submission, workdir)
+        shutil.copytree(Path(__file__).parent, library / "course", ignore=shutil.ignore_patterns(
+            "__pycache__", "expected"))
+        library.chmod(0o755)
+        deadline = time.monotonic() + budget
         if isolate:
-            _, broken = run_isolated(assignment, None, seed, package, time_limit)
+            _, broken = run_isolated(assignment, None, seed, package, time_limit, library)
         else:
+            copy = scratch_copy(package, library)
             try:
-                nn, broken = load_package(package, f"submission{next(_names)}"), None
+                nn, broken = load_package(copy, f"submission{next(_names)}"), None
             except Exception as error:
-                broken = describe_exception(error, package)
-        results = []
-        for test in assignment.tests:
-            expected = expected_outputs(assignment, test, seed)
-            if expected is None:
-                continue
+                broken = describe_exception(error, copy)
+        results, failing = [], set()
+        for test in tests:
             if broken:
                 message = f"the upload does not import: {broken}"
+            elif time.monotonic() >= deadline:
+                message = f"not run: the upload used up the grader's {budget} s"
             else:
-                received, error = (run_isolated(assignment, test, seed, package, time_limit) if isolate
-                                   else run_cases(nn, test, seed, package))
-                message = compare(draw_cases(test, seed), expected, received, error)
+                received, error = (
+                    run_isolated(assignment, test, seed, package, min(time_limit, deadline - time.monotonic()),
+                                 library) if isolate else run_cases(nn, test, seed, copy))
+                message = compare(draw_cases(test, seed), expected[test.name], received, error)
+                if message and test.runs in failing:
+                    message = f"fix {test.runs} first (this test runs it): {message}"
+            if message:
+                failing.add(test.name)
             results.append({"name": test.name, "max_score": test.points, "hidden": test.hidden,
                             "score": 0 if message else test.points, "output": message or ""})
         return results
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(library, ignore_errors=True)
 
 
 def report(results):
@@ -226,14 +324,15 @@ def report(results):
     return "\n".join(rows + [f"Total: {score} / {total}"])
 
 
-def results_json(results):
-    """Gradescope's results.json: hidden tests show once grades are published."""
+def results_json(results, output=""):
+    """Gradescope's results.json: hidden tests show once grades are published;
+    ``output`` is shown above the tests."""
     tests = [{"name": r["name"], "score": r["score"], "max_score": r["max_score"],
               "status": "failed" if r["output"] else "passed", "output": r["output"] or "passed",
               "visibility": "after_published" if r["hidden"] else "visible"} for r in results]
-    return {"score": sum(r["score"] for r in results), "tests": tests}
+    return {"score": sum(r["score"] for r in results), "output": output, "tests": tests}
 
 
-def write_results(results, path):
+def write_results(results, path, output=""):
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(results_json(results), indent=2) + "\n")
+    Path(path).write_text(json.dumps(results_json(results, output), indent=2) + "\n")

@@ -261,12 +261,14 @@ class Conv2D(Window2D):
         _set_weighting(self, activation, weight_init, seed)
 
     def _init_parameters(self, X_shape, dtype=np.float64):
+        # BEGIN SOLUTION
         self.n_in = X_shape[3]
         W = self.init_weights((*self.kernel_shape, self.n_in, self.n_out), self.rng).astype(dtype, copy=False)
         b = np.zeros((1, self.n_out), dtype=dtype)
         self.parameters = OrderedDict(W=W, b=b)
         self.cache = OrderedDict()
         self.clear_gradients()
+        # END SOLUTION
 
     def expected_shapes(self):
         return {("parameters", "W"): (*self.kernel_shape, self.n_in, self.n_out),

@@ -5,6 +5,7 @@ uploads are graded in bounded time."""
 import ast
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -137,8 +138,13 @@ def write_solution(package, module, method, code):
     path.write_text("\n".join(lines) + "\n")
 
 
-# Correct implementations unlike the reference: loops, other cache keys, other formulas.
+# Correct implementations unlike the reference: loops, other cache keys, other formulas,
+# answers right to the course's 4 decimals.
 VARIANTS = {
+    ("activations.py", "SoftMax.forward"): """
+        e = np.exp(Z - Z.max(axis=-1, keepdims=True))
+        return np.round(e / e.sum(axis=-1, keepdims=True), 5)
+""",
     ("activations.py", "SoftMax.backward"): """
         s = self.forward(Z)
         dZ = np.empty_like(dY)
@@ -293,25 +299,32 @@ def test_the_starter_runs_its_grader_notebook_and_write_up(built):
 # -- broken uploads ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("module_start, message", [
-    ("while True:\n    pass\n", "timed out after 2 s"),
+    ("while True:\n    pass\n", "timed out after 2 s (an endless loop?)"),
     ("def broken(:\n", "SyntaxError: invalid syntax (activations.py, line 1)"),
     ("import no_such_module\n", "ModuleNotFoundError: No module named 'no_such_module' (activations.py, line 1)"),
+    ("from .im2col import im2col\n", "no im2col.py in the upload (activations.py, line 1)"),
+    ("from .fast_layers import FastConv2D\n",
+     "fast_layers is not available to graded code: write the method with NumPy (activations.py, line 1)"),
+    (None, "no activations.py in the upload"),  # not taken from the installed reference (pip install -e)
 ])
 def test_an_upload_that_does_not_import_scores_zero_in_bounded_time(tmp_path, module_start, message):
     flat = tmp_path / "upload"
     shutil.copytree(REFERENCE, flat, ignore=shutil.ignore_patterns("__pycache__"))
-    (flat / "activations.py").write_text(module_start + (flat / "activations.py").read_text())
+    module = flat / "activations.py"
+    if module_start is None:
+        module.unlink()
+    else:
+        module.write_text(module_start + module.read_text())
     start = time.perf_counter()
     results = grader.grade("cnn", flat, time_limit=2)
     assert time.perf_counter() - start < 20
     assert sum(r["score"] for r in results) == 0
-    assert all(r["output"].startswith("the upload does not import: ") for r in results)
-    assert message in results[0]["output"]
+    assert {r["output"] for r in results} == {f"the upload does not import: {message}"}
 
 
 @pytest.mark.parametrize("code, message", [
-    ("while True:\n            pass", "timed out after 2 s"),
-    ("import os; os._exit(3)", "crashed (exit status 3)"),
+    ("while True:\n            pass", "timed out after 2 s (an endless loop?)"),
+    ("import os; os.write(2, 9999 * b'\\xff' + b'\\nboom\\xff'); os._exit(3)", "crashed (exit status 3): boom\ufffd"),
 ])
 def test_an_endless_loop_or_a_crash_costs_only_its_test(tmp_path, code, message):
     make_mistake(copy_reference(tmp_path), "losses.py", "CrossEntropy.backward", "m = Y.shape[0]", code)
@@ -319,7 +332,54 @@ def test_an_endless_loop_or_a_crash_costs_only_its_test(tmp_path, code, message)
     results = grader.grade("mlp", tmp_path, time_limit=2)
     assert time.perf_counter() - start < 60
     assert failed(results) == {"CrossEntropy.backward"}
-    assert message in next(r["output"] for r in results if r["output"])
+    assert next(r["output"] for r in results if r["output"]).endswith(message)
+
+
+def test_an_upload_that_loops_everywhere_is_graded_within_the_budget(tmp_path):
+    package = copy_reference(tmp_path)
+    for module, methods in ASSIGNMENTS["mlp"].methods.items():
+        for method in methods:
+            write_solution(package, module, method, "        while True:\n            pass")
+    start = time.perf_counter()
+    results = grader.grade("mlp", tmp_path, time_limit=1, budget=3)
+    assert time.perf_counter() - start < 10
+    assert sum(r["score"] for r in results) == 0
+    assert "timed out after 1 s" in results[0]["output"]
+    assert results[-1]["output"] == "not run: the upload used up the grader's 3 s"
+
+
+def test_a_worker_sees_only_the_upload_and_its_process_group_dies_with_it(tmp_path):
+    package = copy_reference(tmp_path)
+    alive = tmp_path / "alive"
+    write_solution(package, "activations.py", "ReLU.forward", f"""
+        import os, subprocess, sys, time
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1); open({str(alive)!r}, 'w')"])
+        reference = [p for p in sys.path if os.path.isfile(os.path.join(p or ".", "neural_networks", "im2col.py"))]
+        raise RuntimeError(f"{{sorted(os.listdir('.'))}} {{reference}}")
+""")
+    results = grader.grade("mlp", tmp_path, time_limit=3)
+    time.sleep(1.5)
+    assert not alive.exists()
+    assert "RuntimeError: ['neural_networks'] [] (activations.py, line" in results[0]["output"]
+
+
+def test_expected_outputs_are_computed_before_the_upload_runs(tmp_path, monkeypatch):
+    from neural_networks import activations
+    monkeypatch.setattr(activations.ReLU, "forward", activations.ReLU.forward)  # restored afterwards
+    package = copy_reference(tmp_path)
+    make_mistake(package, "activations.py", "ReLU.forward", "return np.maximum(Z, 0)", "return Z")
+    with open(package / "activations.py", "a") as module:  # the upload rewrites the reference
+        module.write("import neural_networks.activations as reference\nreference.ReLU.forward = ReLU.forward\n")
+    assert failed(grader.grade("mlp", tmp_path, isolate=False)) == {"ReLU.forward"}
+
+
+def test_a_backward_that_runs_a_wrong_forward_says_to_fix_the_forward_first(tmp_path):
+    make_mistake(copy_reference(tmp_path), "layers.py", "Flatten.forward",
+                 "Y = X.reshape(X.shape[0], int(np.prod(X.shape[1:])))",
+                 "X = X.swapaxes(1, -1)\n            Y = X.reshape(len(X), -1)")
+    results = {r["name"]: r["output"] for r in grader.grade("cnn", tmp_path, isolate=False)}
+    assert results["Flatten.forward"].startswith("case 1 of 3 (X (2, 3, 4, 5)): Y: largest absolute error")
+    assert results["Flatten.backward"].startswith("fix Flatten.forward first (this test runs it): case 1 of 3")
 
 
 def test_run_autograder_grades_a_flat_upload_end_to_end(built, tmp_path):
@@ -336,6 +396,10 @@ def test_run_autograder_grades_a_flat_upload_end_to_end(built, tmp_path):
     subprocess.run([str(script)], env=env, check=True, capture_output=True, timeout=300)
     results = json.loads((tmp_path / "results" / "results.json").read_text())
     assert results["score"] == 32 - 5
+    seed = re.fullmatch(r"Graded with seed (\d+): python -m course grade mlp SUBMISSION --seed \1 repeats this run\.",
+                        results["output"]).group(1)
+    again = grader.grade("mlp", tmp_path / "submission", seed=int(seed), isolate=False)
+    assert grader.results_json(again)["tests"] == results["tests"]
     row = next(test for test in results["tests"] if test["name"] == "FullyConnected.backward")
     assert row["status"] == "failed" and row["score"] == 0 and row["max_score"] == 5
     assert "ValueError: matmul" in row["output"] and "(layers.py, line" in row["output"]
