@@ -19,42 +19,16 @@ from neural_networks.datasets import initialize_dataset
 from neural_networks.logs import Logger, load_log
 from neural_networks.models import NeuralNetwork
 
-# The course's default network (train_ffnn.py), and with BatchNorm1D and Dropout.
-IRIS_LAYERS = [
-    {"name": "fully_connected", "activation": "relu", "weight_init": "xavier_uniform", "n_out": 25},
-    {"name": "fully_connected", "activation": "softmax", "weight_init": "xavier_uniform", "n_out": None},
-]
+from test_models import (IRIS_LAYERS, assert_same_parameters, iris, iris_model, saving_logger,
+                         snapshot)
+
+# The course's default network with BatchNorm1D and Dropout.
 BN_DROPOUT_LAYERS = [IRIS_LAYERS[0], {"name": "batchnorm1d"}, {"name": "dropout", "p": 0.2}, IRIS_LAYERS[1]]
-IRIS_OPTIMIZER = {"name": "SGD", "lr": 0.01, "momentum": 0.9}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def iris(seed=0, batch_size=25):
-    return initialize_dataset("iris", batch_size=batch_size, seed=seed)
-
-
-def iris_model(seed=0, logger=None, layer_args=IRIS_LAYERS, optimizer_args=IRIS_OPTIMIZER):
-    return NeuralNetwork("cross_entropy", layer_args, dict(optimizer_args), logger=logger, seed=seed)
 
 
 def bn_model(seed=0):
     return iris_model(seed=seed, layer_args=BN_DROPOUT_LAYERS)
-
-
-def saving_logger(tmp_path, name="run", plot=False):
-    return Logger(name, {"layer_args": IRIS_LAYERS}, {"name": "iris"}, save=True, plot=plot,
-                  save_dir=tmp_path)
-
-
-def snapshot(model):
-    return {k: v.copy() for k, v in model.parameters().items()}
-
-
-def assert_same_parameters(a, b):
-    assert a.keys() == b.keys()
-    for key in a:
-        assert a[key].dtype == b[key].dtype, key
-        assert np.array_equal(a[key], b[key]), key
 
 
 # ---------------------------------------------------------------------------
