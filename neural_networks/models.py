@@ -167,9 +167,10 @@ class NeuralNetwork:
         return total_loss / data.n_samples, total_error / data.n_samples
 
     def test(self, dataset, save_predictions=False, predictions_path=None):
-        """Evaluate on ``dataset.test``: a dict of per-batch lists under "loss" and
+        """Evaluate on ``dataset.test`` and print ``Test Loss: <x> Test Accuracy: <y>``
+        (means over examples). Returns a dict of per-batch lists under "loss" and
         "error" (and the outputs under "prediction" when ``save_predictions``),
-        and print ``Test Loss: <x> Test Accuracy: <y>``. ``save_predictions``
+        and the printed numbers under "Test Loss" and "Test Accuracy". ``save_predictions``
         also writes ``predictions.csv`` to ``predictions_path`` or the run folder."""
         data = check_split(dataset, "test", "NeuralNetwork.test")
         log = {"loss": [], "error": []}
@@ -183,7 +184,10 @@ class NeuralNetwork:
                 log["error"].append(self.error(Y, out))
             outputs.append(out)
             sizes.append(X.shape[0])
-        print(predictions.test_line(self.loss, log, sizes, outputs, data.labels))
+        means = predictions.test_means(self.loss, log, sizes, outputs, data.labels)
+        print(" ".join(f"{name}: {value}" for name, value in means.items()) or
+              f"The test set has no labels: {sum(sizes)} examples predicted, no Test Loss or Accuracy.")
+        log.update(means)
         if save_predictions:
             log["prediction"] = outputs
             folder = logs.run_dir(self.logger)

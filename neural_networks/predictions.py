@@ -10,20 +10,21 @@ from .losses import CrossEntropy
 from .utils import atomic_write_text
 
 
-def test_line(loss, log, sizes, outputs, labels):
-    """``Test Loss: <x> Test Accuracy: <y>`` (the course's line) from the
-    per-batch ``log``; with the L2 loss, accuracy only for one-hot targets,
-    then ``Test MSE: <z>``."""
+def test_means(loss, log, sizes, outputs, labels):
+    """The numbers of the course's line ``Test Loss: <x> Test Accuracy: <y>``, as
+    ``{"Test Loss": x, "Test Accuracy": y}``: means over examples of the
+    per-batch ``log``. With the L2 loss, accuracy only for one-hot targets, then
+    ``"Test MSE"``; nothing for a test set without labels."""
     if labels is None:
-        return f"The test set has no labels: {sum(sizes)} examples predicted, no Test Loss or Accuracy."
-    mean_loss = float(np.average(log["loss"], weights=sizes))
-    mean_error = float(np.average(log["error"], weights=sizes))
+        return {}
+    means = {"Test Loss": float(np.average(log["loss"], weights=sizes))}
+    error = float(np.average(log["error"], weights=sizes))
     if isinstance(loss, CrossEntropy):
-        return f"Test Loss: {mean_loss} Test Accuracy: {1 - mean_error}"
-    if not (labels.ndim == 2 and np.all((labels == 0) | (labels == 1)) and np.all(labels.sum(axis=1) == 1)):
-        return f"Test Loss: {mean_loss} Test MSE: {mean_error}"
-    accuracy = float(np.mean(np.argmax(np.concatenate(outputs), axis=-1) == np.argmax(labels, axis=-1)))
-    return f"Test Loss: {mean_loss} Test Accuracy: {accuracy} Test MSE: {mean_error}"
+        return {**means, "Test Accuracy": 1 - error}
+    if labels.ndim == 2 and np.all((labels == 0) | (labels == 1)) and np.all(labels.sum(axis=1) == 1):
+        classes = np.argmax(np.concatenate(outputs), axis=-1)
+        means["Test Accuracy"] = float(np.mean(classes == np.argmax(labels, axis=-1)))
+    return {**means, "Test MSE": error}
 
 
 def write_predictions(path, outputs, data, loss):

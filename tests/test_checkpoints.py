@@ -184,7 +184,7 @@ def test_logger_files_exist_and_read_back_after_training(tmp_path, capsys):
     restored = iris_model().load(run / "checkpoint.npz")
     assert restored.history == model.history
 
-    assert set(results) == {"loss", "error", "prediction"}  # the course's keys only
+    assert set(results) == {"loss", "error", "prediction", "Test Loss", "Test Accuracy"}  # the course's keys, and the printed numbers
     with open(run / "predictions.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == dataset.test.n_samples == 30

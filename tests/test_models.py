@@ -310,7 +310,7 @@ def test_test_returns_per_batch_lists_and_prints_the_course_line(tmp_path, capsy
     capsys.readouterr()
 
     results = model.test(dataset)
-    assert set(results) == {"loss", "error"}
+    assert set(results) == {"loss", "error", "Test Loss", "Test Accuracy"}
     assert len(results["loss"]) == len(results["error"]) == 2  # 30 examples, batches of 25
     line = capsys.readouterr().out.strip().splitlines()[-1]
     match = re.fullmatch(r"Test Loss: (\S+) Test Accuracy: (\S+)", line)
@@ -319,10 +319,15 @@ def test_test_returns_per_batch_lists_and_prints_the_course_line(tmp_path, capsy
     assert float(match.group(2)) == pytest.approx(1 - weighted_mean(results["error"], [25, 5]))
     Y_hat, loss = model.predict(dataset.test.data, dataset.test.labels)
     assert float(match.group(1)) == pytest.approx(loss)
+    # The printed numbers are returned too (the per-batch lists' plain mean is not them).
+    assert results["Test Loss"] == float(match.group(1))
+    assert results["Test Accuracy"] == float(match.group(2))
+    accuracy = np.mean(Y_hat.argmax(1) == dataset.test.labels.argmax(1))
+    assert results["Test Accuracy"] == pytest.approx(accuracy, abs=1e-12)
 
     path = tmp_path / "predictions.csv"
     saved = model.test(dataset, save_predictions=True, predictions_path=path)
-    assert set(saved) == {"loss", "error", "prediction"}
+    assert set(saved) == {"loss", "error", "Test Loss", "Test Accuracy", "prediction"}
     assert [p.shape for p in saved["prediction"]] == [(25, 3), (5, 3)]
     # Batches of 25 and 5 rows against one product of 30 rows: BLAS may sum in
     # another order for another row count (it does on AVX-512 CPUs), so the
@@ -479,7 +484,7 @@ def test_test_without_a_run_folder_writes_no_file(tmp_path, monkeypatch, capsys)
     dataset = initialize_dataset("iris", batch_size=25, seed=0)
     model.train(dataset, 1, verbose=False)
     results = model.test(dataset, save_predictions=True)
-    assert set(results) == {"loss", "error", "prediction"}
+    assert set(results) == {"loss", "error", "Test Loss", "Test Accuracy", "prediction"}
     assert list(tmp_path.iterdir()) == []
 
 
