@@ -273,11 +273,13 @@ def run(config, model, dataset, model_name, overwrite=False, resume=False, verbo
         print(f"{config.name('EPOCHS')} is 0: no training; the test below is of the untrained "
               f"network (its random initial weights).")
     if verbose:
-        model.summary()
+        print(model.summary())
     try:
         start = time.perf_counter()
         model.train(dataset, max(config.epochs - model.epoch, 0), verbose=verbose)
         seconds = time.perf_counter() - start
+        if model.logger.run_dir is not None:  # the course's test line stays the last line
+            print(f"The curves, history, checkpoint and predictions are in {model.logger.run_dir}")
         results = model.test(dataset, save_predictions=True)
         if model.loss.name == "cross_entropy":
             model.test_kaggle(dataset)  # kaggle_predictions.csv next to predictions.csv

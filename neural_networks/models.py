@@ -146,11 +146,10 @@ class NeuralNetwork:
                 for name, p in layer.parameters.items()}
 
     def summary(self, input_shape=None):
-        """Print and return :func:`summary.summary_table`: each layer's output shape and parameters."""
+        """The table of each layer's output shape and parameters (:func:`summary.summary_table`);
+        ``print(model.summary())`` prints it, and so does a notebook cell that ends with it."""
         check_ready(self, "summary")
-        table = summary_table(self, input_shape)
-        print(table)
-        return table
+        return summary_table(self, input_shape)
 
     def train(self, dataset, epochs, verbose=True, checkpoint=True):
         """Train for ``epochs`` more epochs on ``dataset.train``; return ``self.history``

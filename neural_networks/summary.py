@@ -3,8 +3,15 @@
 from .checks import describe
 
 
+class Table(str):
+    """Text that shows as itself, also as a prompt's or a notebook cell's last value."""
+
+    def __repr__(self):
+        return str(self)
+
+
 def summary_table(model, input_shape=None):
-    """The table as text. ``input_shape`` is one example's shape, e.g. ``(784,)``
+    """The table as a :class:`Table`. ``input_shape`` is one example's shape, e.g. ``(784,)``
     or ``(28, 28, 1)``; by default the first layer's last input."""
     shape = _input_shape(model, input_shape)
     rows, total = [], 0
@@ -25,7 +32,7 @@ def summary_table(model, input_shape=None):
     width = max(len(row[0]) for row in rows)
     lines = [f"{a:<{width}}  {b:<20}  {c:>12}" for a, b, c in rows]
     rule = "-" * len(lines[0])
-    return "\n".join([lines[0], rule, *lines[1:-1], rule, lines[-1]])
+    return Table("\n".join([lines[0], rule, *lines[1:-1], rule, lines[-1]]))
 
 
 def _input_shape(model, input_shape):

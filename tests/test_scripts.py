@@ -99,6 +99,7 @@ def test_train_ffnn_runs_and_writes_every_file(tmp_path):
     assert loss > 0 and 0 <= accuracy <= 1
     assert len(re.findall(r"^epoch +\d+ ", result.stdout, flags=re.M)) == 3
     folder = tmp_path / FFNN_RUN
+    assert f"predictions are in {folder}\n" in result.stdout  # a finished run says where its files went
     for name in ("model_args", "data_args", "model_args.json", "data_args.json", "log",
                  "history.json", "history.csv", "checkpoint.npz", "predictions.csv"):
         assert (folder / name).is_file(), name
