@@ -13,10 +13,8 @@ import time
 import zipfile
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
-from nbclient import NotebookClient
 
 from course import build, grader
 from course.assignments import ASSIGNMENTS
@@ -275,7 +273,8 @@ def test_the_blank_starter_scores_zero_and_the_reference_full_marks_locally(buil
         grader.grade(assignment, ROOT, seed=1, isolate=False)
 
 
-def test_the_starter_runs_its_grader_notebook_and_write_up(built):
+def test_the_starter_runs_its_grader_and_write_up(built):
+    """It grades to 0 and writes its bundle (tests/test_notebook.py runs its notebook)."""
     student = built["mlp"] / "student"
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     done = subprocess.run([sys.executable, "-m", "course", "grade", "mlp", "."], cwd=student, env=env,
@@ -287,13 +286,6 @@ def test_the_starter_runs_its_grader_notebook_and_write_up(built):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert 'raise NotImplementedError("FullyConnected.backward is not implemented yet")' in done.stdout
-    notebook = nbformat.read(student / "check_gradients.ipynb", as_version=4)
-    NotebookClient(notebook, timeout=300, resources={"metadata": {"path": str(student)}}).execute()
-    text = "".join(output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", []))
-    for method in ("ReLU.backward", "SoftMax.backward", "CrossEntropy.backward",
-                   "FullyConnected._init_parameters", "NeuralNetwork.forward"):
-        assert f"FAIL  NotImplementedError: {method} is not implemented yet" in text or \
-            f"FAIL  forward raised NotImplementedError: {method} is not implemented yet" in text
 
 
 # -- broken uploads ------------------------------------------------------------------------
