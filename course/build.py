@@ -149,7 +149,9 @@ in `submission/`, not the folder:
 python generate_submission.py --bundle submission
 ```
 
-`check_gradients.ipynb` checks every backward pass numerically.
+`check_gradients.ipynb` checks every backward pass numerically (open it in
+Jupyter and run all cells); `python check_gradients.py` prints the same report
+without Jupyter (it needs `pip install nbclient nbformat ipykernel`).
 """
 
 SETUP = """#!/usr/bin/env bash
@@ -240,7 +242,7 @@ def build(name, out):
     shutil.copytree(ROOT / "neural_networks", student / "neural_networks", ignore=IGNORE)
     for module, text in texts.items():
         (student / "neural_networks" / module).write_text(text)
-    scripts = ["train_ffnn.py", "generate_submission.py", "check_gradients.ipynb"]
+    scripts = ["train_ffnn.py", "generate_submission.py", "check_gradients.ipynb", "check_gradients.py"]
     for script in scripts + (["train_cnn.py"] if name == "cnn" else []):
         shutil.copy(ROOT / script, student / script)
     shutil.copytree(ROOT / "datasets", student / "datasets")

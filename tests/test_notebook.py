@@ -22,6 +22,7 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
+import check_gradients  # noqa: E402
 from course import build  # noqa: E402
 from course.assignments import ASSIGNMENTS  # noqa: E402
 from neural_networks.activations import ACTIVATIONS  # noqa: E402
@@ -42,15 +43,7 @@ def run_notebook(extra_cell=None, folder=ROOT):
     of the last code cell, ``{what: error message}`` for the rows of checks
     that raised, and the method rows ``[(Class.method, status)]``.
     """
-    notebook = folder / "check_gradients.ipynb"
-    nb = nbformat.read(notebook if notebook.exists() else NOTEBOOK, as_version=4)
-    if extra_cell is not None:
-        first_code = next(i for i, cell in enumerate(nb.cells) if cell.cell_type == "code")
-        nb.cells.insert(first_code + 1, nbformat.v4.new_code_cell(extra_cell))
-    client = nbclient.NotebookClient(
-        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
-    )
-    client.execute()
+    nb = check_gradients.run(folder, extra_cell)
 
     rows, messages, methods = [], {}, []
     for cell in nb.cells:
@@ -68,13 +61,7 @@ def run_notebook(extra_cell=None, folder=ROOT):
 
 
 def _stdout_lines(cell):
-    if cell.cell_type != "code":
-        return []
-    text = "".join(
-        out.get("text", "") for out in cell.outputs
-        if out.output_type == "stream" and out.name == "stdout"
-    )
-    return text.splitlines()
+    return check_gradients.printed(cell).splitlines() if cell.cell_type == "code" else []
 
 
 @pytest.fixture(scope="module")
@@ -270,3 +257,15 @@ def test_the_starter_reports_each_stub_once(tmp_path):
     errors = [line.split(" x ", 1)[1] for line in summary[1:]]
     assert len(set(errors)) == len(errors) and all("is not implemented yet" in e for e in errors)
     assert sum(int(line.split(" x ")[0]) for line in summary[1:]) == n_failed
+
+
+def test_check_gradients_py_prints_the_report_in_a_terminal():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, str(ROOT / "check_gradients.py")], capture_output=True,
+                            text=True, timeout=600, cwd=ROOT.parent)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert ("ReLU.backward", "ok") in [tuple(line.split()) for line in lines]
+    assert lines[-1] == "74 checks, all below 1e-7"
