@@ -15,6 +15,8 @@ method not written yet are reported while every later check still runs.
 import math
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -260,9 +262,6 @@ def test_the_starter_reports_each_stub_once(tmp_path):
 
 
 def test_check_gradients_py_prints_the_report_in_a_terminal():
-    import subprocess
-    import sys
-
     result = subprocess.run([sys.executable, str(ROOT / "check_gradients.py")], capture_output=True,
                             text=True, timeout=600, cwd=ROOT.parent)
     assert result.returncode == 0, result.stderr
