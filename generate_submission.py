@@ -44,9 +44,10 @@ student_implementations = {
 
 ROOT = Path(__file__).resolve().parent
 PACKAGE = "neural_networks"
-FORMATS = ("markdown", "latex")
 SUFFIX_FORMATS = {".md": "markdown", ".tex": "latex"}
+FORMATS = tuple(SUFFIX_FORMATS.values())
 HEADING_LEVELS = (1, 2, 3)
+SOLUTION_MARKERS = ("# BEGIN SOLUTION", "# END SOLUTION")  # course/build.py's, left out of excerpts
 
 
 class SubmissionError(Exception):
@@ -75,9 +76,11 @@ def excerpt(name):
                                   f"{type(error).__name__}: {error}") from None
     name = name if parts else getattr(name, "__qualname__", repr(name))
     try:  # a property shows its getter
-        return name, textwrap.dedent(inspect.getsource(getattr(obj, "fget", obj))).rstrip()
+        source = inspect.getsource(getattr(obj, "fget", obj))
     except (TypeError, OSError) as error:
         raise SubmissionError(f"cannot read the source of {name!r}: {error}") from None
+    lines = [line for line in source.splitlines() if line.strip() not in SOLUTION_MARKERS]
+    return name, textwrap.dedent("\n".join(lines)).rstrip()
 
 
 # ---- LaTeX --------------------------------------------------------------------------------

@@ -319,7 +319,7 @@ class Conv2D(Window2D):
         self.gradients["b"] = dZ_cols.sum(axis=0, keepdims=True)
         if not self.input_gradient:
             return None
-        dXp = np.zeros_like(Xp)  # dL/dXp, the padded input's gradient
+        dXp = np.zeros(Xp.shape, dZ.dtype)  # dL/dXp, the padded input's gradient
         out_rows, out_cols = dZ.shape[1:3]
         for i in range(self.kernel_shape[0]):
             for j in range(self.kernel_shape[1]):
@@ -398,7 +398,7 @@ class Pool2D(Window2D):
         row_stride, col_stride = self.stride
         batch, out_rows, out_cols, channels = dLdY.shape
 
-        dXp = np.zeros((batch, top + X.shape[1] + bottom, left + X.shape[2] + right, channels), X.dtype)
+        dXp = np.zeros((batch, top + X.shape[1] + bottom, left + X.shape[2] + right, channels), dLdY.dtype)
         for i in range(kernel_rows):
             for j in range(kernel_cols):
                 rows = slice(i, i + row_stride * out_rows, row_stride)

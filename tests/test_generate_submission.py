@@ -913,3 +913,8 @@ def test_bundled_package_imports_on_its_own(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "grader import OK" in result.stdout
+
+
+def test_excerpts_leave_out_the_course_solution_markers():
+    name, source = gs.excerpt("layers.Conv2D.backward")
+    assert "SOLUTION" not in source and "dXp[:, rows, cols, :] += dZ @ W[i, j].T" in source

@@ -1179,3 +1179,16 @@ def test_layer_arguments(name, arguments):
 def test_layer_arguments_unknown_name():
     with pytest.raises(ValueError, match=r"unknown layer 'dense'; valid names are \["):
         layer_arguments("dense")
+
+
+def test_conv_and_pool_gradients_keep_the_wider_dtype_of_mixed_inputs():
+    # float32 images with float64 parameters or upstream gradients: dL/dX is float64, as the
+    # fast layers and a plain NumPy expression give, not rounded to the input's float32.
+    X = np.random.default_rng(0).standard_normal((2, 5, 5, 2)).astype(np.float32)
+    conv = Conv2D(3, 3, seed=0)
+    conv.forward(X.astype(np.float64))  # float64 parameters
+    Y = conv.forward(X)
+    assert Y.dtype == np.float64 and conv.backward(np.ones_like(Y)).dtype == np.float64
+    pool = Pool2D(2, stride=2)
+    Y = pool.forward(X)
+    assert pool.backward(np.ones(Y.shape)).dtype == np.float64
