@@ -81,6 +81,9 @@ def load(model, path, dataset=None):
             from None
     try:  # on a copy: its state is replaced, the model's stays
         copy.copy(model.optimizer).load_state_dict(optimizer_state)
+        for key, value in optimizer_state.items():  # a buffer per entry of its parameter, "t" a count
+            if not key.endswith(".t") and np.shape(value) != np.shape(params.get(key.rpartition(".")[0])):
+                raise ValueError(f"{key} has shape {np.shape(value)}, not its parameter's")
     except (ValueError, TypeError) as error:
         raise ValueError(f"NeuralNetwork.load: the optimizer state in {path} does not fit: {error}") \
             from None

@@ -321,6 +321,8 @@ REFUSED = [
     (lambda state, meta: meta["layer_rngs"][2].update(state="junk"), r"the generator states in .* do not fit: "),
     (lambda state, meta: meta.update(layer_rngs=meta["layer_rngs"][:1]), r"the generator states in .* do not fit: 1 states for 4 layers"),
     (lambda state, meta: state.update({"optimizer.W0.bogus": state["W0"]}), r"the optimizer state in .* does not fit"),
+    (lambda state, meta: state.update({"optimizer.W0.velocity": state["optimizer.W0.velocity"][:2]}),
+     r"the optimizer state in .* does not fit: W0.velocity has shape \(2, 25\), not its parameter's"),
     (lambda state, meta: meta["data_state"].update(n_samples=7), r"the data order saved in .* does not fit"),
 ]
 
