@@ -22,33 +22,29 @@ RUN_FILES = ("model_args", "data_args", "model_args.json", "data_args.json", "lo
 # any of them holds no earlier run (at most the arguments of a failed start).
 _FINISHED_EPOCH_FILES = ("log", "checkpoint.npz", "loss.png")
 _SPLITS = ("train", "validate")
-# Each curve's file and title (its y label is the curve's name).
-_PLOTS = {"loss": ("loss.png", "loss"), "error": ("error.png", "error"),
-          "mse": ("error.png", "mse (mean squared error)"), "accuracy": ("accuracy.png", "accuracy")}
+# Each curve's file and its title, also its y label ("l2" is the loss of "l2").
+_PLOTS = {"loss": ("loss.png", "cross-entropy loss"), "l2": ("loss.png", "L2 loss"),
+          "error": ("error.png", "error (1 - accuracy)"), "mse": ("error.png", "mse (mean squared error)"),
+          "accuracy": ("accuracy.png", "accuracy")}
 # The only globals a log may name: the NumPy floats of older course logs.
-_LOG_GLOBALS = {("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
-                ("numpy._core.multiarray", "scalar")}
+_LOG_GLOBALS = {("numpy", "dtype"), ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar")}
 
 
 class Logger:
-    """Record one finished epoch at a time. With ``save`` write into
-    ``<save_dir>/<model_name>/`` the arguments (``model_args``, ``data_args``:
-    pickles, and ``.json`` copies) and the history (``log``, the course's
-    pickle of ``Logger.log``; ``history.json``; ``history.csv``): at the first
-    push, then at most every ``WRITE_SECONDS`` (an epoch can be far shorter).
-    With ``plot`` draw ``loss.png``, ``error.png`` (``mse`` for the "l2" loss,
-    then without ``accuracy.png``) and ``W0.png``, ... per parameter, at most
-    every ``PLOT_SECONDS``. :meth:`close` writes and draws the rest.
+    """Record one finished epoch at a time. With ``save`` write into ``<save_dir>/<model_name>/`` the
+    arguments (``model_args``, ``data_args``: pickles, and ``.json`` copies) and the history (``log``, the
+    course's pickle of ``Logger.log``; ``history.json``; ``history.csv``): at the first push, then at most
+    every ``WRITE_SECONDS`` (an epoch can be far shorter). With ``plot`` draw ``loss.png``, ``error.png``
+    (``mse`` for the "l2" loss, then without ``accuracy.png``) and ``W0.png``, ... per parameter, at
+    150 dpi, at most every ``PLOT_SECONDS``. :meth:`close` writes and draws the rest.
 
-    A folder with an earlier run is written only with ``overwrite`` (else
-    ``FileExistsError``), from the first push on, which deletes its
-    :data:`RUN_FILES` and ``parameters_epoch*.npz``, no other file; ``resume``
-    appends to the saved ``log``.
+    A folder with an earlier run is written only with ``overwrite`` (else ``FileExistsError``), from the
+    first push on, which deletes its :data:`RUN_FILES` and ``parameters_epoch*.npz``, no other file;
+    ``resume`` appends to the saved ``log``.
 
-    ``log`` is ``{"loss": {"train": [...], "validate": [...]}, "error": {...},
-    "params": {"W0": {"max": [...], "min": [...]}, ...}}`` (one entry per
-    epoch) and ``"baseline"`` (epoch 0); ``counter`` and ``written`` are the
-    epochs pushed and those in the files; ``save_dir`` is the run folder.
+    ``log`` is ``{"loss": {"train": [...], "validate": [...]}, "error": {...}, "params": {"W0": {"max":
+    [...], "min": [...]}, ...}}`` (one entry per epoch) and ``"baseline"`` (epoch 0); ``counter`` and
+    ``written`` are the epochs pushed and those in the files; ``save_dir`` is the run folder.
     """
 
     def __init__(self, model_name, model_args, data_args, save=False, plot=False,
@@ -109,8 +105,7 @@ class Logger:
         return self.save_dir if self.save and not self._keeps_earlier_run else None
 
     def push(self, log):
-        """Record one finished epoch, ``log`` with one number in place of each
-        list (a missing or None "validate" is no validation set)."""
+        """Record one finished epoch: ``log`` has a number for each list (no "validate": no validation set)."""
         for metric in ("loss", "error"):
             for split in _SPLITS:
                 if log[metric].get(split) is not None:
@@ -120,8 +115,7 @@ class Logger:
                 values.append(float(extremes[key]))
         self.counter += 1
         if self._keeps_earlier_run:  # the first epoch: now the earlier run goes
-            for path in [self.save_dir / name for name in RUN_FILES] + list(
-                    self.save_dir.glob("parameters_epoch*.npz")):
+            for path in [*(self.save_dir / n for n in RUN_FILES), *self.save_dir.glob("parameters_epoch*.npz")]:
                 path.unlink(missing_ok=True)
             self._keeps_earlier_run = False
         if time.monotonic() - self._last_write >= WRITE_SECONDS:
@@ -130,8 +124,7 @@ class Logger:
             self._plot()  # a long run's plots are seen as it goes
 
     def push_baseline(self, log):
-        """Record the untrained network's ``{"loss": {...}, "error": {...}}`` as
-        ``log["baseline"]``, written with the first epoch."""
+        """Record the untrained network's ``{"loss": ..., "error": ...}`` as ``log["baseline"]`` (epoch 0)."""
         self.log["baseline"] = {metric: {split: float(value) for split, value in log[metric].items()
                                          if value is not None} for metric in ("loss", "error")}
 
@@ -154,8 +147,7 @@ class Logger:
         return True
 
     def close(self):
-        """Write the epochs not written yet and draw the plots (pushing more
-        afterwards is fine)."""
+        """Write the epochs not written yet and draw the plots (pushing more afterwards is fine)."""
         if self.written != self.counter:
             self._write_history()
         if self.plot and self.counter:
@@ -164,11 +156,11 @@ class Logger:
     def _plot(self):
         epochs, curves = self._curves()
         for name, values in curves.items():
-            self._draw(*_PLOTS[name], name, epochs, [(label, values[split]) for split, label in (
-                ("train", "train"), ("validate", "validation")) if values[split][-1] is not None])
-        for name, extremes in self.log["params"].items():
-            self._draw(f"{name}.png", f"{name} (max and min)", f"{name} value", epochs[-self.counter:],
-                       [("max", extremes["max"]), ("min", extremes["min"])])
+            self._draw(*_PLOTS["l2" if self._mse and name == "loss" else name], epochs, [(label, values[s])
+                       for s, label in zip(_SPLITS, ("train", "validation")) if values[s][-1] is not None])
+        for name, extremes in self.log["params"].items():  # over the same epochs as the loss
+            self._draw(f"{name}.png", f"{name}: max and min", epochs,
+                       [(key, [None] * (len(epochs) - self.counter) + extremes[key]) for key in ("max", "min")])
         self._last_plot = time.monotonic()
 
     def _write(self, files):
@@ -206,17 +198,26 @@ class Logger:
                                   for split, values in curves["error"].items()}
         return [0] * len(first) + list(range(1, self.counter + 1)), curves
 
-    def _draw(self, file_name, title, ylabel, epochs, lines):
-        """Draw ``lines`` (label, values) against ``epochs`` into ``file_name``
-        on a bare Figure: no pyplot, so the user's backend stays as it is."""
+    def _draw(self, file_name, title, epochs, lines):
+        """Draw ``lines`` (label, values) over ``epochs`` into ``file_name``; no pyplot: the backend stays."""
         from matplotlib.figure import Figure  # here: importing the package does not load matplotlib
         from matplotlib.ticker import MaxNLocator
 
-        fig = Figure(figsize=(6, 4), dpi=100, layout="constrained")
+        fig = Figure(figsize=(6, 4), dpi=150, layout="constrained")
         # The run's name, which can be long, small above the title.
         fig.suptitle("\n".join(textwrap.wrap(self.model_name, 60)), fontsize=8, color="0.3")
-        ax = fig.add_subplot(title=title, xlabel="epoch", ylabel=ylabel)
+        ax = fig.add_subplot(title=title, xlabel="epoch", ylabel=title)
+        start = int(epochs[0] == 0)  # epoch 0, the untrained network, comes first
+        trained = [v for _, values in lines for v in values[start:] if v is not None and abs(v) < float("inf")]
+        if trained:  # an untrained loss of 500 would flatten the rest: the y range fits the trained
+            low, high = min(trained), max(trained)  # epochs, and an epoch 0 up to one span beyond
+            span = high - low or abs(high) or 1.0
+            near = [v[0] for _, v in lines if start and v[0] is not None and low - span <= v[0] <= high + span]
+            low, high = min(trained + near), max(trained + near)
+            ax.set_ylim(low - (high - low or span) / 20, high + (high - low or span) / 20)
         for label, values in lines:  # a marker on each of a few points: one alone is seen too
+            if start and trained and values[0] is not None and not low <= values[0] <= high:
+                label += f" (epoch 0: {values[0]:.4g}, off the scale)"  # its number instead
             ax.plot(epochs, [float("nan") if v is None else v for v in values], label=label,
                     marker="o" if len(epochs) <= 20 else None, markersize=3)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # whole epochs
@@ -224,7 +225,7 @@ class Logger:
         ax.grid(alpha=0.3)
         ax.legend()
         with atomic_open(self.save_dir / file_name) as f:
-            fig.savefig(f, format="png")
+            fig.savefig(f, format="png", dpi="figure")
 
 
 def run_dir(logger):
@@ -233,9 +234,8 @@ def run_dir(logger):
 
 
 def load_log(run_dir):
-    """Read back the ``Logger.log`` saved in ``run_dir`` (a run folder or its
-    ``log`` file). Raises ``FileNotFoundError`` without a ``log`` file and
-    ``ValueError`` for one that is corrupt, truncated, or not a Logger history."""
+    """Read back the ``Logger.log`` saved in ``run_dir`` (a run folder or its ``log`` file). Raises
+    ``FileNotFoundError`` without a ``log`` file, ``ValueError`` for one corrupt, truncated or not a history."""
     if not isinstance(run_dir, (str, os.PathLike)):
         raise TypeError(f"load_log: run_dir must be a str or os.PathLike; got {describe(run_dir)}")
     path = Path(run_dir) / "log" if Path(run_dir).is_dir() else Path(run_dir)

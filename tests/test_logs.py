@@ -427,8 +427,9 @@ def test_l2_error_is_called_mse_and_has_no_accuracy(tmp_path, drawn):
     assert list(rows[0]) == ["epoch", "train_loss", "validate_loss", "train_mse", "validate_mse"]
     assert [float(row["train_mse"]) for row in rows] == [0.5 / 2, 0.5 / 3]
     assert not (tmp_path / "run" / "accuracy.png").exists()
-    ax = drawn["error.png"].axes[0]
-    assert "mse" in ax.get_title() and ax.get_ylabel() == "mse"
+    for file_name, text in (("loss.png", "L2 loss"), ("error.png", "mse (mean squared error)")):
+        ax = drawn[file_name].axes[0]
+        assert ax.get_title() == ax.get_ylabel() == text
 
 
 LONG_NAME = "feed_forward_2layers_25-lr0.01_mom0.9_seed0"
@@ -485,7 +486,35 @@ def test_baseline_is_epoch_zero_of_the_files_and_written_with_the_first_epoch(tm
     train_line = drawn["loss.png"].axes[0].get_lines()[0]
     assert list(train_line.get_xdata()) == [0, 1, 2]
     assert list(train_line.get_ydata()) == [2.5] + expected["loss"]["train"]
-    assert list(drawn["W0.png"].axes[0].get_lines()[0].get_xdata()) == [1, 2]
+    assert drawn["W0.png"].axes[0].get_xlim() == drawn["loss.png"].axes[0].get_xlim() == (-0.5, 2.5)
+    assert list(drawn["W0.png"].axes[0].get_lines()[0].get_xdata()) == [0, 1, 2]  # epoch 0 without a point
+    for file_name, text in (("loss.png", "cross-entropy loss"), ("error.png", "error (1 - accuracy)")):
+        assert drawn[file_name].axes[0].get_title() == drawn[file_name].axes[0].get_ylabel() == text
+
+
+@pytest.mark.parametrize("untrained, clipped", [(495.8, True), (0.5, False)])
+def test_an_untrained_loss_far_off_does_not_flatten_the_curve(tmp_path, drawn, untrained, clipped):
+    # A loss of 495.8 at epoch 0 made the trained epochs (1.0 ... 0.1) one flat line.
+    logger = Logger("run", MODEL_ARGS, DATA_ARGS, plot=True, save_dir=tmp_path)
+    logger.push_baseline({"loss": {"train": untrained, "validate": None}, "error": {"train": 0.9}})
+    for k in range(10):
+        logger.push({"loss": {"train": 1 / (k + 1)}, "error": {"train": 0.5 / (k + 1)}})
+    logger.close()
+    ax = drawn["loss.png"].axes[0]
+    low, high = ax.get_ylim()
+    assert low < 0.1 and 1.0 < high < 3  # every trained epoch inside, on most of the height
+    assert (untrained > high) == clipped
+    label = ax.get_legend().get_texts()[0].get_text()
+    assert label == ("train (epoch 0: 495.8, off the scale)" if clipped else "train")
+
+
+def test_plots_are_saved_at_150_dpi(tmp_path):
+    logger = Logger("run", MODEL_ARGS, DATA_ARGS, plot=True, save_dir=tmp_path)
+    logger.push(epoch_log(0))
+    logger.close()
+    header = (tmp_path / "run" / "loss.png").read_bytes()
+    width, height = int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
+    assert (width, height) == (6 * 150, 4 * 150)  # a 6 x 4 inch figure
 
 
 def test_baseline_without_a_validation_split_leaves_that_cell_empty(tmp_path):
