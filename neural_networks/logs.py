@@ -39,8 +39,8 @@ class Logger:
     150 dpi, at most every ``PLOT_SECONDS``. :meth:`close` writes and draws the rest.
 
     A folder with an earlier run is written only with ``overwrite`` (else ``FileExistsError``), from the
-    first push on, which deletes its :data:`RUN_FILES` and ``parameters_epoch*.npz``, no other file;
-    ``resume`` appends to the saved ``log``.
+    first push on, which deletes its :data:`RUN_FILES`, ``parameters_epoch*.npz`` and the parameter
+    plots its ``history.json`` names, no other file; ``resume`` appends to the saved ``log``.
 
     ``log`` is ``{"loss": {"train": [...], "validate": [...]}, "error": {...}, "params": {"W0": {"max":
     [...], "min": [...]}, ...}}`` (one entry per epoch) and ``"baseline"`` (epoch 0); ``counter`` and
@@ -115,7 +115,8 @@ class Logger:
                 values.append(float(extremes[key]))
         self.counter += 1
         if self._keeps_earlier_run:  # the first epoch: now the earlier run goes
-            for path in [*(self.save_dir / n for n in RUN_FILES), *self.save_dir.glob("parameters_epoch*.npz")]:
+            for path in [*_parameter_plots(self.save_dir), *(self.save_dir / n for n in RUN_FILES),
+                         *self.save_dir.glob("parameters_epoch*.npz")]:
                 path.unlink(missing_ok=True)
             self._keeps_earlier_run = False
         if time.monotonic() - self._last_write >= WRITE_SECONDS:
@@ -226,6 +227,14 @@ class Logger:
         ax.legend()
         with atomic_open(self.save_dir / file_name) as f:
             fig.savefig(f, format="png", dpi="figure")
+
+
+def _parameter_plots(folder):
+    """The parameter plots (``W0.png``, ...) that a run's ``history.json`` names."""
+    try:
+        return [folder / f"{name}.png" for name in json.loads((folder / "history.json").read_text())["params"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
 
 
 def run_dir(logger):

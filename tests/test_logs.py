@@ -299,12 +299,15 @@ def test_overwrite_keeps_the_earlier_run_until_the_first_push_then_replaces_only
     with open(run / "model_args", "rb") as f:
         assert pickle.load(f) == MODEL_ARGS
     assert load_log(run) == expected_history(1)
+    # The earlier run's parameter plots go too (W5.png, of a layer the new run may not have);
+    # files it did not write stay.
     assert {path.name for path in run.iterdir()} == ARG_FILES | HISTORY_FILES | {
-        "W0.png", "b0.png", "W5.png", "notes.txt", "parameters_epoch2", "figure.png"}
+        "notes.txt", "parameters_epoch2", "figure.png"}
     for name in ("notes.txt", "parameters_epoch2", "figure.png"):
         assert (run / name).read_bytes() == before[name][0]
     new.close()
     assert (run / "W0.png").read_bytes() != before["W0.png"][0]  # redrawn
+    assert not (run / "W5.png").exists()
 
 
 def test_overwrite_that_never_finishes_an_epoch_leaves_the_earlier_run(tmp_path):
