@@ -1,17 +1,7 @@
 """Tuned kernels for Conv2D and Pool2D: the numbers of ``layers.py`` (to float
 rounding), sooner. :func:`use_fast_layers` switches a built network to them, as
-``train_cnn.py`` does when ``model_args["fast_layers"]`` is True.
-Where the time goes (``benchmarks/bench_targets.py`` times both versions):
-
-* Conv2D's forward keeps its matrix of windows for backward's ``dW``, and
-  gathers single-channel images one kernel offset at a time (runs of a row
-  of outputs, not of ``kernel_cols`` numbers). Its ``dX`` is one stacked
-  product (every ``dZ @ W[i, j].T``); ``db`` is the BLAS product ``1^T dZ``.
-* Max pooling copies its windows into one contiguous slab per kernel offset,
-  then keeps the running maximum and its offset with in-place ufuncs.
-* Windows that tile the input (stride == kernel, no padding) get their
-  gradients in one strided copy; :func:`copy_cells` moves a cell's channels
-  as one raw item.
+``train_cnn.py`` does when ``model_args["fast_layers"]`` is True. Each kernel
+says where its time goes; ``benchmarks/bench_targets.py`` times both versions.
 
 Images are ``(batch, rows, cols, channels)``; ``kernel_shape``, ``stride``
 and ``pads = ((top, bottom), (left, right))`` are the layers' attributes.
@@ -57,7 +47,7 @@ class FastConv2D(Conv2D):
         dZ = self.activation.backward(Z, dLdY)
         dZ_rows = dZ.reshape(-1, self.n_out)  # a row per output cell, as X_cols has
         self.gradients["W"] = (X_cols.T @ dZ_rows).reshape(W.shape)
-        self.gradients["b"] = np.ones((1, len(dZ_rows)), dZ.dtype) @ dZ_rows
+        self.gradients["b"] = np.ones((1, len(dZ_rows)), dZ.dtype) @ dZ_rows  # the BLAS product 1^T dZ
         if not self.input_gradient:
             return None
         return col2im_product(dZ, W, X.shape, self.stride, self.pads)
@@ -113,7 +103,7 @@ def im2col(X, kernel_shape, stride, pads):
     windows = _windows(_pad(X, pads, 0.0), kernel_shape, stride)
     kh, kw, batch, out_rows, out_cols, channels = windows.shape
     X_cols = np.empty((batch, out_rows, out_cols, kh, kw, channels), dtype=X.dtype)
-    if channels == 1:
+    if channels == 1:  # one kernel offset at a time: runs of a row of outputs, not of kw numbers
         for i in range(kh):
             for j in range(kw):
                 X_cols[:, :, :, i, j] = windows[i, j]
@@ -147,7 +137,8 @@ def max_pool(X, kernel_shape, stride, pads):
     """``(Y, winner)``: the maximum of every window of ``X`` (padded with
     -inf, so a padded cell never wins) and the offset ``i * kernel_cols + j``
     of its first maximum in row-major order, in the smallest unsigned integer
-    type that holds every offset."""
+    type that holds every offset. The windows are copied into one contiguous
+    slab per offset, then in-place ufuncs keep the running maximum and its offset."""
     view = _windows(_pad(X, pads, -np.inf), kernel_shape, stride)
     windows = np.empty(view.shape, dtype=X.dtype)
     copy_cells(windows, view)

@@ -179,10 +179,9 @@ def load_iris(folder, dtype):
         for key, name in (("train", "train"), ("validate", "val"), ("test", "test")):
             path, labels_path = own / f"iris_{name}_data.npy", own / f"iris_{name}_labels.npy"
             features = _read_npy(path)
-            problem = (f"expected numbers of shape (examples, 4); got {describe(features)}"
-                       if features.ndim != 2 or features.shape[1] != 4 or features.dtype.kind not in "fiu"
-                       else non_finite(features.astype(float), "a measurement"))
-            if problem:
+            if problem := (f"expected numbers of shape (examples, 4); got {describe(features)}"
+                           if features.ndim != 2 or features.shape[1] != 4 or features.dtype.kind not in "fiu"
+                           else non_finite(features.astype(float), "a measurement")):
                 raise file_error(path, problem)
             hidden = key == "test" and not labels_path.is_file()
             classes = None if hidden else _read_iris_classes(labels_path, len(features), path.name)

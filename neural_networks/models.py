@@ -63,8 +63,7 @@ class NeuralNetwork:
     def build(self, out_dim):
         """Create the layers, the output layer with ``out_dim`` units when its
         ``n_out`` was left as None (``train`` does this from ``dataset.out_dim``)."""
-        if out_dim is not None:
-            out_dim = check_int(out_dim, "out_dim", "NeuralNetwork.build")
+        out_dim = None if out_dim is None else check_int(out_dim, "out_dim", "NeuralNetwork.build")
         if self.built:
             return
         layers = []

@@ -76,8 +76,7 @@ class Optimizer:
                                  f"per parameter; got {flat_key!r}")
             restored.setdefault(name, {})[key] = np.array(value, copy=True)
         for name, buffers in restored.items():
-            missing = [key for key in self.state_keys if key not in buffers]
-            if missing:
+            if missing := [key for key in self.state_keys if key not in buffers]:
                 raise ValueError(f"{where}: the state of {name!r} lacks {missing}")
         self.state = restored
 

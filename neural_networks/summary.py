@@ -17,10 +17,8 @@ def summary_table(model, input_shape=None):
     rows, total = [], 0
     for i, layer in enumerate(model.layers):
         if layer.n_in is None:
-            raise ValueError(
-                f"NeuralNetwork.summary: layer {i} ({layer.class_name}) has not created "
-                f"its parameters yet; run forward on a batch (or train) first"
-            )
+            raise ValueError(f"NeuralNetwork.summary: layer {i} ({layer.class_name}) has not created "
+                             f"its parameters yet; run forward on a batch (or train) first")
         shape = layer.output_shape_for((1, *shape))[1:]
         count = sum(p.size for p in layer.parameters.values())
         total += count
@@ -40,10 +38,8 @@ def _input_shape(model, input_shape):
     if input_shape is not None:
         if (not isinstance(input_shape, (tuple, list)) or not input_shape
                 or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in input_shape)):
-            raise ValueError(
-                f"NeuralNetwork.summary: input_shape must be the shape of one example, a tuple of "
-                f"positive ints such as (784,) or (28, 28, 1); got {describe(input_shape)}"
-            )
+            raise ValueError(f"NeuralNetwork.summary: input_shape must be the shape of one example, a tuple "
+                             f"of positive ints such as (784,) or (28, 28, 1); got {describe(input_shape)}")
         return tuple(input_shape)
     first = model.layers[0]
     if first.cache.get("X") is not None:

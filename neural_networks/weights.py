@@ -49,19 +49,14 @@ def _sparse(shape, rng, nonzero=15):
     return W.reshape(shape)
 
 
-def _he(fan_in, fan_out, g, mode):
-    return g / np.sqrt(fan_in if mode == "fan_in" else fan_out)
-
-
-def _xavier(fan_in, fan_out, g, mode):
-    return g * np.sqrt(2.0 / (fan_in + fan_out))
-
-
 # The standard deviation of each random scheme's draws, from the fans, gain and mode.
 _STD = {
     "uniform": lambda fan_in, fan_out, g, mode: 1 / np.sqrt(3 * fan_in),  # bound 1/sqrt(fan_in)
     "normal": lambda fan_in, fan_out, g, mode: 1 / np.sqrt(fan_in),
-    "he_uniform": _he, "he_normal": _he, "xavier_uniform": _xavier, "xavier_normal": _xavier,
+    **dict.fromkeys(("he_uniform", "he_normal"),
+                    lambda fan_in, fan_out, g, mode: g / np.sqrt(fan_in if mode == "fan_in" else fan_out)),
+    **dict.fromkeys(("xavier_uniform", "xavier_normal"),
+                    lambda fan_in, fan_out, g, mode: g * np.sqrt(2.0 / (fan_in + fan_out))),
 }
 # The other schemes, from the shape, the generator and the "constant" value.
 _FIXED = {
