@@ -7,6 +7,7 @@ import argparse
 import contextlib
 import copy
 import difflib
+import hashlib
 import inspect
 import json
 import os
@@ -94,8 +95,7 @@ def _check_keys(mapping, where, valid, required, defaults=None):
     if not isinstance(mapping, dict):
         raise TypeError(f"{where} must be a dict; got {describe(mapping)}")
     for key in (key for key in mapping if key not in valid):
-        close = difflib.get_close_matches(str(key), valid, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = "".join(f" (did you mean {c!r}?)" for c in difflib.get_close_matches(str(key), valid, n=1))
         raise ValueError(f"{where} has the unknown key {key!r}{hint}; the valid keys are {valid}")
     for key in (key for key in required if key not in mapping):
         if key not in (defaults or {}):
@@ -234,23 +234,38 @@ def _saved_args(config):
                                epochs=config.epochs), "data_args": config.data_args}
 
 
+def _changes(config, folder):
+    """How the settings of ``config`` (its saved arguments but the number of epochs) differ from those
+    of the run in ``folder``, e.g. ``["batch_size was 25, now 5"]``; None if ``folder`` holds no run."""
+    now = json.loads(json.dumps(_saved_args(config), default=repr))
+    try:
+        saved = {n: json.loads((folder / f"{n}.json").read_text(encoding="utf-8")) for n in now}
+    except (OSError, ValueError):
+        return None
+    return [f"{k} was {saved[n].get(k)!r}, now {now[n].get(k)!r}" for n in now
+            for k in sorted({**saved[n], **now[n]}.keys() - {"epochs"}) if saved[n].get(k) != now[n].get(k)]
+
+
+def run_name(config, name_fn):
+    """``name_fn(config)``, with a digest of the settings at its end when that folder holds a run of
+    other settings (a changed activation, batch size, loss or --data-dir gets a folder of its own)."""
+    name, settings = name_fn(config), _saved_args(config)
+    del settings["model_args"]["epochs"]
+    digest = hashlib.sha1(json.dumps(settings, sort_keys=True, default=repr).encode()).hexdigest()[:6]
+    return name + "_" + digest if _changes(config, Path(config.log_args["save_dir"]) / name) else name
+
+
 def check_resume(config, run_dir, written_dir):
-    """``--resume`` continues the run in ``run_dir`` only with the options it was started with
-    (``--epochs`` may change); a flag that renames it (``--lr``) compares with ``written_dir``."""
+    """``--resume`` continues the run in ``run_dir`` (or, renamed by a flag: ``written_dir``) only with the
+    options it was started with (``--epochs`` may change)."""
     folder = next((f for f in (run_dir, written_dir) if (f / "checkpoint.npz").is_file()), None)
     if folder is None:
         raise FileNotFoundError(f"--resume: no checkpoint to resume from at {run_dir / 'checkpoint.npz'}")
-    for name, current in _saved_args(config).items():
-        try:
-            saved = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise ValueError(f"--resume: cannot read {folder / name}.json ({error})") from None
-        now = json.loads(json.dumps(current, default=repr))
-        changed = sorted(k for k in (saved.keys() | now.keys()) - {"epochs"} if saved.get(k) != now.get(k))
-        if changed:
-            details = "; ".join(f"{key} was {saved.get(key)!r}, now {now.get(key)!r}" for key in changed)
-            raise ValueError(f"--resume: the options differ from the run in {folder} ({details}); "
-                             f"resume with the original options, or start a new run")
+    changes = _changes(config, folder)
+    if changes != []:
+        raise ValueError(f"--resume: the options differ from the run in {folder} ("
+                         f"{'; '.join(changes or ['its model_args.json cannot be read'])}); resume with the "
+                         f"original options, or start a new run")
 
 
 def run(config, model, dataset, model_name, overwrite=False, resume=False, verbose=True):
@@ -311,31 +326,15 @@ def sweep_configs(config):
             yield new
 
 
-def sweep(configs, models, names, dataset, overwrite, verbose):
-    """Train every configuration, once every run folder is checked; report those that finished."""
+def _report_sweep(finished, configs):
     save_dir = Path(configs[0].log_args["save_dir"])
-    taken = [n for n in names if (save_dir / n / "log").exists()]
-    if taken and not overwrite:
-        raise FileExistsError(f"--sweep: {len(taken)} of the {len(names)} runs already exist in "
-                              f"{save_dir} ({', '.join(taken)}); pass --overwrite to train them again")
-    finished = []
-    try:
-        for config, model, name in zip(configs, models, names):
-            print(f"\n== lr={config.optimizer_args['lr']} hidden={config.hidden} ==")
-            finished.append(run(config, model, dataset, name, overwrite=overwrite, verbose=verbose))
-            dataset.train.reset()
-    finally:
-        if finished:
-            _report_sweep(save_dir, finished, configs)
-
-
-def _report_sweep(save_dir, finished, configs):
-    best = min(finished, key=lambda r: r["best_validate_error"])
+    low = min(r["best_validate_error"] for r in finished)
+    best = [r for r in finished if r["best_validate_error"] == low] or finished[:1]  # all nan: EPOCHS 0
     lines = ["| lr | hidden | best validation error | test error | time (s) |", "| ---: " * 5 + "|"]
     lines += [f"| {r['lr']:g} | {r['hidden']} | {r['best_validate_error']:.4f} | {r['test_error']:.4f} | "
               f"{r['seconds']:.1f} |" for r in finished]
-    lines += ["", f"Best by validation error: lr={best['lr']:g}, hidden={best['hidden']} "
-              f"({best['model_name']})."]
+    lines += ["", f"Best by validation error{f', a tie of {len(best)}' * (len(best) > 1)}: " + "; ".join(
+        f"lr={r['lr']:g}, hidden={r['hidden']} ({r['model_name']})" for r in best) + "."]
     if len(finished) < len(configs):
         lines.append(f"Only {len(finished)} of {len(configs)} combinations finished.")
     # Named after the grid, so that another sweep does not replace this table.
@@ -344,7 +343,7 @@ def _report_sweep(save_dir, finished, configs):
         grid += "_hidden" + "-".join(dict.fromkeys(str(c.hidden) for c in configs))
     atomic_write_text(save_dir / f"sweep_{grid}.md", "\n".join(lines) + "\n")
     print("\n" + "\n".join(lines) + f"\nTable saved to {save_dir / f'sweep_{grid}.md'}.")
-    loss_plot = save_dir / best["model_name"] / "loss.png"
+    loss_plot = save_dir / best[0]["model_name"] / "loss.png"
     if loss_plot.is_file():  # not with --no-plot
         with atomic_open(save_dir / f"sweep_{grid}_best_loss.png", "wb") as f:
             f.write(loss_plot.read_bytes())
@@ -365,27 +364,42 @@ def main(description, config, name_fn, flatten, argv=None):
         configs = [config, *sweep_configs(config)]
         models = [build_model(c) for c in configs]
         configs, models = (configs[1:], models[1:]) if args.sweep else (configs[:1], models[:1])
-        names = [name_fn(c) for c in configs] if args.sweep else [args.model_name or name_fn(config)]
+        names = [run_name(c, name_fn) if args.sweep or not args.model_name else args.model_name
+                 for c in configs]
+        folders = [Path(c.log_args["save_dir"]) / n for c, n in zip(configs, names)]
+        for c, folder in zip(configs, folders) if not (args.overwrite or args.resume) else ():
+            done = len(json.loads((folder / "history.json").read_text(encoding="utf-8"))["epoch"]) \
+                if (folder / "checkpoint.npz").is_file() else 0
+            if done > (c.epochs if args.sweep else 0):  # a sweep continues a run of its settings
+                resume = "--resume to train it on, " * (done < c.epochs)  # never in a sweep
+                raise FileExistsError(f"the run folder {str(folder)!r} already holds a run of these settings "
+                                      f"({done} of {c.epochs} epochs); pass {resume}--overwrite to replace it"
+                                      + ", or --model-name NAME" * (not args.sweep))
         if args.resume:
-            check_resume(config, Path(save_dir) / names[0],
-                         Path(save_dir) / (args.model_name or name_fn(written)))
+            check_resume(config, folders[0], Path(save_dir) / (args.model_name or name_fn(written)))
         dataset = _call(initialize_dataset, dict(config.data_args, seed=config.model_args["seed"],
                                                  flatten=flatten), config, "data_args", guess=False)
-        if args.sweep:
-            sweep(configs, models, names, dataset, args.overwrite, not args.quiet)
-        else:
-            run(config, models[0], dataset, names[0], args.overwrite, args.resume, not args.quiet)
+        finished = []
+        try:
+            for c, model, n, folder in zip(configs, models, names, folders):
+                if args.sweep:  # continuing (or only testing) a run of the same settings
+                    print(f"\n== lr={c.optimizer_args['lr']} hidden={c.hidden} ==")
+                    args.resume = not args.overwrite and (folder / "checkpoint.npz").is_file()
+                finished.append(run(c, model, dataset, n, args.overwrite, args.resume,
+                                    verbose=not args.quiet))
+                dataset.train.reset()
+        finally:
+            if finished and args.sweep:
+                _report_sweep(finished, configs)
     except KeyboardInterrupt:
         print("Stopped by Ctrl-C.", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (TrainingDiverged, ValueError, TypeError, FileExistsError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_DIVERGED if isinstance(error, TrainingDiverged) else EXIT_BAD_INPUT
-    except OSError as error:
+    except (TrainingDiverged, ValueError, TypeError, OSError) as error:
         # A folder that cannot be written (read-only, a file in the way, a full disk).
-        folder, filename = os.path.abspath(save_dir), error.filename
+        filename = getattr(error, "filename", None)  # an OSError's, once save_dir is checked
+        folder = filename and os.path.abspath(save_dir)
         if filename is not None and os.path.commonpath([folder, os.path.abspath(filename)]) == folder:
             error = f"{name} {str(save_dir)!r}: cannot write {str(filename)!r} ({error.strerror})"
         print(f"error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return EXIT_DIVERGED if isinstance(error, TrainingDiverged) else EXIT_BAD_INPUT
     return 0
