@@ -110,8 +110,7 @@ def check_keys(config):
     would change the run (a student who deletes a line must not get another network without a word)."""
     for where, function in (("data_args", initialize_dataset), ("model_args", initialize_model),
                             ("log_args", Logger), ("sweep_args", None)):
-        valid = _KEYS[where]
-        _check_keys(config.dict(where), where, valid, [key for key in valid if key not in _OPTIONAL],
+        _check_keys(config.dict(where), where, _KEYS[where], [k for k in _KEYS[where] if k not in _OPTIONAL],
                     function and _defaults(function))
     optimizer = config.optimizer_args
     _check_keys(optimizer, "optimizer_args", list(inspect.signature(initialize_optimizer).parameters),
@@ -175,8 +174,7 @@ def parse_flags(description, config, argv=None):
     for flag, (where, key, options, help) in flags.items():
         now = config.epochs if key is None else config.dict(where).get(key)
         parser.add_argument(flag, help=f"{help} (now {now!r}, from {config.name(where, key)})", **options)
-    parser.add_argument("--model-name", default=None, help="run folder name under --save-dir "
-                        "(default: a name built from the hyperparameters)")
+    parser.add_argument("--model-name", default=None, help="run folder (default: a name from the settings)")
     for switch, help in _SWITCHES.items():
         parser.add_argument(switch, action="store_true", default=False, help=help)
     args = parser.parse_args(argv)
@@ -195,8 +193,7 @@ def name_suffix(config, default_dataset=None, default_dtype="float64"):
     name, the dataset and dtype unless they are the defaults given, and the seed."""
     optimizer, data, name = config.optimizer_args, config.data_args, config.optimizer_args["name"].lower()
     parts = [f"lr{optimizer['lr']:g}", f"mom{optimizer.get('momentum') or 0:g}" if name == "sgd" else name]
-    named = [(data["name"], default_dataset), (data["dtype"], default_dtype)]
-    parts += [f"{value}" for value, default in named if value != default]
+    parts += [f"{v}" for v, d in ((data["name"], default_dataset), (data["dtype"], default_dtype)) if v != d]
     return "-" + "_".join(parts + [f"seed{config.model_args['seed']}"])
 
 
@@ -220,10 +217,9 @@ def _check_save_dir(save_dir, name):
     """Refuse a save folder that cannot hold run folders, before any work is done."""
     if not isinstance(save_dir, (str, os.PathLike)) or not os.fspath(save_dir):
         raise TypeError(f"{name} must be a folder (a non-empty str); got {describe(save_dir)}")
-    path = Path(save_dir)
-    folder = next(folder for folder in (path, *path.parents) if folder.exists())
+    folder = next(folder for folder in (Path(save_dir), *Path(save_dir).parents) if folder.exists())
     if not folder.is_dir():
-        where = "is a file" if folder == path else f"is inside {str(folder)!r}, a file"
+        where = "is a file" if folder == Path(save_dir) else f"is inside {str(folder)!r}, a file"
         raise ValueError(f"{name} {str(save_dir)!r} {where}, not a folder; give a folder")
 
 
@@ -255,22 +251,8 @@ def run_name(config, name_fn):
     return name + "_" + digest if _changes(config, Path(config.log_args["save_dir"]) / name) else name
 
 
-def check_resume(config, run_dir, written_dir):
-    """``--resume`` continues the run in ``run_dir`` (or, renamed by a flag: ``written_dir``) only with the
-    options it was started with (``--epochs`` may change)."""
-    folder = next((f for f in (run_dir, written_dir) if (f / "checkpoint.npz").is_file()), None)
-    if folder is None:
-        raise FileNotFoundError(f"--resume: no checkpoint to resume from at {run_dir / 'checkpoint.npz'}")
-    changes = _changes(config, folder)
-    if changes != []:
-        raise ValueError(f"--resume: the options differ from the run in {folder} ("
-                         f"{'; '.join(changes or ['its model_args.json cannot be read'])}); resume with the "
-                         f"original options, or start a new run")
-
-
 def run(config, model, dataset, model_name, overwrite=False, resume=False, verbose=True):
     """Train and test one configuration; returns a summary dict."""
-    run_dir = Path(config.log_args["save_dir"]) / model_name
     # One example through the network: a layer that does not fit the data fails before any file.
     model.build(dataset.out_dim)
     if config.model_args.get("fast_layers"):
@@ -279,7 +261,7 @@ def run(config, model, dataset, model_name, overwrite=False, resume=False, verbo
     model.logger = _call(Logger, dict(config.log_args, model_name=model_name, overwrite=overwrite,
                                       resume=resume, **_saved_args(config)), config, "log_args", guess=False)
     if resume:
-        model.load(run_dir / "checkpoint.npz", dataset)
+        model.load(model.logger.save_dir / "checkpoint.npz", dataset)
         model.logger.truncate(model.epoch)
         print(f"{model_name} has {model.epoch} finished epochs already (--epochs {config.epochs}): "
               f"nothing left to train." if model.epoch >= config.epochs else
@@ -301,7 +283,7 @@ def run(config, model, dataset, model_name, overwrite=False, resume=False, verbo
     finally:
         # With --overwrite, a new run that finished no epoch never replaced the earlier one.
         if model.logger.discard_unfinished():
-            print(f"The earlier run in {run_dir} is kept as it was: the new run finished no "
+            print(f"The earlier run in {model.logger.save_dir} is kept as it was: the new run finished no "
                   f"epoch.", file=sys.stderr)
     sizes = [len(p) for p in results["prediction"]]  # a test split without labels has no error
     test_error = float(np.average(results["error"], weights=sizes)) if results["error"] else np.nan
@@ -321,13 +303,11 @@ def sweep_configs(config):
             new.log_args["save_dir"] = str(Path(config.log_args["save_dir"]) / "sweep")
             new.set("optimizer_args", "lr", lr, config.name("sweep_args", "lr"))
             if hidden is not None:
-                new.set(f"layer_args[{config.hidden_layer}]", "n_out", hidden,
-                        config.name("sweep_args", "hidden"))
+                new.set(f"layer_args[{new.hidden_layer}]", "n_out", hidden, new.name("sweep_args", "hidden"))
             yield new
 
 
-def _report_sweep(finished, configs):
-    save_dir = Path(configs[0].log_args["save_dir"])
+def _report_sweep(save_dir, finished, configs):
     low = min(r["best_validate_error"] for r in finished)
     best = [r for r in finished if r["best_validate_error"] == low] or finished[:1]  # all nan: EPOCHS 0
     lines = ["| lr | hidden | best validation error | test error | time (s) |", "| ---: " * 5 + "|"]
@@ -364,8 +344,7 @@ def main(description, config, name_fn, flatten, argv=None):
         configs = [config, *sweep_configs(config)]
         models = [build_model(c) for c in configs]
         configs, models = (configs[1:], models[1:]) if args.sweep else (configs[:1], models[:1])
-        names = [run_name(c, name_fn) if args.sweep or not args.model_name else args.model_name
-                 for c in configs]
+        names = [not args.sweep and args.model_name or run_name(c, name_fn) for c in configs]
         folders = [Path(c.log_args["save_dir"]) / n for c, n in zip(configs, names)]
         for c, folder in zip(configs, folders) if not (args.overwrite or args.resume) else ():
             done = len(json.loads((folder / "history.json").read_text(encoding="utf-8"))["epoch"]) \
@@ -375,8 +354,16 @@ def main(description, config, name_fn, flatten, argv=None):
                 raise FileExistsError(f"the run folder {str(folder)!r} already holds a run of these settings "
                                       f"({done} of {c.epochs} epochs); pass {resume}--overwrite to replace it"
                                       + ", or --model-name NAME" * (not args.sweep))
-        if args.resume:
-            check_resume(config, folders[0], Path(save_dir) / (args.model_name or name_fn(written)))
+        if args.resume:  # only with the options the run started with; --lr renames it, --epochs does not
+            runs = (folders[0], Path(save_dir) / (args.model_name or name_fn(written)))
+            folder = next((f for f in runs if (f / "checkpoint.npz").is_file()), None)
+            if folder is None:
+                raise FileNotFoundError(f"--resume: no checkpoint to resume from at {runs[0]}/checkpoint.npz")
+            changes = _changes(config, folder)
+            if changes != []:
+                raise ValueError(f"--resume: the options differ from the run in {folder} ("
+                                 f"{'; '.join(changes or ['its .json files cannot be read'])}); resume with "
+                                 f"the original options, or start a new run")
         dataset = _call(initialize_dataset, dict(config.data_args, seed=config.model_args["seed"],
                                                  flatten=flatten), config, "data_args", guess=False)
         finished = []
@@ -385,12 +372,11 @@ def main(description, config, name_fn, flatten, argv=None):
                 if args.sweep:  # continuing (or only testing) a run of the same settings
                     print(f"\n== lr={c.optimizer_args['lr']} hidden={c.hidden} ==")
                     args.resume = not args.overwrite and (folder / "checkpoint.npz").is_file()
-                finished.append(run(c, model, dataset, n, args.overwrite, args.resume,
-                                    verbose=not args.quiet))
+                finished.append(run(c, model, dataset, n, args.overwrite, args.resume, not args.quiet))
                 dataset.train.reset()
         finally:
             if finished and args.sweep:
-                _report_sweep(finished, configs)
+                _report_sweep(folders[0].parent, finished, configs)
     except KeyboardInterrupt:
         print("Stopped by Ctrl-C.", file=sys.stderr)
         return EXIT_INTERRUPTED
