@@ -7,6 +7,7 @@ import argparse
 import contextlib
 import copy
 import difflib
+import hashlib
 import inspect
 import json
 import os
@@ -94,8 +95,7 @@ def _check_keys(mapping, where, valid, required, defaults=None):
     if not isinstance(mapping, dict):
         raise TypeError(f"{where} must be a dict; got {describe(mapping)}")
     for key in (key for key in mapping if key not in valid):
-        close = difflib.get_close_matches(str(key), valid, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = "".join(f" (did you mean {c!r}?)" for c in difflib.get_close_matches(str(key), valid, n=1))
         raise ValueError(f"{where} has the unknown key {key!r}{hint}; the valid keys are {valid}")
     for key in (key for key in required if key not in mapping):
         if key not in (defaults or {}):
@@ -110,8 +110,7 @@ def check_keys(config):
     would change the run (a student who deletes a line must not get another network without a word)."""
     for where, function in (("data_args", initialize_dataset), ("model_args", initialize_model),
                             ("log_args", Logger), ("sweep_args", None)):
-        valid = _KEYS[where]
-        _check_keys(config.dict(where), where, valid, [key for key in valid if key not in _OPTIONAL],
+        _check_keys(config.dict(where), where, _KEYS[where], [k for k in _KEYS[where] if k not in _OPTIONAL],
                     function and _defaults(function))
     optimizer = config.optimizer_args
     _check_keys(optimizer, "optimizer_args", list(inspect.signature(initialize_optimizer).parameters),
@@ -175,8 +174,7 @@ def parse_flags(description, config, argv=None):
     for flag, (where, key, options, help) in flags.items():
         now = config.epochs if key is None else config.dict(where).get(key)
         parser.add_argument(flag, help=f"{help} (now {now!r}, from {config.name(where, key)})", **options)
-    parser.add_argument("--model-name", default=None, help="run folder name under --save-dir "
-                        "(default: a name built from the hyperparameters)")
+    parser.add_argument("--model-name", default=None, help="run folder (default: a name from the settings)")
     for switch, help in _SWITCHES.items():
         parser.add_argument(switch, action="store_true", default=False, help=help)
     args = parser.parse_args(argv)
@@ -195,8 +193,7 @@ def name_suffix(config, default_dataset=None, default_dtype="float64"):
     name, the dataset and dtype unless they are the defaults given, and the seed."""
     optimizer, data, name = config.optimizer_args, config.data_args, config.optimizer_args["name"].lower()
     parts = [f"lr{optimizer['lr']:g}", f"mom{optimizer.get('momentum') or 0:g}" if name == "sgd" else name]
-    named = [(data["name"], default_dataset), (data["dtype"], default_dtype)]
-    parts += [f"{value}" for value, default in named if value != default]
+    parts += [f"{v}" for v, d in ((data["name"], default_dataset), (data["dtype"], default_dtype)) if v != d]
     return "-" + "_".join(parts + [f"seed{config.model_args['seed']}"])
 
 
@@ -220,10 +217,9 @@ def _check_save_dir(save_dir, name):
     """Refuse a save folder that cannot hold run folders, before any work is done."""
     if not isinstance(save_dir, (str, os.PathLike)) or not os.fspath(save_dir):
         raise TypeError(f"{name} must be a folder (a non-empty str); got {describe(save_dir)}")
-    path = Path(save_dir)
-    folder = next(folder for folder in (path, *path.parents) if folder.exists())
+    folder = next(folder for folder in (Path(save_dir), *Path(save_dir).parents) if folder.exists())
     if not folder.is_dir():
-        where = "is a file" if folder == path else f"is inside {str(folder)!r}, a file"
+        where = "is a file" if folder == Path(save_dir) else f"is inside {str(folder)!r}, a file"
         raise ValueError(f"{name} {str(save_dir)!r} {where}, not a folder; give a folder")
 
 
@@ -234,28 +230,29 @@ def _saved_args(config):
                                epochs=config.epochs), "data_args": config.data_args}
 
 
-def check_resume(config, run_dir, written_dir):
-    """``--resume`` continues the run in ``run_dir`` only with the options it was started with
-    (``--epochs`` may change); a flag that renames it (``--lr``) compares with ``written_dir``."""
-    folder = next((f for f in (run_dir, written_dir) if (f / "checkpoint.npz").is_file()), None)
-    if folder is None:
-        raise FileNotFoundError(f"--resume: no checkpoint to resume from at {run_dir / 'checkpoint.npz'}")
-    for name, current in _saved_args(config).items():
-        try:
-            saved = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise ValueError(f"--resume: cannot read {folder / name}.json ({error})") from None
-        now = json.loads(json.dumps(current, default=repr))
-        changed = sorted(k for k in (saved.keys() | now.keys()) - {"epochs"} if saved.get(k) != now.get(k))
-        if changed:
-            details = "; ".join(f"{key} was {saved.get(key)!r}, now {now.get(key)!r}" for key in changed)
-            raise ValueError(f"--resume: the options differ from the run in {folder} ({details}); "
-                             f"resume with the original options, or start a new run")
+def _changes(config, folder):
+    """How the settings of ``config`` (its saved arguments but the number of epochs) differ from those
+    of the run in ``folder``, e.g. ``["batch_size was 25, now 5"]``; None if ``folder`` holds no run."""
+    now = json.loads(json.dumps(_saved_args(config), default=repr))
+    try:
+        saved = {n: json.loads((folder / f"{n}.json").read_text(encoding="utf-8")) for n in now}
+    except (OSError, ValueError):
+        return None
+    return [f"{k} was {saved[n].get(k)!r}, now {now[n].get(k)!r}" for n in now
+            for k in sorted({**saved[n], **now[n]}.keys() - {"epochs"}) if saved[n].get(k) != now[n].get(k)]
+
+
+def run_name(config, name_fn):
+    """``name_fn(config)``, with a digest of the settings at its end when that folder holds a run of
+    other settings (a changed activation, batch size, loss or --data-dir gets a folder of its own)."""
+    name, settings = name_fn(config), _saved_args(config)
+    del settings["model_args"]["epochs"]
+    digest = hashlib.sha1(json.dumps(settings, sort_keys=True, default=repr).encode()).hexdigest()[:6]
+    return name + "_" + digest if _changes(config, Path(config.log_args["save_dir"]) / name) else name
 
 
 def run(config, model, dataset, model_name, overwrite=False, resume=False, verbose=True):
     """Train and test one configuration; returns a summary dict."""
-    run_dir = Path(config.log_args["save_dir"]) / model_name
     # One example through the network: a layer that does not fit the data fails before any file.
     model.build(dataset.out_dim)
     if config.model_args.get("fast_layers"):
@@ -264,7 +261,7 @@ def run(config, model, dataset, model_name, overwrite=False, resume=False, verbo
     model.logger = _call(Logger, dict(config.log_args, model_name=model_name, overwrite=overwrite,
                                       resume=resume, **_saved_args(config)), config, "log_args", guess=False)
     if resume:
-        model.load(run_dir / "checkpoint.npz", dataset)
+        model.load(model.logger.save_dir / "checkpoint.npz", dataset)
         model.logger.truncate(model.epoch)
         print(f"{model_name} has {model.epoch} finished epochs already (--epochs {config.epochs}): "
               f"nothing left to train." if model.epoch >= config.epochs else
@@ -286,7 +283,7 @@ def run(config, model, dataset, model_name, overwrite=False, resume=False, verbo
     finally:
         # With --overwrite, a new run that finished no epoch never replaced the earlier one.
         if model.logger.discard_unfinished():
-            print(f"The earlier run in {run_dir} is kept as it was: the new run finished no "
+            print(f"The earlier run in {model.logger.save_dir} is kept as it was: the new run finished no "
                   f"epoch.", file=sys.stderr)
     sizes = [len(p) for p in results["prediction"]]  # a test split without labels has no error
     test_error = float(np.average(results["error"], weights=sizes)) if results["error"] else np.nan
@@ -306,36 +303,18 @@ def sweep_configs(config):
             new.log_args["save_dir"] = str(Path(config.log_args["save_dir"]) / "sweep")
             new.set("optimizer_args", "lr", lr, config.name("sweep_args", "lr"))
             if hidden is not None:
-                new.set(f"layer_args[{config.hidden_layer}]", "n_out", hidden,
-                        config.name("sweep_args", "hidden"))
+                new.set(f"layer_args[{new.hidden_layer}]", "n_out", hidden, new.name("sweep_args", "hidden"))
             yield new
 
 
-def sweep(configs, models, names, dataset, overwrite, verbose):
-    """Train every configuration, once every run folder is checked; report those that finished."""
-    save_dir = Path(configs[0].log_args["save_dir"])
-    taken = [n for n in names if (save_dir / n / "log").exists()]
-    if taken and not overwrite:
-        raise FileExistsError(f"--sweep: {len(taken)} of the {len(names)} runs already exist in "
-                              f"{save_dir} ({', '.join(taken)}); pass --overwrite to train them again")
-    finished = []
-    try:
-        for config, model, name in zip(configs, models, names):
-            print(f"\n== lr={config.optimizer_args['lr']} hidden={config.hidden} ==")
-            finished.append(run(config, model, dataset, name, overwrite=overwrite, verbose=verbose))
-            dataset.train.reset()
-    finally:
-        if finished:
-            _report_sweep(save_dir, finished, configs)
-
-
 def _report_sweep(save_dir, finished, configs):
-    best = min(finished, key=lambda r: r["best_validate_error"])
+    low = min(r["best_validate_error"] for r in finished)
+    best = [r for r in finished if r["best_validate_error"] == low] or finished[:1]  # all nan: EPOCHS 0
     lines = ["| lr | hidden | best validation error | test error | time (s) |", "| ---: " * 5 + "|"]
     lines += [f"| {r['lr']:g} | {r['hidden']} | {r['best_validate_error']:.4f} | {r['test_error']:.4f} | "
               f"{r['seconds']:.1f} |" for r in finished]
-    lines += ["", f"Best by validation error: lr={best['lr']:g}, hidden={best['hidden']} "
-              f"({best['model_name']})."]
+    lines += ["", f"Best by validation error{f', a tie of {len(best)}' * (len(best) > 1)}: " + "; ".join(
+        f"lr={r['lr']:g}, hidden={r['hidden']} ({r['model_name']})" for r in best) + "."]
     if len(finished) < len(configs):
         lines.append(f"Only {len(finished)} of {len(configs)} combinations finished.")
     # Named after the grid, so that another sweep does not replace this table.
@@ -344,7 +323,7 @@ def _report_sweep(save_dir, finished, configs):
         grid += "_hidden" + "-".join(dict.fromkeys(str(c.hidden) for c in configs))
     atomic_write_text(save_dir / f"sweep_{grid}.md", "\n".join(lines) + "\n")
     print("\n" + "\n".join(lines) + f"\nTable saved to {save_dir / f'sweep_{grid}.md'}.")
-    loss_plot = save_dir / best["model_name"] / "loss.png"
+    loss_plot = save_dir / best[0]["model_name"] / "loss.png"
     if loss_plot.is_file():  # not with --no-plot
         with atomic_open(save_dir / f"sweep_{grid}_best_loss.png", "wb") as f:
             f.write(loss_plot.read_bytes())
@@ -365,27 +344,48 @@ def main(description, config, name_fn, flatten, argv=None):
         configs = [config, *sweep_configs(config)]
         models = [build_model(c) for c in configs]
         configs, models = (configs[1:], models[1:]) if args.sweep else (configs[:1], models[:1])
-        names = [name_fn(c) for c in configs] if args.sweep else [args.model_name or name_fn(config)]
-        if args.resume:
-            check_resume(config, Path(save_dir) / names[0],
-                         Path(save_dir) / (args.model_name or name_fn(written)))
+        names = [not args.sweep and args.model_name or run_name(c, name_fn) for c in configs]
+        folders = [Path(c.log_args["save_dir"]) / n for c, n in zip(configs, names)]
+        for c, folder in zip(configs, folders) if not (args.overwrite or args.resume) else ():
+            done = len(json.loads((folder / "history.json").read_text(encoding="utf-8"))["epoch"]) \
+                if (folder / "checkpoint.npz").is_file() else 0
+            if done > (c.epochs if args.sweep else 0):  # a sweep continues a run of its settings
+                resume = "--resume to train it on, " * (done < c.epochs)  # never in a sweep
+                raise FileExistsError(f"the run folder {str(folder)!r} already holds a run of these settings "
+                                      f"({done} of {c.epochs} epochs); pass {resume}--overwrite to replace it"
+                                      + ", or --model-name NAME" * (not args.sweep))
+        if args.resume:  # only with the options the run started with; --lr renames it, --epochs does not
+            runs = (folders[0], Path(save_dir) / (args.model_name or name_fn(written)))
+            folder = next((f for f in runs if (f / "checkpoint.npz").is_file()), None)
+            if folder is None:
+                raise FileNotFoundError(f"--resume: no checkpoint to resume from at {runs[0]}/checkpoint.npz")
+            changes = _changes(config, folder)
+            if changes != []:
+                raise ValueError(f"--resume: the options differ from the run in {folder} ("
+                                 f"{'; '.join(changes or ['its .json files cannot be read'])}); resume with "
+                                 f"the original options, or start a new run")
         dataset = _call(initialize_dataset, dict(config.data_args, seed=config.model_args["seed"],
                                                  flatten=flatten), config, "data_args", guess=False)
-        if args.sweep:
-            sweep(configs, models, names, dataset, args.overwrite, not args.quiet)
-        else:
-            run(config, models[0], dataset, names[0], args.overwrite, args.resume, not args.quiet)
+        finished = []
+        try:
+            for c, model, n, folder in zip(configs, models, names, folders):
+                if args.sweep:  # continuing (or only testing) a run of the same settings
+                    print(f"\n== lr={c.optimizer_args['lr']} hidden={c.hidden} ==")
+                    args.resume = not args.overwrite and (folder / "checkpoint.npz").is_file()
+                finished.append(run(c, model, dataset, n, args.overwrite, args.resume, not args.quiet))
+                dataset.train.reset()
+        finally:
+            if finished and args.sweep:
+                _report_sweep(folders[0].parent, finished, configs)
     except KeyboardInterrupt:
         print("Stopped by Ctrl-C.", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (TrainingDiverged, ValueError, TypeError, FileExistsError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_DIVERGED if isinstance(error, TrainingDiverged) else EXIT_BAD_INPUT
-    except OSError as error:
+    except (TrainingDiverged, ValueError, TypeError, OSError) as error:
         # A folder that cannot be written (read-only, a file in the way, a full disk).
-        folder, filename = os.path.abspath(save_dir), error.filename
+        filename = getattr(error, "filename", None)  # an OSError's, once save_dir is checked
+        folder = filename and os.path.abspath(save_dir)
         if filename is not None and os.path.commonpath([folder, os.path.abspath(filename)]) == folder:
             error = f"{name} {str(save_dir)!r}: cannot write {str(filename)!r} ({error.strerror})"
         print(f"error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return EXIT_DIVERGED if isinstance(error, TrainingDiverged) else EXIT_BAD_INPUT
     return 0

@@ -204,14 +204,39 @@ def test_second_run_into_the_same_folder_needs_overwrite(tmp_path):
 
     again = run(FFNN, *args[:3], 4, "--no-plot")
     assert again.returncode == 2
-    assert "--overwrite" in again.stderr
-    assert again.stderr.startswith("error:") and len(again.stderr.strip().splitlines()) == 1
+    assert again.stderr == (f"error: the run folder '{tmp_path / FFNN_RUN}' already holds a run of these "
+                            f"settings (2 of 4 epochs); pass --resume to train it on, --overwrite to "
+                            f"replace it, or --model-name NAME\n")
     assert history.read_bytes() == before  # the earlier run is untouched
 
     replaced = run(FFNN, *args[:3], 4, "--no-plot", "--overwrite")
     assert replaced.returncode == 0, replaced.stderr
     assert json.loads(history.read_text())["epoch"] == [1, 2, 3, 4]
     assert checkpoint_epoch(tmp_path / FFNN_RUN / "checkpoint.npz") == 4
+
+
+@pytest.mark.parametrize("flags, edit", [(["--batch-size", 5], None), (["--data-dir", "datasets"], None),
+                                         ([], ('"relu"', '"sigmoid"')), ([], ('"cross_entropy"', '"l2"')),
+                                         ([], ("EPOCHS = 1", "EPOCHS = 2"))])
+def test_a_changed_setting_trains_into_a_folder_of_its_own(tmp_path, flags, edit):
+    """Each setting that changes the numbers gets a folder of its own; the same settings again are
+    refused. The number of epochs is not in the folder's name: --resume continues the same run."""
+    script = tmp_path / "train.py"
+    script.write_text((REPO / FFNN).read_text().replace("EPOCHS = 100", "EPOCHS = 1"))
+    args = ("--save-dir", tmp_path / "runs", "--no-plot", "--quiet")
+    assert run(script, *args).returncode == 0
+    if edit:
+        script.write_text(script.read_text().replace(*edit, 1))
+    changed = run(script, *args, *flags)
+    folders = sorted(p.name for p in (tmp_path / "runs").iterdir())
+    if edit and "EPOCHS" in edit[0]:
+        assert changed.returncode == 2 and folders == [FFNN_RUN]
+        assert "(1 of 2 epochs); pass --resume to train it on" in changed.stderr
+        return
+    assert changed.returncode == 0, changed.stderr
+    assert folders[0] == FFNN_RUN and re.fullmatch(FFNN_RUN + "_[0-9a-f]{6}", folders[1]), folders
+    again = run(script, *args, *flags)
+    assert again.returncode == 2 and f"'{tmp_path / 'runs' / folders[1]}' already holds" in again.stderr
 
 
 # ---------------------------------------------------------------------------
@@ -244,23 +269,27 @@ def test_sweep_prints_a_markdown_table_and_saves_it(tmp_path):
         assert checkpoint_epoch(folder / "checkpoint.npz") == 3
 
 
-def test_sweep_next_to_a_single_run_and_a_repeated_sweep(tmp_path):
-    """A sweep does not collide with the default run; repeating it stops before any
-    training, unless --overwrite."""
+def test_sweep_next_to_a_single_run_reuses_finished_runs_and_names_ties(tmp_path):
+    """A sweep does not collide with the default run; a second sweep that shares a combination with
+    the first tests that finished run again and trains the rest; one with fewer epochs is refused."""
     single = run(FFNN, "--save-dir", tmp_path, "--epochs", 2, "--no-plot")
     assert single.returncode == 0, single.stderr
-    options = ("--save-dir", tmp_path, "--sweep", "--sweep-lr", 0.01, "--sweep-hidden", 25,
-               "--epochs", 2, "--no-plot")
-    first = run(FFNN, *options)
+    options = ("--save-dir", tmp_path, "--sweep", "--epochs", 2, "--no-plot", "--quiet")
+    first = run(FFNN, *options, "--sweep-lr", 0.01, "--sweep-hidden", 100)
     assert first.returncode == 0, first.stderr
-    table = tmp_path / "sweep" / "sweep_lr0.01_hidden25.md"
-    before = table.read_bytes()
-    again = run(FFNN, *options)
-    assert again.returncode == 2
-    assert "already exist" in again.stderr and "--overwrite" in again.stderr
-    assert "epoch" not in again.stdout  # nothing was trained
-    assert table.read_bytes() == before
-    assert run(FFNN, *options, "--overwrite").returncode == 0
+    second = run(FFNN, *options, "--sweep-lr", 0.1, 0.01, "--sweep-hidden", 100)
+    assert second.returncode == 0, second.stderr
+    reused = "feed_forward_2layers_100-lr0.01_mom0.9_seed0"
+    assert f"{reused} has 2 finished epochs already (--epochs 2): nothing left to train." in second.stdout
+    assert second.stdout.count("nothing left to train") == 1
+    rows = table_rows((tmp_path / "sweep" / "sweep_lr0.1-0.01_hidden100.md").read_text())
+    assert [row.split("|")[3].strip() for row in rows] == ["0.0667", "0.0667"]  # 2 of 30 wrong, both
+    assert (f"Best by validation error, a tie of 2: lr=0.1, hidden=100 (feed_forward_2layers_100-lr0.1_"
+            f"mom0.9_seed0); lr=0.01, hidden=100 ({reused}).") in second.stdout
+    fewer = run(FFNN, *options[:3], "--epochs", 1, "--no-plot", "--sweep-lr", 0.01, "--sweep-hidden", 100)
+    assert fewer.returncode == 2 and fewer.stderr == (
+        f"error: the run folder '{tmp_path / 'sweep' / reused}' already holds a run of these settings "
+        f"(2 of 1 epochs); pass --overwrite to replace it\n")
 
 
 def test_resume_refuses_changed_options(tmp_path):
