@@ -173,7 +173,8 @@ def parse_flags(description, config, argv=None):
     flags = _flags(config)
     for flag, (where, key, options, help) in flags.items():
         now = config.epochs if key is None else config.dict(where).get(key)
-        parser.add_argument(flag, help=f"{help} (now {now!r}, from {config.name(where, key)})", **options)
+        setting = f"{config.name(where, key)} is now {now!r}"
+        parser.add_argument(flag, help=f"{help} ({setting})", **options)
     parser.add_argument("--model-name", default=None, help="run folder (default: a name from the settings)")
     for switch, help in _SWITCHES.items():
         parser.add_argument(switch, action="store_true", default=False, help=help)
@@ -183,6 +184,11 @@ def parse_flags(description, config, argv=None):
         if flag[2:].replace("-", "_") in args:
             config.set(where, key, getattr(args, flag[2:].replace("-", "_")), flag)
     config.flags[("log_args", "model_name")] = "--model-name"  # for the Logger's messages
+    takes = getattr(OPTIMIZERS.get(str(getattr(args, "optimizer", "")).lower()), "options", None)
+    for key in {option for cls in OPTIMIZERS.values() for option in cls.options} - set(takes or ()):
+        if takes is not None and key in config.optimizer_args and ("optimizer_args", key) not in config.flags:
+            print(f"note: --optimizer {args.optimizer} takes no {key}: optimizer_args[{key!r}] "
+                  f"= {config.optimizer_args.pop(key)!r} is left out", file=sys.stderr)
     dataset = str(config.data_args["name"]).lower()
     config.layer_args = config.layer_args_by_dataset.get(dataset, config.layer_args)
     return config, args
@@ -344,7 +350,8 @@ def main(description, config, name_fn, flatten, argv=None):
         configs = [config, *sweep_configs(config)]
         models = [build_model(c) for c in configs]
         configs, models = (configs[1:], models[1:]) if args.sweep else (configs[:1], models[:1])
-        names = [not args.sweep and args.model_name or run_name(c, name_fn) for c in configs]
+        names = [args.model_name if not args.sweep and args.model_name is not None else run_name(c, name_fn)
+                 for c in configs]
         folders = [Path(c.log_args["save_dir"]) / n for c, n in zip(configs, names)]
         for c, folder in zip(configs, folders) if not (args.overwrite or args.resume) else ():
             done = len(json.loads((folder / "history.json").read_text(encoding="utf-8"))["epoch"]) \
@@ -355,7 +362,7 @@ def main(description, config, name_fn, flatten, argv=None):
                                       f"({done} of {c.epochs} epochs); pass {resume}--overwrite to replace it"
                                       + ", or --model-name NAME" * (not args.sweep))
         if args.resume:  # only with the options the run started with; --lr renames it, --epochs does not
-            runs = (folders[0], Path(save_dir) / (args.model_name or name_fn(written)))
+            runs = (folders[0], Path(save_dir) / (name_fn(written) if args.model_name is None else args.model_name))
             folder = next((f for f in runs if (f / "checkpoint.npz").is_file()), None)
             if folder is None:
                 raise FileNotFoundError(f"--resume: no checkpoint to resume from at {runs[0]}/checkpoint.npz")

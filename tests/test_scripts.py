@@ -827,21 +827,30 @@ def test_a_key_that_does_not_apply_may_be_left_out(tmp_path, monkeypatch, capsys
 
 
 def test_a_flag_and_the_dict_follow_one_rule(tmp_path, monkeypatch, capsys):
-    """--optimizer Adam sets optimizer_args["name"]: the dict's momentum does not apply to
-    Adam either way: the flag does not drop it without a word."""
+    """The dict's momentum does not apply to Adam. Written in the dict, that is an error; switched
+    by --optimizer, the script's momentum is left out with a note, never without a word; a
+    momentum given by flag is refused as the dict's is."""
     def adam(namespace):
         namespace["optimizer_args"]["name"] = "Adam"
 
     args = ["--save-dir", tmp_path, "--epochs", 1, "--no-plot"]
-    by_dict = run_edited(FFNN, adam, args, monkeypatch, capsys)
-    by_flag = run_edited(FFNN, lambda ns: None, [*args, "--optimizer", "Adam"], monkeypatch, capsys)
-    for status, out, err in (by_dict, by_flag):
-        assert status == 2 and out == ""
-        assert err.startswith('error: optimizer_args["momentum"]: ')
-        assert "momentum does not apply to Adam" in err and "0.9" in err
-    # And a flag that does not apply is refused the same way.
-    status, _, err = run_edited(CNN, lambda ns: None, [*args, "--momentum", 0.5], monkeypatch, capsys)
-    assert status == 2 and err.startswith("error: --momentum: ") and "Adam" in err
+    status, out, err = run_edited(FFNN, adam, args, monkeypatch, capsys)
+    assert status == 2 and out == ""
+    assert err.startswith('error: optimizer_args["momentum"]: ') and "does not apply to Adam" in err
+    status, out, err = run_edited(FFNN, lambda ns: None, [*args, "--optimizer", "Adam"], monkeypatch, capsys)
+    assert status == 0, err
+    assert err.startswith("note: --optimizer Adam takes no momentum: optimizer_args['momentum'] = 0.9 is left out")
+    assert FINAL_LINE.fullmatch(out.strip().splitlines()[-1])
+    for script, flags in ((FFNN, ["--optimizer", "Adam", "--momentum", 0.5]), (CNN, ["--momentum", 0.5])):
+        status, _, err = run_edited(script, lambda ns: None, [*args, *flags], monkeypatch, capsys)
+        assert status == 2 and err.startswith("error: --momentum: ") and "Adam" in err
+
+
+def test_an_empty_model_name_is_refused_not_ignored(tmp_path, monkeypatch, capsys):
+    status, out, err = run_edited(FFNN, lambda ns: None, ["--save-dir", tmp_path, "--model-name", ""],
+                                  monkeypatch, capsys)
+    assert status == 2 and err.startswith("error: --model-name: Logger: model_name must be a non-empty")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_l2_with_a_linear_output_layer_trains(tmp_path, monkeypatch, capsys):
