@@ -40,8 +40,6 @@ student_implementations = {
               "models.NeuralNetwork.predict"],
 }
 
-# -------------------------------------------------------------------------------------------
-
 ROOT = Path(__file__).resolve().parent
 PACKAGE = "neural_networks"
 SUFFIX_FORMATS = {".md": "markdown", ".tex": "latex"}
