@@ -40,8 +40,10 @@ layer_args = [
      "activation": "relu", "weight_init": "he_uniform"},
     {"name": "pool2d", "kernel_shape": 2, "stride": 2, "mode": "max"},
     {"name": "flatten"},
-    # The output layer: n_out None means "as many as the dataset has classes".
-    {"name": "fully_connected", "activation": "softmax", "weight_init": "xavier_uniform", "n_out": None},
+    # The output layer: n_out None means "as many as the dataset has classes". Its weights start
+    # at zero, so the untrained network gives every class the same probability (loss ln(classes));
+    # random ones on 3136 ReLU features start it far more sure, and wrong (Fashion-MNIST: 3.57).
+    {"name": "fully_connected", "activation": "softmax", "weight_init": "zeros", "n_out": None},
 ]
 
 # CIFAR-10 (32x32 colour images, harder classes) trains this network instead:
@@ -57,7 +59,7 @@ cifar10_layer_args = [
      "activation": "relu", "weight_init": "he_uniform"},
     {"name": "pool2d", "kernel_shape": 2, "stride": 2, "mode": "max"},
     {"name": "flatten"},
-    {"name": "fully_connected", "activation": "softmax", "weight_init": "xavier_uniform", "n_out": None},
+    {"name": "fully_connected", "activation": "softmax", "weight_init": "zeros", "n_out": None},
 ]
 
 optimizer_args = {

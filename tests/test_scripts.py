@@ -11,6 +11,7 @@ truncated file behind.
 
 import json
 import os
+import math
 import pickle
 import random
 import re
@@ -1037,3 +1038,12 @@ def test_zero_epochs_says_the_network_is_untrained(tmp_path, monkeypatch, capsys
                                    "network (its random initial weights).")
     flag = run(FFNN, "--save-dir", tmp_path / "flag", "--epochs", 0, "--no-plot")
     assert flag.stdout.splitlines()[0].startswith("--epochs is 0: no training;")
+
+
+def test_the_shipped_cnn_starts_at_the_loss_of_a_uniform_guess(tmp_path):
+    # Its output layer starts at zero: every class equally likely, loss ln(classes), not 6.96 (digits).
+    result = run(CNN, "--dataset", "digits", "--epochs", 0, "--no-plot", "--save-dir", tmp_path)
+    assert result.returncode == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if line.startswith("untrained"))
+    losses = [float(value) for value in re.findall(r"loss (\S+)", line)]
+    assert losses and all(abs(loss - math.log(10)) < 1e-4 for loss in losses), line  # printed to 4 places
